@@ -1,0 +1,5 @@
+"""Allows ``python -m auditviewer``."""
+
+from auditviewer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The Qt-free core: entries, the action reference, the store, import, queries, export."""

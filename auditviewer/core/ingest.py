@@ -1,0 +1,339 @@
+"""Writes entries into the store: deduplication, conflicts, quarantine, hashes and provenance.
+
+File imports and sync runs both store entries through :class:`EntryWriter`, so an entry is
+treated the same whichever way it arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from auditviewer.core.errors import ImportCancelled, ImportRejected
+from auditviewer.core.jsonstream import ExportReader
+from auditviewer.core.normalize import Normalized, normalize
+from auditviewer.core.records import CancelToken, ImportReport, Progress, QuarantinedEntry
+from auditviewer.core.schema import ENTRY_COLUMNS
+from auditviewer.core.store import Store
+
+BATCH_SIZE = 5000
+GENESIS_CHAIN = bytes(32)
+REPORTED_QUARANTINE_LIMIT = 1000
+
+ProgressCallback = Callable[[Progress], None]
+
+_INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) "  # noqa: S608 (constant column names)
+    f"VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})"
+)
+
+
+def now_micros() -> int:
+    """The current UTC time in microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+def content_sha256(value: Any) -> bytes:
+    """The hash of an entry's content, independent of key order and white space."""
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        # Integers beyond 64 bits and lone surrogates, which orjson refuses.
+        data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("ascii")
+    return hashlib.sha256(data).digest()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _without_surrogates(value: object) -> object:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+@dataclass
+class _Pending:
+    normalized: Normalized
+    index: int
+    line: int | None
+    text: str
+    raw_sha256: bytes
+    content_sha256: bytes
+
+
+@dataclass
+class WriteCounts:
+    """Running totals of an :class:`EntryWriter`."""
+
+    parsed: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    quarantined: int = 0
+    naive_times: int = 0
+    first_created: int | None = None
+    last_created: int | None = None
+    quarantine: list[QuarantinedEntry] = field(default_factory=list)
+
+
+class EntryWriter:
+    """Adds entries to the store inside the caller's write transaction, in batches."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, source_id: int, batch_size: int = BATCH_SIZE
+    ) -> None:
+        self._connection = connection
+        self._source_id = source_id
+        self.batch_size = batch_size
+        self.counts = WriteCounts()
+        self._pending: list[_Pending] = []
+        row = connection.execute(
+            "SELECT seq, chain_sha256 FROM entries ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        self._last_seq: int = row[0] if row else 0
+        self._chain: bytes = row[1] if row else GENESIS_CHAIN
+
+    @property
+    def full(self) -> bool:
+        """Whether a batch is ready to be flushed."""
+        return len(self._pending) >= self.batch_size
+
+    def add(
+        self,
+        index: int,
+        line: int | None,
+        text: str,
+        value: Any,
+        duplicate_key: str | None = None,
+    ) -> None:
+        """Queues one element; call :meth:`flush` when :attr:`full` and at the end."""
+        normalized = normalize(value, duplicate_key)
+        raw_hash = hashlib.sha256(text.encode("utf-8")).digest()
+        content_hash = raw_hash if duplicate_key is not None else content_sha256(value)
+        self._pending.append(_Pending(normalized, index, line, text, raw_hash, content_hash))
+        counts = self.counts
+        counts.parsed += 1
+        created = normalized.created_micros
+        if created is not None:
+            if counts.first_created is None or created < counts.first_created:
+                counts.first_created = created
+            if counts.last_created is None or created > counts.last_created:
+                counts.last_created = created
+
+    def flush(self) -> None:
+        """Stores the queued entries that are not already in the store."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        known = self._known_versions(pending)
+        counts = self.counts
+        to_store: list[_Pending] = []
+        new_conflicts: list[str] = []
+        for item in pending:
+            key = item.normalized.entry_key
+            versions = known.setdefault(key, set())
+            if item.content_sha256 in versions:
+                counts.duplicates += 1
+                continue
+            if item.normalized.quarantine_reason is not None:
+                counts.quarantined += 1
+                if len(counts.quarantine) < REPORTED_QUARANTINE_LIMIT:
+                    counts.quarantine.append(
+                        QuarantinedEntry(item.index, item.line, item.normalized.quarantine_reason)
+                    )
+            elif key and versions:
+                counts.conflicts += 1
+            else:
+                counts.imported += 1
+            if key and versions:
+                new_conflicts.append(key)
+            if item.normalized.time_naive:
+                counts.naive_times += 1
+            versions.add(item.content_sha256)
+            to_store.append(item)
+        # Exports run newest first; storing each batch oldest first keeps pages full and
+        # sequence numbers close to time order.
+        to_store.sort(key=_storage_order)
+        rows = self._rows(to_store)
+        try:
+            self._connection.executemany(_INSERT_ENTRY, rows)
+        except UnicodeEncodeError:
+            # A lone surrogate escape ("\ud800") parses, but SQLite cannot store it as text.
+            # The raw text keeps the escape; only the normalised columns are repaired.
+            self._connection.executemany(
+                _INSERT_ENTRY, [tuple(_without_surrogates(v) for v in row) for row in rows]
+            )
+        if new_conflicts:
+            self._connection.executemany(
+                "INSERT INTO conflict_keys (entry_key, first_source_id) VALUES (?, ?) "
+                "ON CONFLICT (entry_key) DO NOTHING",
+                [(key, self._source_id) for key in new_conflicts],
+            )
+
+    def _known_versions(self, pending: list[_Pending]) -> dict[str, set[bytes]]:
+        known: dict[str, set[bytes]] = {}
+        keys = list({item.normalized.entry_key for item in pending} - {""})
+        anonymous = [item.content_sha256 for item in pending if not item.normalized.entry_key]
+        cursor = self._connection
+        for start in range(0, len(keys), 10_000):
+            chunk = keys[start : start + 10_000]
+            marks = ",".join("?" * len(chunk))
+            for key, digest in cursor.execute(
+                f"SELECT entry_key, content_sha256 FROM entries WHERE entry_key IN ({marks})",  # noqa: S608
+                chunk,
+            ):
+                known.setdefault(key, set()).add(digest)
+        for start in range(0, len(anonymous), 10_000):
+            chunk_hashes = anonymous[start : start + 10_000]
+            marks = ",".join("?" * len(chunk_hashes))
+            for (digest,) in cursor.execute(
+                "SELECT content_sha256 FROM entries "  # noqa: S608
+                f"WHERE entry_key = '' AND content_sha256 IN ({marks})",
+                chunk_hashes,
+            ):
+                known.setdefault("", set()).add(digest)
+        return known
+
+    def _rows(self, items: list[_Pending]) -> list[tuple[Any, ...]]:
+        rows = []
+        seq = self._last_seq
+        chain = self._chain
+        source_id = self._source_id
+        for item in items:
+            seq += 1
+            chain = hashlib.sha256(chain + item.raw_sha256).digest()
+            n = item.normalized
+            rows.append(
+                (
+                    seq, source_id, item.index, item.line, n.entry_key, item.text,
+                    item.raw_sha256, item.content_sha256, chain, n.created_micros,
+                    int(n.time_naive), n.action, n.action_group, n.actor_type, n.actor_label,
+                    n.actor_id, n.project, n.entity_type, n.entity_id, n.entity_name, n.ip,
+                    n.user_agent, n.quarantine_reason,
+                )
+            )  # fmt: skip
+        self._last_seq = seq
+        self._chain = chain
+        return rows
+
+
+def _storage_order(item: _Pending) -> tuple[bool, int, int]:
+    created = item.normalized.created_micros
+    return (created is None, created or 0, -item.index)
+
+
+def begin_source(
+    connection: sqlite3.Connection,
+    kind: str,
+    location: str,
+    sha256: str | None = None,
+    size_bytes: int | None = None,
+) -> int:
+    """Records the start of an import or sync run and returns its id."""
+    cursor = connection.execute(
+        "INSERT INTO sources (kind, location, sha256, size_bytes, started_utc) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (kind, location, sha256, size_bytes, now_micros()),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def record_counts(
+    connection: sqlite3.Connection, source_id: int, counts: WriteCounts, *, finished: bool
+) -> None:
+    """Writes a source's running totals; once ``finished`` the record is frozen."""
+    connection.execute(
+        "UPDATE sources SET parsed = ?, imported = ?, duplicates = ?, conflicts = ?, "
+        "quarantined = ?, first_created_utc = ?, last_created_utc = ?, finished_utc = ? "
+        "WHERE id = ?",
+        (
+            counts.parsed,
+            counts.imported,
+            counts.duplicates,
+            counts.conflicts,
+            counts.quarantined,
+            counts.first_created,
+            counts.last_created,
+            now_micros() if finished else None,
+            source_id,
+        ),
+    )
+
+
+def import_file(
+    store: Store,
+    path: Path | str,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ImportReport:
+    """Imports one export file in a single transaction; all of it is stored or nothing.
+
+    Raises :class:`ImportRejected` for a file that is not a valid export and
+    :class:`ImportCancelled` when ``cancel`` is set; the store is then unchanged.
+    """
+    file_path = Path(path)
+    started = time.perf_counter()
+    try:
+        size = file_path.stat().st_size
+        sha256 = file_sha256(file_path)
+    except OSError as exc:
+        raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
+    location = str(file_path.resolve())
+    with store.write() as connection:
+        source_id = begin_source(connection, "file", location, sha256, size)
+        writer = EntryWriter(connection, source_id)
+        try:
+            reader = ExportReader(file_path)
+        except OSError as exc:
+            raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
+        with reader:
+            for element in reader:
+                writer.add(
+                    element.ordinal, element.line, element.text, element.value,
+                    element.duplicate_key,
+                )  # fmt: skip
+                if writer.full:
+                    writer.flush()
+                    if cancel is not None and cancel.cancelled:
+                        raise ImportCancelled(f"{file_path}: import cancelled")
+                    if progress is not None:
+                        progress(Progress(reader.bytes_consumed, size, writer.counts.parsed))
+            writer.flush()
+        if cancel is not None and cancel.cancelled:
+            raise ImportCancelled(f"{file_path}: import cancelled")
+        record_counts(connection, source_id, writer.counts, finished=True)
+    if progress is not None:
+        progress(Progress(size, size, writer.counts.parsed))
+    counts = writer.counts
+    return ImportReport(
+        source_id=source_id,
+        location=location,
+        sha256=sha256,
+        parsed=counts.parsed,
+        imported=counts.imported,
+        duplicates=counts.duplicates,
+        conflicts=counts.conflicts,
+        quarantined=counts.quarantined,
+        first_created_utc=counts.first_created,
+        last_created_utc=counts.last_created,
+        naive_times=counts.naive_times,
+        quarantine=tuple(counts.quarantine),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,60 @@
+"""Plain records that cross from the core to its callers (CLI, GUI, tests)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+class CancelToken:
+    """Set from any thread to ask long work to stop at its next checkpoint."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Asks the work to stop."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancellation was asked for."""
+        return self._event.is_set()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far long work has got: ``done`` of ``total`` units (bytes), and entries seen."""
+
+    done: int
+    total: int
+    entries: int
+    phase: str = "import"
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedEntry:
+    """An element of a file that was kept but could not be understood as an entry."""
+
+    index: int
+    line: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What one import did. ``parsed`` = imported + duplicates + conflicts + quarantined."""
+
+    source_id: int
+    location: str
+    sha256: str | None
+    parsed: int
+    imported: int
+    duplicates: int
+    conflicts: int
+    quarantined: int
+    first_created_utc: int | None
+    last_created_utc: int | None
+    naive_times: int
+    quarantine: tuple[QuarantinedEntry, ...] = field(default=())
+    seconds: float = 0.0
