@@ -95,11 +95,11 @@ class EntryWriter:
     """Adds entries to the store inside the caller's write transaction, in batches."""
 
     def __init__(
-        self, connection: sqlite3.Connection, source_id: int, batch_size: int = BATCH_SIZE
+        self, connection: sqlite3.Connection, source_id: int, batch_size: int | None = None
     ) -> None:
         self._connection = connection
         self._source_id = source_id
-        self.batch_size = batch_size
+        self.batch_size = batch_size or BATCH_SIZE
         self.counts = WriteCounts()
         self._pending: list[_Pending] = []
         row = connection.execute(

@@ -414,7 +414,7 @@ class ExportReader:
             self._pos = start
 
     def _describe_error(self, error: json.JSONDecodeError) -> str:
-        if error.pos >= len(self._buf):
+        if error.pos >= len(self._buf) or error.msg.startswith("Unterminated string"):
             return f"the file ends in the middle of a JSON value ({error.msg})"
         return f"invalid JSON: {error.msg}"
 

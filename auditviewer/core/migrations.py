@@ -123,16 +123,21 @@ def schema_version(connection: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def migrate(connection: sqlite3.Connection, location: str) -> None:
-    """Brings a store up to the current schema, or refuses a file that is not one of ours.
-
-    ``connection`` must be in autocommit mode (``isolation_level=None``).
-    """
+def check_identity(connection: sqlite3.Connection, location: str) -> None:
+    """Refuses, without changing it, a SQLite file that is not an auditviewer store."""
     app_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
-    version = schema_version(connection)
     has_tables = connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0] > 0
-    if app_id != APPLICATION_ID and (has_tables or version):
+    if app_id != APPLICATION_ID and (has_tables or schema_version(connection)):
         raise StoreError(f"{location}: this SQLite file is not an auditviewer store")
+
+
+def migrate(connection: sqlite3.Connection, location: str) -> None:
+    """Brings a store up to the current schema.
+
+    ``connection`` must be in autocommit mode (``isolation_level=None``); call
+    :func:`check_identity` first.
+    """
+    version = schema_version(connection)
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{location}: the store has schema version {version}, newer than this program "

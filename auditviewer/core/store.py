@@ -11,10 +11,11 @@ from typing import Any
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from auditviewer.core.errors import StoreError, StoreLocked
-from auditviewer.core.migrations import migrate
+from auditviewer.core.migrations import check_identity, migrate
 
 APP_NAME = "auditviewer"
 STORE_ENV = "AUDITVIEWER_STORE"
@@ -72,12 +73,15 @@ class Store:
         store = cls(store_path, engine)
         try:
             with store.raw() as connection:
+                check_identity(connection, str(store_path))
                 mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     raise StoreError(f"{store_path}: cannot switch the store to WAL mode")
                 migrate(connection, str(store_path))
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, DBAPIError) as exc:
             engine.dispose()
+            if isinstance(exc, DBAPIError):
+                exc = exc.orig if isinstance(exc.orig, sqlite3.DatabaseError) else exc
             if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
                 raise StoreLocked(f"{store_path}: the store is locked by another program") from None
             raise StoreError(f"{store_path}: cannot open the store ({exc})") from None
