@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,9 +139,11 @@ class EntryWriter:
 
     def flush(self) -> None:
         """Stores the queued entries that are not already in the store."""
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, []
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._store(pending)
+
+    def _store(self, pending: list[_Pending]) -> None:
         known = self._known_versions(pending)
         counts = self.counts
         to_store: list[_Pending] = []
@@ -276,6 +280,29 @@ def record_counts(
     )
 
 
+@contextmanager
+def _indexes_deferred_when_empty(connection: sqlite3.Connection) -> Iterator[None]:
+    """Into an empty store, builds the secondary indexes once at the end instead of per row.
+
+    A sorted bulk build is several times faster than maintaining the indexes row by row. The
+    drop and the rebuild happen inside the import's transaction, so a rejected or cancelled
+    import rolls them back with everything else.
+    """
+    if connection.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
+        yield
+        return
+    indexes = connection.execute(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'entries' "
+        "AND sql IS NOT NULL AND name != 'entries_identity'"
+    ).fetchall()
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    yield
+    connection.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+    for _, sql in indexes:
+        connection.execute(sql)
+
+
 def import_file(
     store: Store,
     path: Path | str,
@@ -298,12 +325,12 @@ def import_file(
     location = str(file_path.resolve())
     with store.write() as connection:
         source_id = begin_source(connection, "file", location, sha256, size)
-        writer = EntryWriter(connection, source_id)
         try:
             reader = ExportReader(file_path)
         except OSError as exc:
             raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
-        with reader:
+        writer = EntryWriter(connection, source_id)
+        with reader, _indexes_deferred_when_empty(connection):
             for element in reader:
                 writer.add(
                     element.ordinal, element.line, element.text, element.value,

@@ -17,9 +17,15 @@ from auditviewer.core.fieldmap import (
     FLAT_FIELDS,
     PROJECT_FIELDS,
 )
-from auditviewer.core.reference import action_group
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ID, _CREATED, _ACTION, _ACTOR = (ENTRY_FIELDS[k] for k in ("id", "created", "action", "actor"))
+_PROJECT, _ENTITY, _IP, _USER_AGENT = (
+    ENTRY_FIELDS[k] for k in ("project", "entity", "ip", "user_agent")
+)
+_ACTOR_TYPE, _ACTOR_LABEL, _ACTOR_ID = (ACTOR_FIELDS[k] for k in ("type", "label", "id"))
+_ENTITY_TYPE, _ENTITY_ID, _ENTITY_NAME = (ENTITY_FIELDS[k] for k in ("type", "id", "name"))
+_PROJECT_SLUG = PROJECT_FIELDS["slug"]
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 # Plausible bounds for a numeric epoch timestamp, to tell seconds, milliseconds and microseconds.
 _MILLIS_FROM = 100_000_000_000
@@ -47,7 +53,10 @@ class Normalized(NamedTuple):
 
 
 def _first(obj: dict[str, Any], names: tuple[str, ...]) -> Any:
-    for name in names:
+    value = obj.get(names[0])  # the canonical name, by far the most common
+    if value is not None:
+        return value
+    for name in names[1:]:
         value = obj.get(name)
         if value is not None:
             return value
@@ -55,6 +64,8 @@ def _first(obj: dict[str, Any], names: tuple[str, ...]) -> Any:
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:
+        return value
     if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, str):
@@ -66,6 +77,8 @@ def _text(value: Any) -> str | None:
 
 def entry_key_of(value: Any) -> str:
     """The source id as text ('' when the entry has none)."""
+    if type(value) is int:
+        return str(value)
     if value is None or isinstance(value, dict | list):
         return ""
     return _text(value) or ""
@@ -77,6 +90,12 @@ def parse_time(value: Any) -> tuple[int, bool]:
     A time without an offset is taken as UTC and reported as naive so that the entry is
     flagged, never silently read as local time. Raises ValueError with the reason.
     """
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = _parse_iso_leniently(value)
+        return _micros(moment)
     if isinstance(value, bool):
         raise ValueError(f"the time {value!r} is not a timestamp")
     if isinstance(value, int | float):
@@ -86,15 +105,18 @@ def parse_time(value: Any) -> tuple[int, bool]:
         if magnitude >= _MILLIS_FROM:
             return int(value * 1000), False
         return int(value * 1_000_000), False
-    if not isinstance(value, str):
-        raise ValueError(f"the time is a {type(value).__name__}, not a timestamp")
+    raise ValueError(f"the time is a {type(value).__name__}, not a timestamp")
+
+
+def _parse_iso_leniently(value: str) -> datetime:
+    """Accepts surrounding blanks and sub-microsecond digits, which fromisoformat refuses."""
     try:
-        moment = datetime.fromisoformat(value)
+        return datetime.fromisoformat(_LONG_FRACTION.sub(r"\1", value.strip()))
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(_LONG_FRACTION.sub(r"\1", value.strip()))
-        except ValueError:
-            raise ValueError(f"the time {value[:60]!r} is not an ISO 8601 timestamp") from None
+        raise ValueError(f"the time {value[:60]!r} is not an ISO 8601 timestamp") from None
+
+
+def _micros(moment: datetime) -> tuple[int, bool]:
     naive = moment.tzinfo is None
     if naive:
         moment = moment.replace(tzinfo=UTC)
@@ -103,14 +125,14 @@ def parse_time(value: Any) -> tuple[int, bool]:
 
 
 def _actor(entry: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    raw = _first(entry, ENTRY_FIELDS["actor"])
+    raw = _first(entry, _ACTOR)
     kind: str | None = None
     label: str | None = None
     ident: str | None = None
-    if isinstance(raw, dict):
-        kind = _text(_first(raw, ACTOR_FIELDS["type"]))
-        label = _text(_first(raw, ACTOR_FIELDS["label"]))
-        ident = _text(_first(raw, ACTOR_FIELDS["id"]))
+    if type(raw) is dict:
+        kind = _text(_first(raw, _ACTOR_TYPE))
+        label = _text(_first(raw, _ACTOR_LABEL))
+        ident = _text(_first(raw, _ACTOR_ID))
     elif raw is not None:
         label = _text(raw)
     if kind is None:
@@ -119,7 +141,11 @@ def _actor(entry: dict[str, Any]) -> tuple[str, str | None, str | None]:
         label = _text(_first(entry, FLAT_FIELDS["actor_label"]))
     if ident is None:
         ident = _text(_first(entry, FLAT_FIELDS["actor_id"]))
-    actor_type = ACTOR_TYPES.get(kind.lower(), ACTOR_TYPE_UNKNOWN) if kind else None
+    actor_type = (
+        (ACTOR_TYPES.get(kind) or ACTOR_TYPES.get(kind.lower(), ACTOR_TYPE_UNKNOWN))
+        if kind
+        else None
+    )
     if actor_type is None:
         actor_type = ACTOR_TYPE_USER if label and "@" in label else ACTOR_TYPE_UNKNOWN
     if actor_type == ACTOR_TYPE_TOKEN and label is None:
@@ -128,24 +154,27 @@ def _actor(entry: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 def _project(entry: dict[str, Any]) -> str | None:
-    raw = _first(entry, ENTRY_FIELDS["project"])
-    if isinstance(raw, dict):
-        return _text(_first(raw, PROJECT_FIELDS["slug"]))
+    raw = _first(entry, _PROJECT)
+    if type(raw) is dict:
+        return _text(_first(raw, _PROJECT_SLUG))
     return _text(raw)
 
 
 def _entity(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
-    raw = _first(entry, ENTRY_FIELDS["entity"])
+    raw = _first(entry, _ENTITY)
     kind = ident = name = None
-    if isinstance(raw, dict):
-        kind = _text(_first(raw, ENTITY_FIELDS["type"]))
-        ident = _text(_first(raw, ENTITY_FIELDS["id"]))
-        name = _text(_first(raw, ENTITY_FIELDS["name"]))
+    if type(raw) is dict:
+        kind = _text(_first(raw, _ENTITY_TYPE))
+        ident = _text(_first(raw, _ENTITY_ID))
+        name = _text(_first(raw, _ENTITY_NAME))
     elif raw is not None:
         name = _text(raw)
-    kind = kind or _text(_first(entry, FLAT_FIELDS["entity_type"]))
-    ident = ident or _text(_first(entry, FLAT_FIELDS["entity_id"]))
-    name = name or _text(_first(entry, FLAT_FIELDS["entity_name"]))
+    if kind is None:
+        kind = _text(_first(entry, FLAT_FIELDS["entity_type"]))
+    if ident is None:
+        ident = _text(_first(entry, FLAT_FIELDS["entity_id"]))
+    if name is None:
+        name = _text(_first(entry, FLAT_FIELDS["entity_name"]))
     return kind, ident, name
 
 
@@ -164,9 +193,9 @@ def _type_name(value: Any) -> str:
 
 def normalize(value: Any, duplicate_key: str | None = None) -> Normalized:
     """The normalised columns of one element, or a quarantined record with the reason."""
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         return _quarantined("", f"the entry is {_type_name(value)}, not an object")
-    key = entry_key_of(_first(value, ENTRY_FIELDS["id"]))
+    key = entry_key_of(_first(value, _ID))
     if duplicate_key is not None:
         return _quarantined(
             key,
@@ -174,13 +203,13 @@ def normalize(value: Any, duplicate_key: str | None = None) -> Normalized:
             "which value is meant cannot be decided",
             value,
         )
-    action = _first(value, ENTRY_FIELDS["action"])
+    action = _first(value, _ACTION)
     if action is None:
         names = ", ".join(ENTRY_FIELDS["action"])
         return _quarantined(key, f"the entry has no action (looked for {names})")
-    if not isinstance(action, str) or not action.strip():
+    if type(action) is not str or not action.strip():
         return _quarantined(key, f"the action {action!r} is not a non-empty string")
-    created = _first(value, ENTRY_FIELDS["created"])
+    created = _first(value, _CREATED)
     if created is None:
         names = ", ".join(ENTRY_FIELDS["created"])
         return _quarantined(key, f"the entry has no time (looked for {names})", value)
@@ -195,7 +224,7 @@ def normalize(value: Any, duplicate_key: str | None = None) -> Normalized:
         micros,
         naive,
         action,
-        action_group(action),
+        action.partition(".")[0],
         actor_type,
         actor_label,
         actor_id,
@@ -203,7 +232,7 @@ def normalize(value: Any, duplicate_key: str | None = None) -> Normalized:
         entity_type,
         entity_id,
         entity_name,
-        _text(_first(value, ENTRY_FIELDS["ip"])),
-        _text(_first(value, ENTRY_FIELDS["user_agent"])),
+        _text(_first(value, _IP)),
+        _text(_first(value, _USER_AGENT)),
         None,
     )
