@@ -7,7 +7,6 @@ treated the same whichever way it arrived.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import time
@@ -17,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from auditviewer.core.errors import ImportCancelled, ImportRejected
-from auditviewer.core.jsonstream import ExportReader
-from auditviewer.core.normalize import Normalized, normalize
+from auditviewer.core.parse_process import prepared_batches
+from auditviewer.core.prepared import PreparedEntry, prepare_entry
 from auditviewer.core.records import CancelToken, ImportReport, Progress, QuarantinedEntry
 from auditviewer.core.schema import ENTRY_COLUMNS
 from auditviewer.core.store import Store
@@ -43,16 +40,6 @@ def now_micros() -> int:
     return time.time_ns() // 1000
 
 
-def content_sha256(value: Any) -> bytes:
-    """The hash of an entry's content, independent of key order and white space."""
-    try:
-        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except (orjson.JSONEncodeError, TypeError):
-        # Integers beyond 64 bits and lone surrogates, which orjson refuses.
-        data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("ascii")
-    return hashlib.sha256(data).digest()
-
-
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, as hex."""
     digest = hashlib.sha256()
@@ -66,16 +53,6 @@ def _without_surrogates(value: object) -> object:
     if isinstance(value, str):
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
-
-
-@dataclass
-class _Pending:
-    normalized: Normalized
-    index: int
-    line: int | None
-    text: str
-    raw_sha256: bytes
-    content_sha256: bytes
 
 
 @dataclass
@@ -103,7 +80,7 @@ class EntryWriter:
         self._source_id = source_id
         self.batch_size = batch_size or BATCH_SIZE
         self.counts = WriteCounts()
-        self._pending: list[_Pending] = []
+        self._pending: list[PreparedEntry] = []
         row = connection.execute(
             "SELECT seq, chain_sha256 FROM entries ORDER BY seq DESC LIMIT 1"
         ).fetchone()
@@ -124,13 +101,14 @@ class EntryWriter:
         duplicate_key: str | None = None,
     ) -> None:
         """Queues one element; call :meth:`flush` when :attr:`full` and at the end."""
-        normalized = normalize(value, duplicate_key)
-        raw_hash = hashlib.sha256(text.encode("utf-8")).digest()
-        content_hash = raw_hash if duplicate_key is not None else content_sha256(value)
-        self._pending.append(_Pending(normalized, index, line, text, raw_hash, content_hash))
+        self.add_prepared(prepare_entry(index, line, text, value, duplicate_key))
+
+    def add_prepared(self, item: PreparedEntry) -> None:
+        """Queues one element already normalised and hashed by :func:`prepare_entry`."""
+        self._pending.append(item)
         counts = self.counts
         counts.parsed += 1
-        created = normalized.created_micros
+        created = item.created_micros
         if created is not None:
             if counts.first_created is None or created < counts.first_created:
                 counts.first_created = created
@@ -143,22 +121,22 @@ class EntryWriter:
             pending, self._pending = self._pending, []
             self._store(pending)
 
-    def _store(self, pending: list[_Pending]) -> None:
+    def _store(self, pending: list[PreparedEntry]) -> None:
         known = self._known_versions(pending)
         counts = self.counts
-        to_store: list[_Pending] = []
+        to_store: list[PreparedEntry] = []
         new_conflicts: list[str] = []
         for item in pending:
-            key = item.normalized.entry_key
+            key = item.entry_key
             versions = known.setdefault(key, set())
             if item.content_sha256 in versions:
                 counts.duplicates += 1
                 continue
-            if item.normalized.quarantine_reason is not None:
+            if item.quarantine_reason is not None:
                 counts.quarantined += 1
                 if len(counts.quarantine) < REPORTED_QUARANTINE_LIMIT:
                     counts.quarantine.append(
-                        QuarantinedEntry(item.index, item.line, item.normalized.quarantine_reason)
+                        QuarantinedEntry(item.position, item.line, item.quarantine_reason)
                     )
             elif key and versions:
                 counts.conflicts += 1
@@ -166,7 +144,7 @@ class EntryWriter:
                 counts.imported += 1
             if key and versions:
                 new_conflicts.append(key)
-            if item.normalized.time_naive:
+            if item.time_naive:
                 counts.naive_times += 1
             versions.add(item.content_sha256)
             to_store.append(item)
@@ -189,10 +167,10 @@ class EntryWriter:
                 [(key, self._source_id) for key in new_conflicts],
             )
 
-    def _known_versions(self, pending: list[_Pending]) -> dict[str, set[bytes]]:
+    def _known_versions(self, pending: list[PreparedEntry]) -> dict[str, set[bytes]]:
         known: dict[str, set[bytes]] = {}
-        keys = list({item.normalized.entry_key for item in pending} - {""})
-        anonymous = [item.content_sha256 for item in pending if not item.normalized.entry_key]
+        keys = list({item.entry_key for item in pending} - {""})
+        anonymous = [item.content_sha256 for item in pending if not item.entry_key]
         cursor = self._connection
         for start in range(0, len(keys), 10_000):
             chunk = keys[start : start + 10_000]
@@ -213,7 +191,7 @@ class EntryWriter:
                 known.setdefault("", set()).add(digest)
         return known
 
-    def _rows(self, items: list[_Pending]) -> list[tuple[Any, ...]]:
+    def _rows(self, items: list[PreparedEntry]) -> list[tuple[Any, ...]]:
         rows = []
         seq = self._last_seq
         chain = self._chain
@@ -221,24 +199,15 @@ class EntryWriter:
         for item in items:
             seq += 1
             chain = hashlib.sha256(chain + item.raw_sha256).digest()
-            n = item.normalized
-            rows.append(
-                (
-                    seq, source_id, item.index, item.line, n.entry_key, item.text,
-                    item.raw_sha256, item.content_sha256, chain, n.created_micros,
-                    int(n.time_naive), n.action, n.action_group, n.actor_type, n.actor_label,
-                    n.actor_id, n.project, n.entity_type, n.entity_id, n.entity_name, n.ip,
-                    n.user_agent, n.quarantine_reason,
-                )
-            )  # fmt: skip
+            rows.append((seq, source_id, *item.head, chain, *item.tail))
         self._last_seq = seq
         self._chain = chain
         return rows
 
 
-def _storage_order(item: _Pending) -> tuple[bool, int, int]:
-    created = item.normalized.created_micros
-    return (created is None, created or 0, -item.index)
+def _storage_order(item: PreparedEntry) -> tuple[bool, int, int]:
+    created = item.created_micros
+    return (created is None, created or 0, -item.position)
 
 
 def begin_source(
@@ -325,29 +294,23 @@ def import_file(
     location = str(file_path.resolve())
     with store.write() as connection:
         source_id = begin_source(connection, "file", location, sha256, size)
-        try:
-            reader = ExportReader(file_path)
-        except OSError as exc:
-            raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
         writer = EntryWriter(connection, source_id)
-        with reader, _indexes_deferred_when_empty(connection):
-            for element in reader:
-                writer.add(
-                    element.ordinal, element.line, element.text, element.value,
-                    element.duplicate_key,
-                )  # fmt: skip
-                if writer.full:
+        batches = prepared_batches(file_path, writer.batch_size)
+        try:
+            with _indexes_deferred_when_empty(connection):
+                for batch, bytes_read in batches:
+                    for item in batch:
+                        writer.add_prepared(item)
                     writer.flush()
                     if cancel is not None and cancel.cancelled:
                         raise ImportCancelled(f"{file_path}: import cancelled")
                     if progress is not None:
-                        progress(Progress(reader.bytes_consumed, size, writer.counts.parsed))
-            writer.flush()
+                        progress(Progress(bytes_read, size, writer.counts.parsed))
+        finally:
+            batches.close()
         if cancel is not None and cancel.cancelled:
             raise ImportCancelled(f"{file_path}: import cancelled")
         record_counts(connection, source_id, writer.counts, finished=True)
-    if progress is not None:
-        progress(Progress(size, size, writer.counts.parsed))
     counts = writer.counts
     return ImportReport(
         source_id=source_id,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import multiprocessing
 from pathlib import Path
 
 import pytest
 
-from auditviewer.core import ingest
+from auditviewer.core import ingest, parse_process
 from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.ingest import GENESIS_CHAIN, import_file
 from auditviewer.core.records import CancelToken, Progress
@@ -241,3 +242,38 @@ def test_gzip_and_json_lines_import_the_same_entries(store: Store, tmp_path: Pat
     (tmp_path / "e.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
     assert import_file(store, tmp_path / "e.jsonl.gz").imported == 4
     assert import_file(store, write_json(tmp_path / "e.json", entries)).duplicates == 4
+
+
+@pytest.fixture
+def parse_in_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Makes every import use the separate parsing process, whatever the file size."""
+    monkeypatch.setattr(parse_process, "PARALLEL_MIN_BYTES", 0)
+
+
+@pytest.mark.usefixtures("parse_in_child")
+def test_parsing_process_imports_the_same_as_in_process(store: Store, tmp_path: Path) -> None:
+    entries = [make_entry(n) for n in range(12_000)] + ["bad"]
+    report = import_file(store, write_json(tmp_path / "e.json", entries))
+    assert (report.imported, report.quarantined, report.parsed) == (12_000, 1, 12_001)
+    assert report.quarantine[0].index == 12_000
+
+
+@pytest.mark.usefixtures("parse_in_child")
+def test_parsing_process_rejection_names_the_position(store: Store, tmp_path: Path) -> None:
+    before = _store_state(store)
+    bad = tmp_path / "bad.json"
+    bad.write_text("[" + json.dumps(make_entry(1)) + ",\n{oops}]")
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store, bad)
+    assert (caught.value.source, caught.value.line, caught.value.column) == (str(bad), 2, 2)
+    assert _store_state(store) == before
+
+
+@pytest.mark.usefixtures("parse_in_child")
+def test_parsing_process_stops_on_cancel(store: Store, tmp_path: Path) -> None:
+    token = CancelToken()
+    path = write_json(tmp_path / "big.json", [make_entry(n) for n in range(30_000)])
+    with pytest.raises(ImportCancelled):
+        import_file(store, path, progress=lambda _: token.cancel(), cancel=token)
+    assert _rows(store) == []
+    assert not [p for p in multiprocessing.active_children() if p.name == "auditviewer-parser"]
