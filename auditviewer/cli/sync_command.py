@@ -1,0 +1,196 @@
+"""``auditviewer sync``: fetches the organization's audit log from the vendor's API into the store.
+
+The token comes from ``--token-env VAR``, else from the OS keyring, else from a hidden prompt (a
+prompted token is then saved in the keyring once the server has accepted it). It is never echoed,
+logged or put in a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from auditviewer.core.errors import AuditViewerError
+from auditviewer.core.store import Store, default_store_path
+from auditviewer.core.sync import (
+    DEFAULT_BASE_URL,
+    DEFAULT_PATH_TEMPLATE,
+    DEFAULT_PER_PAGE,
+    SyncAuthError,
+    SyncConfig,
+    SyncError,
+    SyncProgress,
+    SyncReport,
+    sync,
+)
+from auditviewer.core.sync.config import MAX_PER_PAGE
+from auditviewer.core.sync.token_store import TokenStore, account_name
+
+NAME = "sync"
+
+
+def add_parser(subparsers: Any) -> None:
+    """Registers ``sync`` on the main parser's subparsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        NAME,
+        help="fetch new audit-log entries from the Memfault API into the store",
+        description=(
+            "Fetch the organization's audit log from the Memfault API into the store. Only "
+            "entries not yet stored are fetched; an interrupted sync resumes where it stopped. "
+            "The Organization Auth Token is read from --token-env, else from the system keyring, "
+            "else asked for (hidden) and then kept in the keyring."
+        ),
+    )
+    parser.add_argument("--org", required=True, metavar="SLUG", help="organization slug")
+    parser.add_argument("--project", metavar="SLUG", help="only this project's entries")
+    parser.add_argument(
+        "--base-url", default=DEFAULT_BASE_URL, metavar="URL", help=f"default {DEFAULT_BASE_URL}"
+    )
+    parser.add_argument(
+        "--path",
+        default=DEFAULT_PATH_TEMPLATE,
+        metavar="TEMPLATE",
+        help="endpoint path with {org} (default %(default)s)",
+    )
+    parser.add_argument(
+        "--per-page",
+        type=int,
+        default=DEFAULT_PER_PAGE,
+        metavar="N",
+        help=f"entries per request, 1-{MAX_PER_PAGE} (default %(default)s)",
+    )
+    parser.add_argument(
+        "--token-env",
+        metavar="VAR",
+        help="read the token from this environment variable (it is not saved)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="give up on an unanswered request after this long (default %(default)s)",
+    )
+    parser.set_defaults(handler=run)
+
+
+class _ProgressLine:
+    """One progress line on stderr, rewritten in place on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.width = 0
+
+    def __call__(self, progress: SyncProgress) -> None:
+        if progress.phase == "waiting":
+            self._show(progress.message, permanent=not self.tty)
+        elif progress.phase == "stored" and self.tty:
+            self._show(
+                f"page {progress.page}: {progress.received:,} received, {progress.new:,} new, "
+                f"{progress.duplicates:,} already stored"
+            )
+
+    def _show(self, text: str, *, permanent: bool = False) -> None:
+        if permanent:
+            self.stream.write(f"auditviewer: {text}\n")
+        else:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _error(message: str) -> int:
+    print(f"auditviewer: {message}", file=sys.stderr)
+    return 1
+
+
+def _summary(report: SyncReport) -> str:
+    return (
+        f"{report.new:,} new, {report.duplicates:,} duplicate, {report.conflicts:,} conflict, "
+        f"{report.quarantined:,} quarantined; {report.pages:,} "
+        f"{'page' if report.pages == 1 else 'pages'}, {report.retries:,} "
+        f"{'retry' if report.retries == 1 else 'retries'}"
+    )
+
+
+def _token(args: argparse.Namespace, tokens: TokenStore, account: str) -> tuple[str | None, bool]:
+    """The token and whether it was typed in (so it may be saved); (None, False) if none."""
+    if args.token_env:
+        value = os.environ.get(args.token_env, "")
+        if not value:
+            raise SyncError(f"the environment variable {args.token_env} is not set or empty")
+        return value.strip(), False
+    stored = tokens.load(account)
+    if stored:
+        return stored, False
+    if not sys.stdin.isatty():
+        raise SyncError(
+            "no token: pass --token-env VAR, or run once in a terminal to type it in "
+            "(it is then kept in the system keyring)"
+        )
+    typed = getpass.getpass(f"Organization Auth Token for {args.org} (input hidden): ")
+    return (typed.strip() or None), True
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs ``auditviewer sync``; 0 on success, 1 on an error (one line on stderr)."""
+    store_path = Path(getattr(args, "store", None) or default_store_path())
+    config = SyncConfig(
+        org=args.org,
+        project=args.project,
+        base_url=args.base_url,
+        path_template=args.path,
+        per_page=args.per_page,
+        overlap=args.per_page,
+        read_timeout=args.timeout,
+    )
+    progress = _ProgressLine(sys.stderr)
+    try:
+        config = config.validated()
+        tokens = TokenStore()
+        account = account_name(config.base_url, config.org)
+        token, typed = _token(args, tokens, account)
+        if token is None:
+            return _error("no token given")
+        with Store.open(store_path) as store:
+            try:
+                report = sync(store, config, token, progress=progress)
+            except SyncError as exc:
+                progress.end()
+                if typed and not isinstance(exc, SyncAuthError):
+                    _save(tokens, account, token)
+                _error(str(exc))
+                if exc.report is not None and exc.report.pages:
+                    print(
+                        f"auditviewer: kept what was fetched ({_summary(exc.report)}); "
+                        "run the same command again to resume",
+                        file=sys.stderr,
+                    )
+                return 1
+        progress.end()
+        if typed:
+            _save(tokens, account, token)
+    except KeyboardInterrupt:
+        progress.end()
+        return _error("sync interrupted; every page stored so far is kept, run it again to resume")
+    except (AuditViewerError, OSError) as exc:
+        progress.end()
+        return _error(str(exc))
+    print(f"Synced {config.location} into {store_path}: {_summary(report)}")
+    return 0
+
+
+def _save(tokens: TokenStore, account: str, token: str) -> None:
+    saved = tokens.save(account, token)
+    print(f"auditviewer: {saved.message}", file=sys.stderr)
