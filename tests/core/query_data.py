@@ -1,0 +1,168 @@
+"""A small, varied store for the query tests, and a Python oracle of the filter semantics."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from auditviewer.core import fulltext
+from auditviewer.core.entry_query import EntryDetail, EntryQuery, get_entries
+from auditviewer.core.ingest import import_file
+from auditviewer.core.query import (
+    FLAG_ANOMALY,
+    FLAG_CONFLICT,
+    FLAG_NAIVE_TIME,
+    FLAG_QUARANTINED,
+    FLAG_UNKNOWN_ACTION,
+    Filter,
+    Sort,
+)
+from auditviewer.core.reference import ActionReference
+from auditviewer.core.store import Store
+from tests.conftest import make_entry, write_json
+
+TOKEN = {"type": "organization_auth_token", "id": 42, "name": "CI uploader"}
+BOB = {"type": "user", "id": 99, "email": "bob@example.com", "name": "Bob Builder"}
+HOSTILE = 'Café NEAR( "x" AND * 100% _under_ [a] it\'s'
+
+
+def dataset() -> list[Any]:
+    """Entries covering every filter key, NULLs in every sortable column and hostile text."""
+    entries: list[Any] = [make_entry(n) for n in range(10, 30)]
+    entries += [
+        make_entry(1, action="cohort.create", created_date="2024-09-01T10:00:00+00:00"),
+        make_entry(2, action="cohort.update", created_date="2024-09-02T11:30:00+02:00",
+                   project=None),
+        make_entry(3, action="release.create", actor=TOKEN, created_date="2024-09-03T00:00:00Z",
+                   entity={"type": "release", "id": 7, "name": "v1.2"}),
+        make_entry(4, action="release.update", created_date="2024-09-30T23:59:59.999999+00:00",
+                   entity={"type": "release", "id": 8, "name": "v1.3"}, ip_address=None),
+        make_entry(5, action="legacy.thing", created_date="2024-10-01T00:00:00+00:00"),
+        make_entry(6, action="cohort.create", created_date="2023-01-05T08:00:00+00:00"),
+        make_entry(7, action="project.create", actor="someone", project={"slug": "50%_off"},
+                   created_date="2024-09-05T12:00:00", user_agent=None),
+        make_entry(8, action="cohort.[a]?", actor=BOB, project={"slug": "5_x%off"},
+                   entity={"type": "cohort", "id": 1, "name": HOSTILE}),
+        make_entry(9, action="release.create", actor=TOKEN, entity=None, project=None,
+                   created_date="2024-08-20T09:00:00+00:00", changes={"note": "déjà vu 1e3"},
+                   count=1e3),
+        {"id": 50, "created_date": "2024-09-01T00:00:00Z", "note": "no action here"},
+        {"id": 51, "action": "cohort.create", "created_date": "not a time"},
+        42,
+    ]  # fmt: skip
+    return entries
+
+
+def fill(store: Store, folder: Path) -> Store:
+    """Imports the dataset, then a second file with a conflicting version of entry 1."""
+    import_file(store, write_json(folder / "a.json", dataset()))
+    conflicting = [make_entry(1, action="cohort.delete", created_date="2024-09-01T10:00:00Z")]
+    import_file(store, write_json(folder / "b.json", conflicting))
+    return store
+
+
+def all_details(store: Store) -> list[EntryDetail]:
+    with store.raw() as connection:
+        seqs = [r[0] for r in connection.execute("SELECT seq FROM entries ORDER BY seq")]
+    return get_entries(store, seqs)
+
+
+def matched(store: Store, flt: Filter, sort: Sort | None = None) -> list[int]:
+    with EntryQuery(store, flt, sort or Sort("seq", descending=False)) as query:
+        return list(query.iter_seqs())
+
+
+def _wild(pattern: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def _any(patterns: tuple[str, ...], *values: str | None) -> bool:
+    return any(_wild(p, v) for p in patterns for v in values)
+
+
+def _actor(patterns: tuple[str, ...], e: EntryDetail) -> bool:
+    return any(_wild(p, e.actor_label) or ("@" not in p and _wild(p, e.actor_id)) for p in patterns)
+
+
+def _text(phrase: str, e: EntryDetail) -> bool:
+    tokens = fulltext.phrase_tokens(phrase)
+    return bool(tokens) and fulltext.text_matches(fulltext.body_text(e.raw), tokens)
+
+
+def oracle(flt: Filter, e: EntryDetail) -> bool:
+    """Whether ``e`` passes ``flt``, computed in Python from the entry's details."""
+    ref = ActionReference.load()
+    checks = [
+        not flt.actions or _any(flt.actions, e.action),
+        not _any(flt.not_actions, e.action),
+        not flt.actors or _actor(flt.actors, e),
+        not _actor(flt.not_actors, e),
+        not flt.actor_types or _any(flt.actor_types, e.actor_type),
+        not _any(flt.not_actor_types, e.actor_type),
+        not flt.projects or _any(flt.projects, e.project),
+        not _any(flt.not_projects, e.project),
+        not flt.entities or _any(flt.entities, e.entity_type),
+        not _any(flt.not_entities, e.entity_type),
+        flt.after is None or (e.created_utc is not None and e.created_utc >= flt.after),
+        flt.before is None or (e.created_utc is not None and e.created_utc < flt.before),
+        all(_text(p, e) for p in flt.text),
+        not any(_text(p, e) for p in flt.not_text),
+        flt.conflicts is None or flt.conflicts == e.conflict,
+        flt.quarantined is None or flt.quarantined == (e.quarantine_reason is not None),
+        flt.unknown_action is None
+        or flt.unknown_action == (e.action is not None and not ref.is_known(e.action)),
+        flt.anomalies is None
+        or flt.anomalies == ref.logged_before_reference(e.action, e.created_utc),
+        not flt.sources or e.source_id in flt.sources,
+        not flt.seqs or e.seq in flt.seqs,
+    ]
+    return all(checks)
+
+
+def flags(e: EntryDetail) -> int:
+    ref = ActionReference.load()
+    return (
+        FLAG_QUARANTINED * (e.quarantine_reason is not None)
+        + FLAG_CONFLICT * e.conflict
+        + FLAG_UNKNOWN_ACTION * (e.action is not None and not ref.is_known(e.action))
+        + FLAG_ANOMALY * ref.logged_before_reference(e.action, e.created_utc)
+        + FLAG_NAIVE_TIME * e.time_naive
+    )
+
+
+_SORT_VALUE = {
+    "time": lambda e: e.created_utc,
+    "action": lambda e: e.action,
+    "actor": lambda e: e.actor_label,
+    "actor_type": lambda e: e.actor_type,
+    "project": lambda e: e.project,
+    "entity": lambda e: e.entity_type,
+    "ip": lambda e: e.ip,
+    "user_agent": lambda e: e.user_agent,
+    "seq": lambda e: e.seq,
+    "flags": flags,
+}
+
+
+def expected_order(details: list[EntryDetail], sort: Sort) -> list[int]:
+    """The documented order: column (NULLs last either way), then time, then seq.
+
+    The tie-breakers follow SQLite's own order, where a missing time is the smallest value.
+    """
+    value = _SORT_VALUE[sort.column]
+
+    def time_key(e: EntryDetail) -> tuple[bool, int]:
+        return (e.created_utc is not None, e.created_utc or 0)
+
+    present = [e for e in details if value(e) is not None]
+    missing = [e for e in details if value(e) is None]
+    present.sort(key=lambda e: (value(e), time_key(e), e.seq))
+    missing.sort(key=lambda e: (time_key(e), e.seq))
+    if sort.descending:
+        present.reverse()
+        missing.reverse()
+    return [e.seq for e in present + missing]

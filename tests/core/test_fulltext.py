@@ -1,0 +1,123 @@
+"""The full-text index: building it, and identical answers before, during and after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditviewer.core.entry_query import store_stats
+from auditviewer.core.fulltext import build_fulltext, fts_query, indexed_upto, phrase_tokens
+from auditviewer.core.ingest import import_file
+from auditviewer.core.query import Filter
+from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.store import Store
+from tests.conftest import make_entry, write_json
+from tests.core.query_data import fill, matched
+
+PHRASES = [
+    "uploader",
+    "upload",  # prefix of a word
+    "bob builder",  # a phrase of two values' words
+    "builder bob",  # order matters
+    "cafe",  # diacritics folded
+    "DÉJÀ",  # case and diacritics folded in the query too
+    "1e3",
+    "1000",  # 1e3 as a number is not text
+    "42",
+    "jane@example.com",
+    "address",  # key names are not indexed
+    "created_date",
+    'NEAR( "x" AND',
+    "NEAR(",
+    '"',
+    "AND",
+    "OR",
+    "NOT",
+    "*",
+    "%",
+    "_",
+    "under",
+    "it's",
+    "a:b",
+    "^x",
+    "-",
+]
+
+
+@pytest.fixture
+def filled(store: Store, tmp_path: Path) -> Store:
+    return fill(store, tmp_path)
+
+
+def _answers(store: Store) -> dict[str, tuple[list[int], list[int]]]:
+    return {
+        p: (matched(store, Filter(text=(p,))), matched(store, Filter(not_text=(p,))))
+        for p in PHRASES
+    }
+
+
+def test_results_are_the_same_before_and_after_building(filled: Store) -> None:
+    before = _answers(filled)
+    assert build_fulltext(filled) == 33
+    assert _answers(filled) == before
+
+
+def test_results_are_the_same_with_a_partly_built_index(filled: Store) -> None:
+    before = _answers(filled)
+    token = CancelToken()
+
+    def stop_after_first_chunk(_: Progress) -> None:
+        token.cancel()
+
+    done = build_fulltext(filled, progress=stop_after_first_chunk, cancel=token, chunk_rows=10)
+    assert done == 10
+    with filled.raw() as connection:
+        assert indexed_upto(connection) == 10
+    assert _answers(filled) == before
+
+
+def test_expected_matches(filled: Store) -> None:
+    build_fulltext(filled)
+    found = {p: matched(filled, Filter(text=(p,))) for p in PHRASES}
+    assert found["bob builder"] == found["cafe"] == found["NEAR("] == [9]
+    assert found["builder bob"] == found["1000"] == found["address"] == []
+    assert found["created_date"] == []
+    assert found["DÉJÀ"] == found["1e3"] == [2]
+    assert found["upload"] == found["uploader"]
+    assert len(found["uploader"]) == 28
+
+
+def test_phrase_without_words_matches_nothing_and_its_negation_everything(filled: Store) -> None:
+    assert matched(filled, Filter(text=("*%_",))) == []
+    assert len(matched(filled, Filter(not_text=("*%_",)))) == 33
+
+
+def test_fts_operators_in_user_text_cannot_reach_match() -> None:
+    assert fts_query(phrase_tokens('a" OR b NEAR(c) *')) == '"a or b near c" *'
+
+
+def test_second_build_indexes_nothing(filled: Store) -> None:
+    build_fulltext(filled)
+    assert build_fulltext(filled) == 0
+
+
+def test_build_continues_with_new_entries(filled: Store, tmp_path: Path) -> None:
+    build_fulltext(filled)
+    import_file(filled, write_json(tmp_path / "new.json", [make_entry(500, note="zebra")]))
+    assert matched(filled, Filter(text=("zebra",))) == [34]
+    assert build_fulltext(filled) == 1
+    assert matched(filled, Filter(text=("zebra",))) == [34]
+    assert store_stats(filled).fts_indexed_upto == 34
+
+
+def test_progress_reports_indexed_entries(filled: Store) -> None:
+    seen: list[Progress] = []
+    build_fulltext(filled, progress=seen.append, chunk_rows=15)
+    assert [(p.done, p.total, p.phase) for p in seen] == [
+        (15, 33, "index"), (30, 33, "index"), (33, 33, "index"),
+    ]  # fmt: skip
+
+
+def test_building_an_empty_store_indexes_nothing(store: Store) -> None:
+    assert build_fulltext(store) == 0
