@@ -1,0 +1,324 @@
+"""The Details tab: every field of the selected entry, its changes, its raw JSON, copy buttons."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditviewer.ui.entry_format import (
+    ACTOR_TYPE_NAMES,
+    entry_flags,
+    format_time_long,
+    now_micros,
+)
+from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible, visible_multiline
+
+if TYPE_CHECKING:
+    from auditviewer.core.reference import ActionReference
+
+# (key, label) of the single-line fields, in display order.
+ENTRY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("time_utc", "Time (UTC)"),
+    ("time_local", "Time (local)"),
+    ("action", "Action"),
+    ("description", "Description"),
+    ("actor_type", "Actor type"),
+    ("actor_label", "Actor"),
+    ("actor_id", "Actor id"),
+    ("project", "Project"),
+    ("entity_type", "Entity type"),
+    ("entity_name", "Entity name"),
+    ("entity_id", "Entity id"),
+    ("ip", "IP address"),
+    ("user_agent", "User agent"),
+    ("entry_key", "Entry id"),
+    ("seq", "Stored as #"),
+)
+PROVENANCE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("source", "Came from"),
+    ("imported", "Imported"),
+    ("source_sha256", "File SHA-256"),
+    ("raw_sha256", "Text SHA-256"),
+    ("content_sha256", "Content SHA-256"),
+    ("chain_sha256", "Chain SHA-256"),
+)
+# Pairs of keys a change can be spelled with, in order of preference.
+CHANGE_KEYS = (("old", "new"), ("before", "after"), ("from", "to"), ("previous", "current"))
+CELL_LIMIT = 300
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def change_rows(changes: Any) -> list[tuple[str, str, str]]:
+    """``changes`` as (field, before, after) rows, whatever shape the source used."""
+    if changes is None:
+        return []
+    rows: list[tuple[str, str, str]] = []
+    if isinstance(changes, list):
+        for position, item in enumerate(changes):
+            if isinstance(item, dict) and "field" in item:
+                rest = {key: value for key, value in item.items() if key != "field"}
+                rows.extend(
+                    (_value_text(item["field"]), before, after)
+                    for _, before, after in change_rows({"": rest})
+                )
+            else:
+                rows.append((f"[{position}]", "", _value_text(item)))
+        return rows
+    if not isinstance(changes, dict):
+        return [("", "", _value_text(changes))]
+    for field, change in changes.items():
+        rows.append((str(field), *_before_after(change)))
+    return rows
+
+
+def _before_after(change: Any) -> tuple[str, str]:
+    if isinstance(change, dict):
+        for old_key, new_key in CHANGE_KEYS:
+            if old_key in change or new_key in change:
+                return _value_text(change.get(old_key)), _value_text(change.get(new_key))
+    if isinstance(change, list) and len(change) == 2:
+        return _value_text(change[0]), _value_text(change[1])
+    return "", _value_text(change)
+
+
+def pretty_json(raw: str) -> str:
+    """The raw entry text indented for reading (the raw text itself when it is not JSON)."""
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except ValueError:
+        return raw
+
+
+def _read_only_line() -> QLineEdit:
+    line = QLineEdit()
+    line.setReadOnly(True)
+    line.setFrame(False)
+    line.setStyleSheet("QLineEdit { background: transparent; }")
+    return line
+
+
+class DetailPanel(QScrollArea):
+    """Shows one entry (an ``EntryDetail``); every text in it is plain and escaped."""
+
+    def __init__(self, reference: ActionReference, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._reference = reference
+        self._raw = ""
+        self.setWidgetResizable(True)
+        # Long values scroll inside their own fields; the panel itself only scrolls down.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAccessibleName("Entry details")
+        self._stack = QStackedWidget()
+        self.setWidget(self._stack)
+        self._empty = plain_label("Select an entry to see its details.")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._stack.addWidget(self._empty)
+        body = QWidget()
+        self._stack.addWidget(body)
+        layout = QVBoxLayout(body)
+
+        self.fields: dict[str, QLineEdit] = {}
+        layout.addWidget(self._form("Entry", ENTRY_FIELDS))
+        layout.addWidget(self._form("Provenance", PROVENANCE_FIELDS))
+
+        self._flags_box = QGroupBox("Flags")
+        self._flags_layout = QVBoxLayout(self._flags_box)
+        layout.addWidget(self._flags_box)
+
+        changes_box = QGroupBox("Changes")
+        changes_layout = QVBoxLayout(changes_box)
+        self.changes = QTableWidget(0, 3)
+        self.changes.setHorizontalHeaderLabels(["Field", "Before", "After"])
+        self.changes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.changes.verticalHeader().hide()
+        self.changes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.changes.setAccessibleName("Changes: field, before, after")
+        self.changes.setWordWrap(False)
+        self._no_changes = plain_label("This entry records no changes.")
+        changes_layout.addWidget(self.changes)
+        changes_layout.addWidget(self._no_changes)
+        layout.addWidget(changes_box)
+
+        raw_box = QGroupBox("Raw JSON")
+        raw_layout = QVBoxLayout(raw_box)
+        self.raw_view = QPlainTextEdit()
+        self.raw_view.setReadOnly(True)
+        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw_view.setMinimumHeight(160)
+        self.raw_view.setAccessibleName("Raw JSON of the entry")
+        raw_layout.addWidget(self.raw_view)
+        buttons = QHBoxLayout()
+        self.copy_raw_button = QPushButton("Copy original JSON")
+        self.copy_raw_button.setToolTip("Copies the entry's exact original text")
+        self.copy_raw_button.clicked.connect(self.copy_raw)
+        self.copy_pretty_button = QPushButton("Copy formatted JSON")
+        self.copy_pretty_button.clicked.connect(self.copy_pretty)
+        self.copy_summary_button = QPushButton("Copy details")
+        self.copy_summary_button.setToolTip("Copies the fields above as text")
+        self.copy_summary_button.clicked.connect(self.copy_summary)
+        for button in (self.copy_raw_button, self.copy_pretty_button, self.copy_summary_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        raw_layout.addLayout(buttons)
+        layout.addWidget(raw_box)
+        layout.addStretch(1)
+        self._values: dict[str, str] = {}
+        self.flag_labels: list[str] = []
+
+    def _form(self, title: str, fields: tuple[tuple[str, str], ...]) -> QGroupBox:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, label in fields:
+            line = _read_only_line()
+            line.setAccessibleName(label)
+            self.fields[key] = line
+            form.addRow(plain_label(label), line)
+        return box
+
+    def clear(self) -> None:
+        """Shows no entry."""
+        self._raw = ""
+        self._values = {}
+        self._stack.setCurrentWidget(self._empty)
+
+    def show_entry(self, detail: Any) -> None:
+        """Shows an ``EntryDetail``."""
+        self._raw = detail.raw or ""
+        values = self._entry_values(detail)
+        values.update(self._provenance_values(detail))
+        self._values = values
+        for key, line in self.fields.items():
+            text = values.get(key, "")
+            line.setText(visible(text))
+            line.setCursorPosition(0)
+            line.setToolTip(safe_tooltip(text) if len(text) > 40 else "")
+        self._show_flags(detail)
+        self._show_changes(self._raw)
+        self.raw_view.setPlainText(visible_multiline(pretty_json(self._raw)))
+        self._stack.setCurrentIndex(1)
+
+    def _entry_values(self, detail: Any) -> dict[str, str]:
+        action = detail.action or ""
+        rows = self._reference.describe(action) if action else ()
+        if rows:
+            description = " / ".join(
+                f"{row.description} (logged since {row.logged_since.isoformat()})" for row in rows
+            )
+        elif action:
+            description = "Not in the action reference (deprecated or unknown action)."
+        else:
+            description = ""
+        actor_type = detail.actor_type or "unknown"
+        return {
+            "time_utc": format_time_long(detail.created_utc, utc=True),
+            "time_local": format_time_long(detail.created_utc, utc=False),
+            "action": action,
+            "description": description,
+            "actor_type": ACTOR_TYPE_NAMES.get(actor_type, actor_type),
+            "actor_label": detail.actor_label or "",
+            "actor_id": detail.actor_id or "",
+            "project": detail.project or "(organization level)",
+            "entity_type": detail.entity_type or "",
+            "entity_name": detail.entity_name or "",
+            "entity_id": detail.entity_id or "",
+            "ip": detail.ip or "",
+            "user_agent": detail.user_agent or "",
+            "entry_key": detail.entry_key or "(none)",
+            "seq": str(detail.seq),
+        }
+
+    def _provenance_values(self, detail: Any) -> dict[str, str]:
+        source = getattr(detail, "source", None)
+        values = {
+            "raw_sha256": getattr(detail, "raw_sha256", "") or "",
+            "content_sha256": getattr(detail, "content_sha256", "") or "",
+            "chain_sha256": getattr(detail, "chain_sha256", "") or "",
+        }
+        if source is not None:
+            kind = getattr(source, "kind", "") or ""
+            location = getattr(source, "location", "") or ""
+            source_id = getattr(source, "id", None)
+            number = f" #{source_id}" if source_id is not None else ""
+            values["source"] = f"{kind}{number}: {location}" if kind else location
+            started = getattr(source, "started_utc", None)
+            values["imported"] = format_time_long(started, utc=False) if started else ""
+            values["source_sha256"] = getattr(source, "sha256", "") or ""
+        return values
+
+    def _show_flags(self, detail: Any) -> None:
+        while self._flags_layout.count():
+            item = self._flags_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        flags = entry_flags(detail, self._reference, now_micros())
+        self.flag_labels = [visible(flag.sentence, 2000) for flag in flags] or ["No flags."]
+        for text in self.flag_labels:
+            label = plain_label(text)
+            label.setWordWrap(True)
+            self._flags_layout.addWidget(label)
+
+    def _show_changes(self, raw: str) -> None:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        changes = value.get("changes") if isinstance(value, dict) else None
+        rows = change_rows(changes)
+        self.changes.setRowCount(len(rows))
+        for row, cells in enumerate(rows):
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(visible(text, CELL_LIMIT))
+                if len(text) > 30:
+                    item.setToolTip(safe_tooltip(text))
+                self.changes.setItem(row, column, item)
+        self.changes.setVisible(bool(rows))
+        self._no_changes.setVisible(not rows)
+        height = self.changes.horizontalHeader().height() + 4
+        height += sum(self.changes.rowHeight(row) for row in range(min(len(rows), 8)))
+        self.changes.setFixedHeight(height)
+
+    def copy_raw(self) -> None:
+        """Copies the entry's exact original text."""
+        QGuiApplication.clipboard().setText(self._raw)
+
+    def copy_pretty(self) -> None:
+        """Copies the entry's text, indented."""
+        QGuiApplication.clipboard().setText(pretty_json(self._raw))
+
+    def copy_summary(self) -> None:
+        """Copies the fields as ``label: value`` lines (values unescaped, as stored)."""
+        labels = dict(ENTRY_FIELDS + PROVENANCE_FIELDS)
+        lines = [f"{labels[key]}: {value}" for key, value in self._values.items() if value]
+        QGuiApplication.clipboard().setText("\n".join(lines))
+
+    def value(self, key: str) -> str:
+        """The shown (escaped) text of one field, for tests and accessibility."""
+        return self.fields[key].text()

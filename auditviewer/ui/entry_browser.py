@@ -1,0 +1,376 @@
+"""The store-backed part of the window: filter bar, timeline, facets, table and side panel.
+
+Every face of the filter writes into one :class:`FilterState`; this widget wires the faces, the
+table model and the background aggregates to it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from auditviewer.core.entry_query import EntryQuery, get_entries
+from auditviewer.core.query import Filter
+from auditviewer.core.reference import ActionReference
+from auditviewer.core.store import Store
+from auditviewer.ui.aggregate_loader import AggregateLoader, Aggregates
+from auditviewer.ui.count_worker import BackgroundCounter
+from auditviewer.ui.detail_panel import DetailPanel
+from auditviewer.ui.entry_table_model import EntryTableModel
+from auditviewer.ui.entry_table_view import EntryTableView
+from auditviewer.ui.facet_panel import FacetPanel
+from auditviewer.ui.filter_bar import FilterBar
+from auditviewer.ui.filter_controls import FilterControls, day_start_micros
+from auditviewer.ui.filter_state import FilterState
+from auditviewer.ui.reference_panel import ReferencePanel
+from auditviewer.ui.settings import UiSettings
+from auditviewer.ui.timeline_widget import TimelineWidget
+
+# More entries than this are not put on the clipboard at once.
+COPY_LIMIT = 50_000
+DETAIL_DELAY_MS = 60
+
+
+class EntryBrowser(QWidget):
+    """Browses the entries of one store."""
+
+    status_changed = Signal(str)
+    copy_requested = Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        reference: ActionReference,
+        settings: UiSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.reference = reference
+        self.settings = settings
+        self.total_count = 0
+        self.state = FilterState(Filter(), self)
+
+        self.counter = BackgroundCounter(store, self)
+        self.model = EntryTableModel(store, reference, self, counter=self.counter)
+        self.model.count_known.connect(lambda _count: self._update_status())
+        self.table = EntryTableView(self)
+        self.table.setModel(self.model)
+        self.table.apply_default_widths()
+
+        self.filter_bar = FilterBar(self.state, self)
+        self.controls = FilterControls(self.state, reference, self)
+        self.timeline = TimelineWidget(self)
+        self.facets = FacetPanel(self)
+        self.details = DetailPanel(reference)
+        self.reference_panel = ReferencePanel(reference)
+        self.side = QTabWidget(self)
+        self.side.addTab(self.details, "&Details")
+        self.side.addTab(self.reference_panel, "Action &Reference")
+        self.side.setAccessibleName("Entry details and action reference")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.facets)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([220, 800, 380])
+        self.splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.timeline)
+        layout.addWidget(self.splitter, 1)
+
+        self.aggregates = AggregateLoader(store, self)
+        self.aggregates.loaded.connect(self._on_aggregates)
+        self.aggregates.failed.connect(self._on_aggregates_failed)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._show_current_entry)
+        self._current_seq: int | None = None
+
+        self.state.changed.connect(self._on_filter_changed)
+        self.filter_bar.controls_toggled.connect(self._on_controls_toggled)
+        self.facets.facet_clicked.connect(self._on_facet_clicked)
+        self.reference_panel.action_clicked.connect(self._on_action_clicked)
+        self.timeline.range_selected.connect(self._on_range_selected)
+        self.timeline.range_cleared.connect(
+            lambda: self.state.update(None, after=None, before=None)
+        )
+        self.table.filter_requested.connect(self._on_facet_clicked)
+        self.table.day_requested.connect(self._show_day_of_row)
+        self.table.entity_requested.connect(self._show_entity_of_row)
+        self.table.actor_requested.connect(self._show_actor_of_row)
+        self.table.copy_requested.connect(self.copy_requested)
+        self.model.modelReset.connect(self._on_rows_replaced)
+        self._connect_selection()
+
+        self.restore_state()
+        self.table.setSortingEnabled(True)
+        self._count_total()
+        self.facets.set_filter(self.state.filter)
+        self.aggregates.request(self.state.filter, store_wide=True)
+        self._update_status()
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def current_filter(self) -> Filter:
+        """The filter the table shows."""
+        return self.state.filter
+
+    @property
+    def match_count(self) -> int:
+        """How many entries the filter matches."""
+        return self.model.exact_count()
+
+    def _count_total(self) -> None:
+        with EntryQuery(self.store, Filter()) as query:
+            self.total_count = query.count()
+
+    def refresh(self) -> None:
+        """Re-reads the store after entries were added."""
+        self._count_total()
+        self.model.refresh()
+        self.aggregates.request(self.state.filter, store_wide=True)
+        self._update_status()
+
+    def set_filter(self, new: Filter) -> None:
+        """Replaces the filter (as if typed)."""
+        self.state.set_filter(new)
+
+    def clear_filter(self) -> None:
+        """Shows every entry."""
+        self.state.set_filter(Filter())
+
+    def show_sources(self, source_ids: tuple[int, ...], *, quarantined: bool) -> None:
+        """Shows the entries of some imports (only the quarantined ones, if asked)."""
+        self.state.set_filter(
+            Filter(sources=tuple(source_ids), quarantined=True if quarantined else None)
+        )
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the cursor into the search box, its text selected."""
+        self.filter_bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.search.selectAll()
+
+    def set_utc(self, utc: bool) -> None:
+        """Times in the table in UTC or local time."""
+        self.model.set_utc(utc)
+
+    def set_panel_visible(self, key: str, on: bool) -> None:
+        """Shows or hides an optional part: controls, timeline, facets, side."""
+        if key == "controls":
+            self.controls.setVisible(on)
+            self.filter_bar.controls_button.blockSignals(True)
+            self.filter_bar.controls_button.setChecked(on)
+            self.filter_bar.controls_button.blockSignals(False)
+        elif key == "timeline":
+            self.timeline.setVisible(on)
+        elif key == "facets":
+            self.facets.setVisible(on)
+        elif key == "side":
+            self.side.setVisible(on)
+
+    def _on_controls_toggled(self, on: bool) -> None:
+        self.settings.set_visible("controls", on)
+        self.controls.setVisible(on)
+        window = self.window()
+        actions = getattr(window, "panel_actions", None)
+        if isinstance(actions, dict) and "controls" in actions:
+            actions["controls"].blockSignals(True)
+            actions["controls"].setChecked(on)
+            actions["controls"].blockSignals(False)
+
+    def save_state(self) -> None:
+        """Remembers columns, sort and splitter positions."""
+        self.settings.set_state("table_header", self.table.horizontalHeader().saveState())
+        self.settings.set_state("splitter", self.splitter.saveState())
+
+    def restore_state(self) -> None:
+        """Brings back columns, sort and splitter positions."""
+        header = self.settings.state("table_header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+        else:
+            self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        splitter = self.settings.state("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def shutdown(self) -> None:
+        """Stops background work and releases the store's connections."""
+        self._detail_timer.stop()
+        self.aggregates.shutdown()
+        self.counter.shutdown()
+        self.model.close()
+
+    # --- filter ------------------------------------------------------------------------------
+
+    def _on_filter_changed(self, new: Filter, origin: object) -> None:
+        del origin
+        self.model.set_filter(new)
+        self.facets.set_filter(new)
+        self.timeline.set_selection(new.after, new.before)
+        self.aggregates.request(new)
+        self._update_status()
+
+    def _on_facet_clicked(self, dimension: str, value: str, exclude: bool) -> None:
+        if exclude:
+            self.state.exclude(dimension, value)
+        else:
+            self.state.include(dimension, value)
+
+    def _on_action_clicked(self, action: str, exclude: bool) -> None:
+        self._on_facet_clicked("action", action, exclude)
+
+    def _on_range_selected(self, after: int, before: int) -> None:
+        self.state.update(None, after=after, before=before)
+
+    def _on_range_cleared(self) -> None:
+        self.state.update(None, after=None, before=None)
+
+    def _show_day_of_row(self, row: int) -> None:
+        entry = self.model.row_at(row)
+        if entry is None or entry.created_utc is None:
+            return
+        day = datetime.fromtimestamp(entry.created_utc / 1_000_000, tz=UTC).date()
+        after = day_start_micros(day)
+        self.state.update(None, after=after, before=day_start_micros(day + timedelta(days=1)))
+
+    def _show_entity_of_row(self, row: int) -> None:
+        entry = self.model.row_at(row)
+        if entry is None or not entry.entity_type:
+            return
+        # The filter has no entity-id field: the entity's type plus its name (or id) as a
+        # text term finds its entries.
+        marker = entry.entity_name or entry.entity_id
+        self.state.set_filter(
+            Filter(entities=(entry.entity_type,), text=(marker,) if marker else ())
+        )
+
+    def _show_actor_of_row(self, row: int) -> None:
+        entry = self.model.row_at(row)
+        if entry is None:
+            return
+        actor = entry.actor_label or entry.actor_id
+        if actor:
+            self.state.set_filter(Filter(actors=(actor,), actor_types=(entry.actor_type,)))
+
+    # --- aggregates --------------------------------------------------------------------------
+
+    def _on_aggregates(self, result: Aggregates) -> None:
+        self.facets.set_facets(result.facets)
+        self.timeline.set_bins(
+            result.bins, result.bucket, (result.filter.after, result.filter.before)
+        )
+        self.facets.busy_label.setText("")
+        if result.store_counts is not None:
+            self.controls.set_store_counts(result.store_counts)
+            self.reference_panel.set_store_counts(
+                {
+                    str(f.value): int(f.count)
+                    for f in result.store_counts.get("action", ())
+                    if f.value
+                }
+            )
+
+    def _on_aggregates_failed(self, message: str) -> None:
+        self.facets.busy_label.setText(f"Counts unavailable: {message}"[:300])
+
+    # --- selection ---------------------------------------------------------------------------
+
+    def _connect_selection(self) -> None:
+        selection = self.table.selectionModel()
+        selection.selectionChanged.connect(self._on_selection_changed)
+        selection.currentRowChanged.connect(self._on_current_changed)
+
+    def _on_rows_replaced(self) -> None:
+        self._current_seq = None
+        self.details.clear()
+        self.reference_panel.highlight_action(None)
+        self._update_status()
+
+    def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        del selected, deselected
+        self._update_status()
+
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        del previous
+        entry = self.model.row_at(current.row()) if current.isValid() else None
+        self._current_seq = entry.seq if entry is not None else None
+        # Holding an arrow key scrolls without loading every entry it passes.
+        self._detail_timer.start()
+
+    def _show_current_entry(self) -> None:
+        if self._current_seq is None:
+            self.details.clear()
+            self.reference_panel.highlight_action(None)
+            return
+        found = get_entries(self.store, [self._current_seq])
+        if not found:
+            self.details.clear()
+            return
+        detail = found[0]
+        self.details.show_entry(detail)
+        self.reference_panel.highlight_action(detail.action)
+
+    def show_details_now(self) -> None:
+        """Loads the current entry's details without waiting (tests, keyboard activation)."""
+        self._detail_timer.stop()
+        self._show_current_entry()
+
+    def selected_ranges(self) -> list[tuple[int, int]]:
+        """The selected rows as (top, bottom) ranges, in table order."""
+        selection = self.table.selectionModel().selection()
+        ranges = [(r.top(), r.bottom()) for r in (selection.at(i) for i in range(selection.size()))]
+        merged: list[tuple[int, int]] = []
+        for top, bottom in sorted(set(ranges)):
+            if merged and top <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(bottom, merged[-1][1]))
+            else:
+                merged.append((top, bottom))
+        return merged
+
+    def selection_count(self) -> int:
+        """How many rows are selected (without listing them)."""
+        return sum(bottom - top + 1 for top, bottom in self.selected_ranges())
+
+    def selected_seqs(self) -> list[int]:
+        """The store ids of the selected entries, in table order."""
+        return self.model.seqs_of_rows(self.selected_ranges())
+
+    def copy_selection(self) -> int:
+        """Puts the selected entries on the clipboard as a JSON array of their original texts."""
+        count = self.selection_count()
+        if count == 0:
+            return 0
+        if count > COPY_LIMIT:
+            self.status_changed.emit(
+                f"{count:,} entries are too many to copy; use File ▸ Export instead."
+            )
+            return 0
+        details = get_entries(self.store, self.selected_seqs())
+        text = "[\n" + ",\n".join(detail.raw for detail in details) + "\n]\n"
+        QGuiApplication.clipboard().setText(text)
+        self.status_changed.emit(f"Copied {len(details):,} entries as JSON.")
+        return len(details)
+
+    def _update_status(self) -> None:
+        selected = self.selection_count()
+        shown = self.model.rowCount()
+        matching = f"{shown:,}+" if self.model.count_pending else f"{shown:,}"
+        parts = [f"{matching} of {self.total_count:,} entries"]
+        if selected:
+            parts.append(f"{selected:,} selected")
+        parts.append(str(self.store.path))
+        self.status_changed.emit(" · ".join(parts))

@@ -1,0 +1,354 @@
+"""The table model over the store: reads windows of rows through ``EntryQuery``, never all rows.
+
+Sorting and filtering are done by SQLite (a new ``EntryQuery``); the model keeps a small LRU cache
+of pages of rows, so memory stays flat at a million entries.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPixmap
+
+from auditviewer.core.entry_query import EntryQuery, EntryRow
+from auditviewer.core.query import Filter, Sort
+from auditviewer.ui.entry_format import (
+    ACTOR_TYPE_NAMES,
+    actor_text,
+    entity_text,
+    entry_flags,
+    format_time,
+    now_micros,
+)
+from auditviewer.ui.plain_text import safe_tooltip, visible
+
+if TYPE_CHECKING:
+    from auditviewer.core.reference import ActionReference
+    from auditviewer.core.store import Store
+    from auditviewer.ui.count_worker import BackgroundCounter
+
+PAGE_SIZE = 128
+CACHE_PAGES = 64
+CELL_LIMIT = 200
+TOOLTIP_FROM = 40  # longer cells get a tooltip with the whole (escaped) value
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One table column: its key, its header, and the core sort column behind it."""
+
+    key: str
+    title: str
+    sort: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("time", "Time", "time"),
+    Column("action", "Action", "action"),
+    Column("actor", "Actor", "actor"),
+    Column("project", "Project", "project"),
+    Column("entity", "Entity", "entity"),
+    Column("ip", "IP address", "ip"),
+    Column("flags", "Flags", "flags"),
+)
+COLUMN_INDEX = {column.key: number for number, column in enumerate(COLUMNS)}
+TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS = range(len(COLUMNS))
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
+_SERVED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION})
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def _actor_icon(kind: str) -> QIcon:
+    """A small user (head and shoulders) or token (key) marker in the palette's text colour."""
+    size = 16
+    # Drawn at twice the size so that the marker stays sharp on high-DPI screens.
+    scale = 2
+    pixmap = QPixmap(size * scale, size * scale)
+    pixmap.setDevicePixelRatio(scale)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QGuiApplication.palette().color(QPalette.ColorRole.Text)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    if kind == "user":
+        painter.drawEllipse(QPointF(8, 5), 3.2, 3.2)
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(2.5, 9.5, 11, 6), 3, 3)
+        painter.drawPath(path)
+    elif kind == "token":
+        painter.drawEllipse(QPointF(5, 8), 3.8, 3.8)
+        painter.drawRect(QRectF(8, 7, 7, 2.2))
+        painter.drawRect(QRectF(12, 9, 1.8, 3))
+    else:
+        painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, "?")
+    painter.end()
+    return QIcon(pixmap)
+
+
+class EntryTableModel(QAbstractTableModel):
+    """Rows of the current filter and sort, fetched a page at a time.
+
+    With a ``counter``, a new filter shows its first page at once and the row count grows to
+    the full count when the background count arrives (``count_pending`` until then); without
+    one, the count is taken before the rows are shown.
+    """
+
+    count_known = Signal(int)
+
+    def __init__(
+        self,
+        store: Store,
+        reference: ActionReference,
+        parent: Any = None,
+        counter: BackgroundCounter | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._counter = counter
+        self._ticket = 0
+        self.count_pending = False
+        if counter is not None:
+            counter.counted.connect(self._on_counted)
+        self._reference = reference
+        self._filter = Filter()
+        self._sort = Sort()
+        self._query: EntryQuery | None = None
+        self._count = 0
+        self._pages: OrderedDict[int, list[EntryRow]] = OrderedDict()
+        self._utc = False
+        self._now = now_micros()
+        self._icons: dict[str, QIcon] = {}
+        self._open_query()
+
+    # --- query -------------------------------------------------------------------------------
+
+    def _open_query(self, *, recount: bool = True) -> None:
+        if self._query is not None:
+            self._query.close()
+        self._pages.clear()
+        self._now = now_micros()
+        self._query = EntryQuery(self._store, self._filter, self._sort)
+        if not recount:
+            return
+        if self._counter is None:
+            self._count = self._query.count()
+            return
+        first = self._query.window(0, PAGE_SIZE)
+        self._pages[0] = first
+        self._count = len(first)
+        self.count_pending = len(first) == PAGE_SIZE
+        self._ticket = self._counter.count(self._filter) if self.count_pending else 0
+
+    def _on_counted(self, ticket: int, count: int) -> None:
+        if ticket != self._ticket or not self.count_pending:
+            return
+        self.count_pending = False
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            self.endRemoveRows()
+        self.count_known.emit(count)
+
+    def exact_count(self) -> int:
+        """The number of matching rows, counting now if the background count is not in."""
+        if self.count_pending and self._query is not None:
+            self._on_counted(self._ticket, self._query.count())
+        return self._count
+
+    @property
+    def filter(self) -> Filter:
+        """The filter the rows match."""
+        return self._filter
+
+    @property
+    def sort_order(self) -> Sort:
+        """The order of the rows."""
+        return self._sort
+
+    def set_filter(self, filter_: Filter) -> None:
+        """Shows the rows matching another filter."""
+        self.beginResetModel()
+        self._filter = filter_
+        self._open_query()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Re-reads the store (after an import)."""
+        self.beginResetModel()
+        self._open_query()
+        self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorts in SQLite by a column (Qt's sort hook)."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        new = Sort(COLUMNS[column].sort, descending=order == Qt.SortOrder.DescendingOrder)
+        if new == self._sort:
+            return
+        # Every row may move: a reset is cheaper than mapping persistent indexes. The rows
+        # themselves stay the same, and so does their count.
+        self.beginResetModel()
+        self._sort = new
+        self._open_query(recount=self.count_pending)
+        self.endResetModel()
+
+    def set_utc(self, utc: bool) -> None:
+        """Shows times in UTC (True) or local time."""
+        if utc == self._utc:
+            return
+        self._utc = utc
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, TIME, TIME)
+        if self._count:
+            self.dataChanged.emit(
+                self.index(0, TIME), self.index(self._count - 1, TIME), [_DISPLAY]
+            )
+
+    def palette_changed(self) -> None:
+        """Redraws the actor markers in the new palette's colours."""
+        self._icons.clear()
+        if self._count:
+            self.dataChanged.emit(
+                self.index(0, ACTOR), self.index(self._count - 1, ACTOR), [_DECORATION]
+            )
+
+    def close(self) -> None:
+        """Releases the query's connection."""
+        if self._query is not None:
+            self._query.close()
+            self._query = None
+        self._pages.clear()
+
+    # --- rows --------------------------------------------------------------------------------
+
+    def row_at(self, row: int) -> EntryRow | None:
+        """The entry shown in a row (fetching its page when needed)."""
+        if not 0 <= row < self._count or self._query is None:
+            return None
+        number, offset = divmod(row, PAGE_SIZE)
+        page = self._pages.get(number)
+        if page is None:
+            page = self._query.window(number * PAGE_SIZE, PAGE_SIZE)
+            self._pages[number] = page
+            if len(self._pages) > CACHE_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page[offset] if offset < len(page) else None
+
+    def seqs_of_rows(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """The store ids of rows ``top..bottom`` (inclusive) of each range, in table order."""
+        if self._query is None:
+            return []
+        seqs: list[int] = []
+        for top, bottom in ranges:
+            start = top
+            while start <= bottom:
+                size = min(5000, bottom - start + 1)
+                rows = self._query.window(start, size)
+                seqs.extend(row.seq for row in rows)
+                if len(rows) < size:
+                    break
+                start += size
+        return seqs
+
+    def cell_value(self, row: int, column: int) -> str:
+        """The unescaped value of a cell, as stored (for copying)."""
+        entry = self.row_at(row)
+        if entry is None:
+            return ""
+        return self._text(entry, column)
+
+    def _text(self, entry: EntryRow, column: int) -> str:
+        if column == TIME:
+            return format_time(entry.created_utc, utc=self._utc)
+        if column == ACTION:
+            return entry.action or ""
+        if column == ACTOR:
+            return actor_text(entry)
+        if column == PROJECT:
+            return entry.project or ""
+        if column == ENTITY:
+            return entity_text(entry)
+        if column == IP:
+            return entry.ip or ""
+        if column == FLAGS:
+            return ", ".join(f.short for f in entry_flags(entry, self._reference, self._now))
+        return ""
+
+    # --- Qt model interface ------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        if role not in _SERVED or not index.isValid():
+            return None
+        entry = self.row_at(index.row())
+        if entry is None:
+            return None
+        column = index.column()
+        if role == _DISPLAY:
+            return visible(self._text(entry, column), CELL_LIMIT)
+        if role == _DECORATION:
+            if column != ACTOR:
+                return None
+            kind = entry.actor_type or "unknown"
+            icon = self._icons.get(kind)
+            if icon is None:
+                icon = self._icons[kind] = _actor_icon(kind)
+            return icon
+        return self._tooltip(entry, column)
+
+    def _tooltip(self, entry: EntryRow, column: int) -> str | None:
+        if column == FLAGS:
+            flags = entry_flags(entry, self._reference, self._now)
+            return safe_tooltip("\n".join(f.sentence for f in flags), 1000) if flags else None
+        if column == ACTOR:
+            kind = ACTOR_TYPE_NAMES.get(entry.actor_type or "unknown", entry.actor_type)
+            ident = f" (id {entry.actor_id})" if entry.actor_id else ""
+            return safe_tooltip(f"{kind}: {actor_text(entry)}{ident}")
+        if column == ACTION and entry.action:
+            rows = self._reference.describe(entry.action)
+            description = rows[0].description if rows else "Not in the action reference"
+            return safe_tooltip(f"{entry.action}: {description}")
+        text = self._text(entry, column)
+        return safe_tooltip(text) if len(text) > TOOLTIP_FROM else None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == _DISPLAY:
+            title = COLUMNS[section].title
+            if section == TIME:
+                title += " (UTC)" if self._utc else " (local)"
+            return title
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return _CELL_FLAGS

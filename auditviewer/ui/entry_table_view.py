@@ -1,0 +1,190 @@
+"""The entry table: fixed-height rows, movable/hideable columns, the per-cell context menu."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from auditviewer.ui.entry_table_model import (
+    ACTION,
+    ACTOR,
+    COLUMNS,
+    ENTITY,
+    FLAGS,
+    IP,
+    PROJECT,
+    TIME,
+    EntryTableModel,
+)
+from auditviewer.ui.plain_text import menu_text
+
+# Table column -> filter dimension a "filter by value" on it edits.
+COLUMN_DIMENSIONS = {
+    ACTION: "action",
+    ACTOR: "actor",
+    PROJECT: "project",
+    ENTITY: "entity",
+    IP: "text",
+}
+DEFAULT_WIDTHS = {
+    TIME: 170,
+    ACTION: 230,
+    ACTOR: 200,
+    PROJECT: 140,
+    ENTITY: 220,
+    IP: 120,
+    FLAGS: 160,
+}
+
+
+class EntryTableView(QTableView):
+    """Shows an :class:`EntryTableModel`; asks the browser to filter via signals."""
+
+    filter_requested = Signal(str, str, bool)  # dimension, value, exclude
+    day_requested = Signal(int)  # a row whose day to show
+    entity_requested = Signal(int)  # a row whose entity's entries to show
+    actor_requested = Signal(int)  # a row whose actor's entries to show
+    copy_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Audit entries")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        vertical = self.verticalHeader()
+        vertical.hide()
+        # Fixed heights: the view never asks the model to measure a million rows.
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._cell_menu)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and isinstance(self.model(), EntryTableModel):
+            self.entry_model().palette_changed()
+        super().changeEvent(event)
+
+    def entry_model(self) -> EntryTableModel:
+        """The model, typed."""
+        model = self.model()
+        assert isinstance(model, EntryTableModel)
+        return model
+
+    def apply_default_widths(self) -> None:
+        """Column widths for a first start."""
+        for column, width in DEFAULT_WIDTHS.items():
+            self.setColumnWidth(column, width)
+
+    # --- columns -----------------------------------------------------------------------------
+
+    def fill_columns_menu(self, menu: QMenu) -> None:
+        """One checkable entry per column to show or hide it."""
+        header = self.horizontalHeader()
+        for column, info in enumerate(COLUMNS):
+            action = QAction(info.title, menu)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(lambda on, column=column: self.set_column_visible(column, on))
+            menu.addAction(action)
+        menu.addSeparator()
+        reset = QAction("Reset Columns", menu)
+        reset.triggered.connect(self.reset_columns)
+        menu.addAction(reset)
+
+    def set_column_visible(self, column: int, on: bool) -> None:
+        """Shows or hides a column; the last visible column cannot be hidden."""
+        header = self.horizontalHeader()
+        if not on and header.count() - header.hiddenSectionCount() <= 1:
+            return
+        header.setSectionHidden(column, not on)
+
+    def reset_columns(self) -> None:
+        """Shows every column in its first order and width."""
+        header = self.horizontalHeader()
+        for column in range(header.count()):
+            header.setSectionHidden(column, False)
+            header.moveSection(header.visualIndex(column), column)
+        self.apply_default_widths()
+
+    def _header_menu(self, position: QPoint) -> None:
+        menu = QMenu(self)
+        self.fill_columns_menu(menu)
+        menu.popup(self.horizontalHeader().mapToGlobal(position))
+
+    # --- cells -------------------------------------------------------------------------------
+
+    def build_cell_menu(self, row: int, column: int) -> QMenu:
+        """The context menu of one cell."""
+        model = self.entry_model()
+        menu = QMenu(self)
+        value = model.cell_value(row, column)
+        copy_value = menu.addAction("Copy Value")
+        copy_value.triggered.connect(lambda: QGuiApplication.clipboard().setText(value))
+        copy_value.setEnabled(bool(value))
+        copy_entries = menu.addAction("Copy Entries as JSON")
+        copy_entries.triggered.connect(self.copy_requested)
+        menu.addSeparator()
+        entry = model.row_at(row)
+        dimension = COLUMN_DIMENSIONS.get(column)
+        filter_value = self._filter_value(row, column)
+        if dimension is not None and filter_value:
+            shown = menu_text(filter_value, 50)
+            include = menu.addAction(f"Filter by “{shown}”")
+            include.triggered.connect(
+                lambda: self.filter_requested.emit(dimension, filter_value, False)
+            )
+            exclude = menu.addAction(f"Exclude “{shown}”")
+            exclude.triggered.connect(
+                lambda: self.filter_requested.emit(dimension, filter_value, True)
+            )
+        if column == TIME and entry is not None and entry.created_utc is not None:
+            day = menu.addAction("Entries of This Day (UTC)")
+            day.triggered.connect(lambda: self.day_requested.emit(row))
+        menu.addSeparator()
+        entity = menu.addAction("All Entries of This Entity")
+        entity.setEnabled(entry is not None and bool(entry.entity_type))
+        entity.triggered.connect(lambda: self.entity_requested.emit(row))
+        actor = menu.addAction("All Entries of This Actor")
+        actor.setEnabled(entry is not None and bool(entry.actor_label or entry.actor_id))
+        actor.triggered.connect(lambda: self.actor_requested.emit(row))
+        return menu
+
+    def _filter_value(self, row: int, column: int) -> str:
+        entry = self.entry_model().row_at(row)
+        if entry is None:
+            return ""
+        if column == ACTION:
+            return entry.action or ""
+        if column == ACTOR:
+            return entry.actor_label or entry.actor_id or ""
+        if column == PROJECT:
+            return entry.project or ""
+        if column == ENTITY:
+            return entry.entity_type or ""
+        if column == IP:
+            return entry.ip or ""
+        return ""
+
+    def _cell_menu(self, position: QPoint) -> None:
+        index = self.indexAt(position)
+        if not index.isValid():
+            return
+        if not self.selectionModel().isSelected(index):
+            self.selectRow(index.row())
+        menu = self.build_cell_menu(index.row(), index.column())
+        menu.popup(self.viewport().mapToGlobal(position))

@@ -1,0 +1,125 @@
+"""The facet side bar: counts per action, actor, project and entity type under the filter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditviewer.ui.filter_state import DIMENSION_FIELDS
+from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
+
+FACET_DIMENSIONS: tuple[tuple[str, str], ...] = (
+    ("action", "Action"),
+    ("actor", "Actor"),
+    ("project", "Project"),
+    ("entity", "Entity type"),
+)
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
+DIMENSION_ROLE = Qt.ItemDataRole.UserRole + 2
+FACET_LIMIT = 50
+
+
+def exclude_modifier_held() -> bool:
+    """Whether the click that is being handled asks to exclude rather than include."""
+    modifiers = QGuiApplication.keyboardModifiers()
+    return bool(modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier))
+
+
+class FacetPanel(QWidget):
+    """Click a value to show only its entries; Ctrl+click (or Alt+click) to hide them."""
+
+    facet_clicked = Signal(str, str, bool)  # dimension, value, exclude
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Value", "Entries"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setAccessibleName("Facets: click to filter, Ctrl+click to exclude")
+        self.tree.setToolTip("Click a value to filter by it; Ctrl+click to exclude it")
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemClicked.connect(self._on_clicked)
+        self.tree.itemActivated.connect(self._on_clicked)
+        self.groups: dict[str, QTreeWidgetItem] = {}
+        for dimension, title in FACET_DIMENSIONS:
+            group = QTreeWidgetItem(self.tree, [title, ""])
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            group.setExpanded(True)
+            self.groups[dimension] = group
+        layout.addWidget(self.tree)
+        self.busy_label = plain_label("")
+        layout.addWidget(self.busy_label)
+        self._included: dict[str, tuple[str, ...]] = {}
+
+    def set_facets(self, facets: Mapping[str, Sequence[Any]]) -> None:
+        """Shows ``FacetCount(value, count)`` lists per dimension."""
+        self.tree.setUpdatesEnabled(False)
+        try:
+            for dimension, group in self.groups.items():
+                group.takeChildren()
+                counts = facets.get(dimension, ())
+                included = self._included.get(dimension, ())
+                for facet in counts:
+                    value, count = facet.value, facet.count
+                    shown = "(none)" if value is None else visible(value, 200)
+                    item = QTreeWidgetItem([shown, f"{count:,}"])
+                    item.setTextAlignment(
+                        1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                    item.setData(0, VALUE_ROLE, value)
+                    item.setData(0, DIMENSION_ROLE, dimension)
+                    if value is not None and len(str(value)) > 30:
+                        item.setToolTip(0, safe_tooltip(value))
+                    if value is None:
+                        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                    if value in included:
+                        font = item.font(0)
+                        font.setBold(True)
+                        item.setFont(0, font)
+                    group.addChild(item)
+                suffix = f" ({len(counts)}+)" if len(counts) >= FACET_LIMIT else ""
+                group.setText(0, f"{dict(FACET_DIMENSIONS)[dimension]}{suffix}")
+        finally:
+            self.tree.setUpdatesEnabled(True)
+
+    def set_filter(self, filter_: Any) -> None:
+        """Remembers which values the filter asks for, to mark them."""
+        self._included = {
+            dimension: tuple(getattr(filter_, DIMENSION_FIELDS[dimension][0]))
+            for dimension in self.groups
+        }
+
+    def items(self, dimension: str) -> list[QTreeWidgetItem]:
+        """The value rows of one dimension."""
+        group = self.groups[dimension]
+        children = [group.child(index) for index in range(group.childCount())]
+        return [child for child in children if child is not None]
+
+    def _on_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        dimension = item.data(0, DIMENSION_ROLE)
+        value = item.data(0, VALUE_ROLE)
+        if dimension is None or value is None:
+            return
+        self.facet_clicked.emit(str(dimension), str(value), exclude_modifier_held())

@@ -1,0 +1,235 @@
+"""The filter as controls: actions, actor, project, actor type and date range pickers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QMenu,
+    QToolButton,
+    QWidget,
+    QWidgetAction,
+)
+
+from auditviewer.core.reference import ActionReference
+from auditviewer.ui.action_picker import ActionPicker
+from auditviewer.ui.filter_state import FilterState
+from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
+
+ANY = ""
+ACTOR_TYPES = (
+    ("", "Any actor type"),
+    ("user", "Users"),
+    ("token", "Tokens"),
+    ("unknown", "Unknown"),
+)
+NO_DATE = QDate(1970, 1, 1)
+MICROS_PER_DAY = 86_400_000_000
+
+
+def day_start_micros(day: date) -> int:
+    """Midnight UTC of a day, in microseconds."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000
+
+
+def micros_day(micros: int) -> date:
+    """The UTC day of a moment."""
+    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC).date()
+
+
+class _ValuePicker(QComboBox):
+    """A combo box of values with their counts; the first item means "any"."""
+
+    def __init__(self, any_text: str, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._any_text = any_text
+        self.setAccessibleName(name)
+        self.setMinimumContentsLength(6)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMaxVisibleItems(25)
+        self._counts: list[tuple[str, int]] = []
+        self.show_values(())
+
+    def set_counts(self, counts: Sequence[Any], current: tuple[str, ...]) -> None:
+        """``FacetCount`` values with their counts."""
+        self._counts = [(str(f.value), int(f.count)) for f in counts if f.value is not None]
+        self.show_values(current)
+
+    def show_values(self, current: tuple[str, ...]) -> None:
+        """Fills the items and selects what the filter asks for."""
+        self.blockSignals(True)
+        try:
+            self.clear()
+            self.addItem(self._any_text, ANY)
+            known = set()
+            for value, count in self._counts:
+                self.addItem(f"{visible(value, 60)}  ({count:,})", value)
+                self.setItemData(self.count() - 1, safe_tooltip(value), Qt.ItemDataRole.ToolTipRole)
+                known.add(value)
+            if len(current) == 1 and current[0] not in known:
+                self.addItem(visible(current[0], 60), current[0])
+            if len(current) > 1:
+                self.addItem(f"{len(current)} values (see the query)", "\x00multiple")
+                self.setCurrentIndex(self.count() - 1)
+            elif current:
+                self.setCurrentIndex(max(0, self.findData(current[0])))
+            else:
+                self.setCurrentIndex(0)
+        finally:
+            self.blockSignals(False)
+
+    def value(self) -> tuple[str, ...] | None:
+        """The chosen value as a filter tuple; None when the item stands for several values."""
+        data = self.currentData()
+        if data == "\x00multiple":
+            return None
+        return (str(data),) if data else ()
+
+
+class _DatePicker(QDateEdit):
+    """A UTC date, or "any" (shown as the special value at the minimum date)."""
+
+    def __init__(self, any_text: str, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(name)
+        self.setCalendarPopup(True)
+        self.setDisplayFormat("yyyy-MM-dd")
+        self.setMinimumDate(NO_DATE)
+        self.setSpecialValueText(any_text)
+        self.setDate(NO_DATE)
+        self.setToolTip(f"{name}; the lowest date means any date")
+
+    def day(self) -> date | None:
+        """The picked day, or None for "any"."""
+        picked = self.date()
+        if picked == NO_DATE:
+            return None
+        return date(picked.year(), picked.month(), picked.day())
+
+    def set_day(self, day: date | None) -> None:
+        """Shows a day (None = "any") without emitting."""
+        self.blockSignals(True)
+        try:
+            self.setDate(NO_DATE if day is None else QDate(day.year, day.month, day.day))
+        finally:
+            self.blockSignals(False)
+
+
+class FilterControls(QWidget):
+    """Writes into the shared filter field by field and follows it when the query text changes."""
+
+    def __init__(
+        self, state: FilterState, reference: ActionReference, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._state = state
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        self.actions_button = QToolButton(self)
+        self.actions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.actions_button.setAccessibleName("Actions")
+        self.actions_menu = QMenu(self.actions_button)
+        self.action_picker = ActionPicker(reference)
+        self.action_picker.setMinimumSize(360, 420)
+        picker_action = QWidgetAction(self.actions_menu)
+        picker_action.setDefaultWidget(self.action_picker)
+        self.actions_menu.addAction(picker_action)
+        self.actions_button.setMenu(self.actions_menu)
+        self.action_picker.selection_changed.connect(self._on_actions)
+        layout.addWidget(self.actions_button)
+
+        self.actor_picker = _ValuePicker("Any actor", "Actor")
+        self.actor_picker.activated.connect(self._on_actor)
+        layout.addWidget(self.actor_picker)
+        self.type_picker = QComboBox(self)
+        self.type_picker.setAccessibleName("Actor type")
+        self.type_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.type_picker.setMinimumContentsLength(6)
+        for value, text in ACTOR_TYPES:
+            self.type_picker.addItem(text, value)
+        self.type_picker.activated.connect(self._on_type)
+        layout.addWidget(self.type_picker)
+        self.project_picker = _ValuePicker("Any project", "Project")
+        self.project_picker.activated.connect(self._on_project)
+        layout.addWidget(self.project_picker)
+
+        from_label = plain_label("From")
+        from_label.setToolTip("Dates are UTC days; the range includes both ends")
+        layout.addWidget(from_label)
+        self.from_picker = _DatePicker("any date", "From date (UTC)")
+        self.from_picker.dateChanged.connect(self._on_dates)
+        layout.addWidget(self.from_picker)
+        layout.addWidget(plain_label("to"))
+        self.to_picker = _DatePicker("any date", "To date (UTC, inclusive)")
+        self.to_picker.dateChanged.connect(self._on_dates)
+        layout.addWidget(self.to_picker)
+        layout.addStretch(1)
+        state.changed.connect(self._on_filter_changed)
+        self.show_filter(state.filter)
+
+    def set_store_counts(self, counts: Mapping[str, Sequence[Any]]) -> None:
+        """Store-wide counts per action, actor and project."""
+        current = self._state.filter
+        self.action_picker.set_counts(
+            {str(f.value): int(f.count) for f in counts.get("action", ()) if f.value},
+            current.actions,
+        )
+        self.actor_picker.set_counts(counts.get("actor", ()), current.actors)
+        self.project_picker.set_counts(counts.get("project", ()), current.projects)
+
+    def show_filter(self, flt: Any) -> None:
+        """Shows the filter in the controls, without writing it back."""
+        self.action_picker.set_picked(flt.actions)
+        count = len(flt.actions)
+        self.actions_button.setText(
+            "Any action" if not count else f"Actions: {visible(flt.actions[0], 40)}"
+            if count == 1 else f"Actions: {count} picked"
+        )  # fmt: skip
+        self.actor_picker.show_values(flt.actors)
+        self.project_picker.show_values(flt.projects)
+        self.type_picker.blockSignals(True)
+        types = flt.actor_types
+        self.type_picker.setCurrentIndex(
+            max(0, self.type_picker.findData(types[0])) if len(types) == 1 else 0
+        )
+        self.type_picker.blockSignals(False)
+        self.from_picker.set_day(None if flt.after is None else micros_day(flt.after))
+        self.to_picker.set_day(None if flt.before is None else micros_day(flt.before - 1))
+
+    def _on_filter_changed(self, flt: object, origin: object) -> None:
+        del origin
+        self.show_filter(flt)
+
+    def _on_actions(self, patterns: tuple[str, ...]) -> None:
+        self._state.update(self, actions=patterns)
+        self.show_filter(self._state.filter)
+
+    def _on_actor(self) -> None:
+        value = self.actor_picker.value()
+        if value is not None:
+            self._state.update(self, actors=value)
+
+    def _on_project(self) -> None:
+        value = self.project_picker.value()
+        if value is not None:
+            self._state.update(self, projects=value)
+
+    def _on_type(self) -> None:
+        data = self.type_picker.currentData()
+        self._state.update(self, actor_types=(str(data),) if data else ())
+
+    def _on_dates(self) -> None:
+        start = self.from_picker.day()
+        end = self.to_picker.day()
+        after = None if start is None else day_start_micros(start)
+        before = None if end is None else day_start_micros(end + timedelta(days=1))
+        self._state.update(self, after=after, before=before)

@@ -1,0 +1,214 @@
+"""A histogram of entries over time; dragging across it picks a date range."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+HOUR = 3_600_000_000
+DAY = 24 * HOUR
+BUCKETS = {"day": DAY, "hour": HOUR}
+# A filter spanning at most this long is drawn per hour.
+HOURLY_UP_TO = 4 * DAY
+CLICK_SLOP = 3  # pixels a press may move and still count as a click on one bar
+MARGIN = 4
+
+
+def bucket_for_span(after: int | None, before: int | None) -> str:
+    """``hour`` when the date range is narrow enough to read per hour, else ``day``."""
+    if after is not None and before is not None and before - after <= HOURLY_UP_TO:
+        return "hour"
+    return "day"
+
+
+def _label(micros: int, bucket: str) -> str:
+    moment = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+    return moment.strftime("%Y-%m-%d %H:00" if bucket == "hour" else "%Y-%m-%d")
+
+
+class TimelineWidget(QWidget):
+    """Custom-painted bars per day or hour, in colours taken from the palette."""
+
+    range_selected = Signal(object, object)  # after (inclusive), before (exclusive), UTC µs
+    range_cleared = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Timeline: entries per day; drag to pick a date range")
+        self.setToolTip("Drag to show a date range; double-click to show all dates")
+        self.setMouseTracking(True)
+        self.setMinimumHeight(56)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._bins: list[tuple[int, int]] = []
+        self.bucket = "day"
+        self._start = 0
+        self._end = 0
+        self._peak = 0
+        self._drag_from: float | None = None
+        self._drag_to: float | None = None
+        self._selection: tuple[int | None, int | None] = (None, None)
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, 72)
+
+    # --- data --------------------------------------------------------------------------------
+
+    def set_bins(
+        self,
+        bins: Sequence[tuple[int, int]],
+        bucket: str,
+        span: tuple[int | None, int | None] = (None, None),
+    ) -> None:
+        """Shows (bucket start, count) pairs; ``span`` widens the axis to the date range."""
+        self.bucket = bucket
+        step = BUCKETS[bucket]
+        self._bins = sorted((int(start), int(count)) for start, count in bins)
+        starts = [start for start, _ in self._bins]
+        after, before = span
+        if after is not None:
+            starts.append(after - after % step)
+        if before is not None:
+            starts.append(before - 1 - (before - 1) % step)
+        if starts:
+            self._start = min(starts)
+            self._end = max(starts) + step
+        else:
+            self._start = self._end = 0
+        self._peak = max((count for _, count in self._bins), default=0)
+        self.update()
+
+    def set_selection(self, after: int | None, before: int | None) -> None:
+        """Marks the filter's date range."""
+        self._selection = (after, before)
+        self.update()
+
+    @property
+    def bins(self) -> list[tuple[int, int]]:
+        """The (bucket start, count) pairs shown."""
+        return list(self._bins)
+
+    # --- geometry ----------------------------------------------------------------------------
+
+    def _plot(self) -> QRectF:
+        label_height = self.fontMetrics().height()
+        return QRectF(
+            MARGIN,
+            MARGIN,
+            max(1, self.width() - 2 * MARGIN),
+            max(1, self.height() - 2 * MARGIN - label_height),
+        )
+
+    def x_of(self, micros: int) -> float:
+        """The x position of a moment."""
+        plot = self._plot()
+        if self._end <= self._start:
+            return plot.left()
+        fraction = (micros - self._start) / (self._end - self._start)
+        return plot.left() + fraction * plot.width()
+
+    def time_at(self, x: float) -> int:
+        """The moment at an x position (clamped to the axis)."""
+        plot = self._plot()
+        fraction = min(1.0, max(0.0, (x - plot.left()) / plot.width()))
+        return int(self._start + fraction * (self._end - self._start))
+
+    def _bucket_start(self, micros: int) -> int:
+        step = BUCKETS[self.bucket]
+        return micros - micros % step
+
+    # --- painting ----------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        plot = self._plot()
+        text_color = palette.color(QPalette.ColorRole.Text)
+        if not self._bins:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No entries")
+            painter.end()
+            return
+        step = BUCKETS[self.bucket]
+        bar_color = palette.color(QPalette.ColorRole.Highlight)
+        dim_color = QColor(palette.color(QPalette.ColorRole.Mid))
+        after, before = self._selection
+        for start, count in self._bins:
+            left = self.x_of(start)
+            right = max(left + 1, self.x_of(start + step) - 1)
+            height = plot.height() * count / self._peak if self._peak else 0
+            height = max(height, 1.5)
+            inside = (after is None or start + step > after) and (before is None or start < before)
+            painter.fillRect(
+                QRectF(left, plot.bottom() - height, right - left, height),
+                bar_color if inside else dim_color,
+            )
+        if self._drag_from is not None and self._drag_to is not None:
+            band = QColor(palette.color(QPalette.ColorRole.Highlight))
+            band.setAlpha(70)
+            left, right = sorted((self._drag_from, self._drag_to))
+            painter.fillRect(QRectF(left, plot.top(), right - left, plot.height()), band)
+        painter.setPen(text_color)
+        baseline = plot.bottom() + self.fontMetrics().ascent() + 1
+        first = _label(self._start, self.bucket)
+        last = _label(self._end - step, self.bucket)
+        painter.drawText(QPointF(plot.left(), baseline), first)
+        width = self.fontMetrics().horizontalAdvance(last)
+        if plot.right() - width > plot.left() + self.fontMetrics().horizontalAdvance(first) + 8:
+            painter.drawText(QPointF(plot.right() - width, baseline), last)
+        peak = f"highest: {self._peak:,} per {self.bucket}"
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom()),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+            peak,
+        )
+        painter.end()
+
+    # --- interaction -------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._bins:
+            self._drag_from = self._drag_to = event.position().x()
+            self.update()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        x = event.position().x()
+        if self._drag_from is not None:
+            self._drag_to = x
+            self.update()
+        elif self._bins:
+            start = self._bucket_start(self.time_at(x))
+            count = dict(self._bins).get(start, 0)
+            QToolTip.showText(
+                event.globalPosition().toPoint(),
+                f"{_label(start, self.bucket)} UTC: {count:,} entries",
+                self,
+            )
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._drag_from is None:
+            super().mouseReleaseEvent(event)
+            return
+        begin, end = sorted((self._drag_from, event.position().x()))
+        self._drag_from = self._drag_to = None
+        self.update()
+        step = BUCKETS[self.bucket]
+        after = self._bucket_start(self.time_at(begin))
+        before = self._bucket_start(self.time_at(end)) + step
+        if end - begin <= CLICK_SLOP:
+            before = after + step
+        self.range_selected.emit(after, min(before, self._end))
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        del event
+        self._drag_from = self._drag_to = None
+        self.range_cleared.emit()

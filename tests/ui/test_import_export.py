@@ -1,0 +1,217 @@
+"""Import and export from the window: in workers, with cancel, and round-tripping exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from auditviewer.core.entry_query import EntryQuery, get_entries
+from auditviewer.core.ingest import import_file
+from auditviewer.core.query import Filter
+from auditviewer.core.store import Store
+from auditviewer.ui.export_dialog import ExportDialog
+from auditviewer.ui.export_worker import ExportRequest
+from auditviewer.ui.main_window import MainWindow
+from auditviewer.ui.settings import UiSettings
+from tests.conftest import make_entry, write_json
+
+
+def stored_seqs(store: Store) -> list[int]:
+    with EntryQuery(store, Filter()) as query:
+        return list(query.iter_seqs())
+
+
+def wait_idle(qtbot: Any, window: MainWindow) -> None:
+    qtbot.waitUntil(
+        lambda: window.import_worker is None and window.export_worker is None, timeout=30_000
+    )
+
+
+def test_import_runs_in_a_worker_and_reports(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    path = write_json(tmp_path / "more.json", [make_entry(n) for n in range(100, 130)] + [[1, 2]])
+    window.import_files([path])
+    assert window.import_worker is not None
+    assert window.task_progress.isVisible()
+    wait_idle(qtbot, window)
+    assert not window.task_progress.isVisible()
+    dialog = window.report_dialog
+    assert dialog is not None
+    assert "30 new entries" in dialog.summary.text()
+    assert "1 quarantined" in dialog.summary.text()
+    assert window.browser.total_count == 41
+    assert "41 of 41 entries" in window.status_label.text()
+    dialog.show_quarantined_button.click()
+    assert window.browser.current_filter.quarantined is True
+    assert window.browser.model.rowCount() == 1
+    assert window.settings.recent_files[0] == path.resolve()
+
+
+def test_cancelled_import_leaves_the_store_unchanged(
+    qtbot: Any, window: MainWindow, filled_store: Store, tmp_path: Path
+) -> None:
+    before = stored_seqs(filled_store)
+    big = write_json(tmp_path / "big.json", [make_entry(n) for n in range(1000, 13_000)])
+    window.import_files([big])
+    window.task_progress.cancel_button.click()
+    wait_idle(qtbot, window)
+    assert stored_seqs(filled_store) == before
+    assert window.browser.total_count == len(before)
+    assert window.report_dialog is not None
+    assert "cancelled" in window.report_dialog.summary.text()
+
+
+def test_rejected_file_names_file_and_position(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('[\n  {"id": 1},\n  {"id": 2,,}\n]', encoding="utf-8")
+    window.import_files([bad])
+    wait_idle(qtbot, window)
+    text = window.error_box.text()
+    assert "broken.json" in text
+    assert "line 3" in text
+    assert "Traceback" not in text
+    window.error_box.close()
+
+
+def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    path = write_json(tmp_path / "dropped.json", [make_entry(500)])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime,
+        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.import_worker is not None or window.report_dialog is not None)
+    wait_idle(qtbot, window)
+    assert window.browser.total_count == 11
+
+
+def test_export_of_a_selection_reimports_identically(
+    qtbot: Any, window: MainWindow, filled_store: Store, tmp_path: Path
+) -> None:
+    browser = window.browser
+    table = browser.table
+    table.selectRow(1)
+    for row in (3, 4, 7):
+        table.selectionModel().select(
+            browser.model.index(row, 0),
+            table.selectionModel().SelectionFlag.Select | table.selectionModel().SelectionFlag.Rows,
+        )
+    selected = browser.selected_seqs()
+    assert len(selected) == 4
+    target = tmp_path / "evidence.json"
+    window.start_export(ExportRequest(target, "json", selected_only=True))
+    wait_idle(qtbot, window)
+    assert target.is_file()
+    originals = {d.raw for d in get_entries(filled_store, selected)}
+
+    again = Store.open(tmp_path / "again.sqlite")
+    try:
+        report = import_file(again, target)
+        assert report.imported == 4
+        reimported = {d.raw for d in get_entries(again, stored_seqs(again))}
+    finally:
+        again.close()
+    assert reimported == originals
+    assert "Exported 4 entries" in window.statusBar().currentMessage()
+
+
+def test_export_of_the_filter_as_csv(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    window.browser.set_filter(Filter(projects=("gateway",)))
+    target = tmp_path / "gateway.csv"
+    window.start_export(ExportRequest(target, "csv", selected_only=False))
+    wait_idle(qtbot, window)
+    lines = target.read_text(encoding="utf-8").strip().splitlines()
+    assert len(lines) == 1 + 4
+
+
+def test_export_dialog_offers_selection_or_filter(qtbot: Any, tmp_path: Path) -> None:
+    dialog = ExportDialog(3, 120, str(tmp_path))
+    qtbot.addWidget(dialog)
+    assert "3" in dialog.selected_radio.text()
+    assert "120" in dialog.matching_radio.text()
+    assert dialog.selected_radio.isChecked()
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("csv"))
+    request = dialog.request()
+    assert request is not None
+    assert request.format == "csv"
+    assert request.path.suffix == ".csv"
+    assert request.selected_only
+    assert ExportDialog(0, 5, str(tmp_path)).matching_radio.isChecked()
+
+
+def test_ctrl_c_copies_selected_entries_as_json(
+    qtbot: Any, window: MainWindow, filled_store: Store
+) -> None:
+    browser = window.browser
+    browser.table.setFocus()
+    browser.table.selectRow(0)
+    browser.table.selectionModel().select(
+        browser.model.index(2, 0),
+        browser.table.selectionModel().SelectionFlag.Select
+        | browser.table.selectionModel().SelectionFlag.Rows,
+    )
+    qtbot.keyClick(browser.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = json.loads(QGuiApplication.clipboard().text())
+    expected = [json.loads(d.raw) for d in get_entries(filled_store, browser.selected_seqs())]
+    assert copied == expected
+    assert "2 selected" in window.status_label.text() or "Copied 2" in window.status_label.text()
+
+
+def test_search_field_keeps_its_own_copy(qtbot: Any, window: MainWindow) -> None:
+    search = window.browser.filter_bar.search
+    search.setText("project:gateway")
+    search.setFocus()
+    search.selectAll()
+    QApplication.clipboard().clear()
+    qtbot.keyClick(search, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == "project:gateway"
+
+
+def test_empty_store_shows_the_welcome_view(
+    qtbot: Any, store: Store, ui_settings: UiSettings
+) -> None:
+    window = MainWindow(ui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_store(store.path)
+    assert window.pages.currentWidget() is window.welcome
+    assert window.welcome.open_button.isEnabled()
+    assert not window.welcome.sync_button.isEnabled()
+    window.close()
+
+
+def test_text_index_is_built_in_the_background_after_opening(
+    qtbot: Any, window: MainWindow, filled_store: Store
+) -> None:
+    from auditviewer.core.entry_query import store_stats
+
+    qtbot.waitUntil(lambda: window.index_worker is None, timeout=10_000)
+    stats = store_stats(filled_store)
+    assert stats.fts_indexed_upto == stats.last_seq
+    window.browser.set_filter(Filter(text=("gateway",)))
+    assert window.browser.model.rowCount() == 4
+
+
+def test_an_import_pauses_indexing_and_indexing_resumes_after(
+    qtbot: Any, window: MainWindow, filled_store: Store, tmp_path: Path
+) -> None:
+    from auditviewer.core.entry_query import store_stats
+
+    window.import_files(
+        [write_json(tmp_path / "later.json", [make_entry(n) for n in range(50, 60)])]
+    )
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.index_worker is None, timeout=10_000)
+    stats = store_stats(filled_store)
+    assert stats.last_seq == 20
+    assert stats.fts_indexed_upto == 20
