@@ -1,0 +1,141 @@
+"""Fast checks of what the standalone build is made from: the spec, desktop files, the self-test.
+
+The build itself (scripts/build, a minute or more) and the frozen app (scripts/check-frozen) run
+in CI after the tests, not here.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import importlib.util
+import io
+import shutil
+import struct
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditviewer.selftest import CHECKS, run_self_test
+
+ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = ROOT / "resources"
+SPEC = ROOT / "build.spec"
+MIME_NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
+AUDIT_LOG_TYPE = "application/x-memfault-audit-log"
+
+
+def spec_constant(name: str) -> Any:
+    """The literal value the spec assigns to a top-level ``name``."""
+    for node in ast.parse(SPEC.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"build.spec assigns no {name}")
+
+
+def desktop_entry() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read(RESOURCES / "auditviewer.desktop", encoding="utf-8")
+    return parser["Desktop Entry"]
+
+
+def test_spec_bundles_the_resources_folder_and_the_entry_script() -> None:
+    text = SPEC.read_text(encoding="utf-8")
+    ast.parse(text)
+    assert '(str(ROOT / "resources"), "resources")' in text
+    assert '"packaging" / "auditviewer_entry.py"' in text
+    assert (ROOT / "packaging" / "auditviewer_entry.py").is_file()
+    for name in (
+        "actions.json",
+        "sample-export.json",
+        "icons/auditviewer.svg",
+        "icons/auditviewer.png",
+        "auditviewer.desktop",
+        "auditviewer-mime.xml",
+    ):
+        assert (RESOURCES / name).is_file(), name
+
+
+def test_spec_keeps_the_qt_plugins_the_app_needs() -> None:
+    plugins = spec_constant("QT_PLUGINS")
+    assert {"libqxcb.so", "libqwayland.so", "libqoffscreen.so"} <= plugins["platforms"]
+    assert "libqsvg.so" in plugins["imageformats"]
+    assert "libqsvgicon.so" in plugins["iconengines"]
+
+
+def test_entry_script_calls_freeze_support_first() -> None:
+    tree = ast.parse((ROOT / "packaging" / "auditviewer_entry.py").read_text(encoding="utf-8"))
+    guard = next(node for node in tree.body if isinstance(node, ast.If))
+    first = guard.body[0]
+    assert isinstance(first, ast.Expr)
+    assert ast.unparse(first.value) == "multiprocessing.freeze_support()"
+
+
+def test_entry_script_hands_other_arguments_to_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "auditviewer_entry", ROOT / "packaging" / "auditviewer_entry.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    assert entry.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("auditviewer ")
+
+
+def test_desktop_file_is_valid() -> None:
+    validate = shutil.which("desktop-file-validate")
+    if validate is None:
+        pytest.skip("desktop-file-validate is not installed (Debian: desktop-file-utils)")
+    result = subprocess.run(
+        [validate, str(RESOURCES / "auditviewer.desktop")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_desktop_file_opens_audit_log_exports_with_the_icon() -> None:
+    entry = desktop_entry()
+    assert entry["Exec"] == "auditviewer %F"
+    assert (RESOURCES / "icons" / f"{entry['Icon']}.svg").is_file()
+    mime_types = entry["MimeType"].rstrip(";").split(";")
+    assert AUDIT_LOG_TYPE in mime_types
+    assert "application/json" in mime_types
+
+
+def test_mime_type_is_a_kind_of_json_matched_by_name_and_content() -> None:
+    root = ET.parse(RESOURCES / "auditviewer-mime.xml").getroot()
+    (mime_type,) = root.findall(f"{MIME_NS}mime-type")
+    assert mime_type.get("type") == AUDIT_LOG_TYPE
+    assert mime_type.find(f"{MIME_NS}sub-class-of").get("type") == "application/json"  # type: ignore[union-attr]
+    globs = {glob.get("pattern") for glob in mime_type.findall(f"{MIME_NS}glob")}
+    assert "*audit-log*.json" in globs
+    assert mime_type.find(f"{MIME_NS}magic") is not None
+
+
+def test_icons_are_an_svg_and_a_256_pixel_png() -> None:
+    svg = ET.parse(RESOURCES / "icons" / "auditviewer.svg").getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    png = (RESOURCES / "icons" / "auditviewer.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (256, 256)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")
+def test_self_test_passes_against_the_source_tree(qapp: Any) -> None:
+    del qapp  # the self-test uses the running QApplication
+    out = io.StringIO()
+    code = run_self_test(out)
+    lines = out.getvalue().splitlines()
+    assert code == 0, out.getvalue()
+    assert len(lines) == len(CHECKS) + 1
+    assert all(line.startswith("ok    ") for line in lines[:-1]), out.getvalue()
+    assert lines[-1].startswith("self-test passed")
