@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import auditviewer
+from auditviewer.core.resources import resource_path
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
 
@@ -29,6 +31,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName("auditviewer")
     app.setApplicationVersion(auditviewer.__version__)
     app.setDesktopFileName("auditviewer")
+    app.setWindowIcon(QIcon(str(resource_path("icons/auditviewer.svg"))))
     return app
 
 
