@@ -1,0 +1,928 @@
+"""The core benchmark: import rate and memory, full-text build, and query latency.
+
+One run generates synthetic exports (``bench/synthetic.py``; cached in ``bench/data/``), then,
+each measurement in a fresh process:
+
+1. imports every form (JSON array, JSON Lines, gzip) with ``auditviewer.core.ingest.import_file``
+   into a new store: entries/s, peak RSS (the importer and its parsing process together,
+   sampled, plus each one's high-water mark), store size;
+2. times ``sqlite-utils insert db entries FILE.json`` on the same JSON array, with its peak RSS,
+   and prints the ratio;
+3. builds the full-text index (``auditviewer.core.fulltext.build_fulltext``);
+4. on the largest store: first-page latency (``EntryQuery(...).window(0, 200)``) for single and
+   combined filters and full text, count latency, facet latency per dimension, histograms, the
+   first page sorted by each column, a deep window and scrolling — medians of several runs.
+
+It prints Markdown and the machine description; ``--write`` puts them into ``BENCHMARKS.md``
+between the ``bench:begin``/``bench:end`` markers (the prose around them is kept).
+
+    .venv/bin/python bench/bench_core.py                       # 10^5 and 10^6, as published
+    .venv/bin/python bench/bench_core.py --sizes 20000 --runs 3 --skip-sqlite-utils
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DATA = BENCH / "data"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+BEGIN_MARK = "<!-- bench:begin (written by bench/bench_core.py --write) -->"
+END_MARK = "<!-- bench:end -->"
+RESULT_PREFIX = "BENCH-RESULT "
+
+sys.path.insert(0, str(BENCH))
+import synthetic  # noqa: E402
+
+# Benchmark form -> (synthetic format, file suffix). The JSON array is written compact, as a
+# web download usually is; "json-pretty" is the same array indented by two spaces.
+FORMS: dict[str, tuple[str, str]] = {
+    "json": ("json-compact", "json"),
+    "json-pretty": ("json", "pretty.json"),
+    "jsonl": ("jsonl", "jsonl"),
+    "json.gz": ("json-compact.gz", "json.gz"),
+    "jsonl.gz": ("jsonl.gz", "jsonl.gz"),
+}
+DEFAULT_FORMS = ("json", "jsonl", "json.gz")
+PAGE = 200
+
+# Targets of issue 2 (2 cores, 10^6 entries).
+TARGET_RATE = 100_000
+TARGET_RATIO = 3.0
+TARGET_RSS_MB = 500
+TARGET_PAGE_MS = 20.0
+TARGET_COUNT_MS = 100.0
+
+
+# --- measuring a process -----------------------------------------------------------------------
+
+
+def _status_kb(pid: int | str, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return 0
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as handle:
+                    children = [int(c) for c in handle.read().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            stack.extend(children)
+    return found
+
+
+class TreeRssSampler:
+    """Samples the RSS of this process plus its descendants (e.g. a parsing process)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            total = _status_kb(me, "VmRSS:")
+            total += sum(_status_kb(child, "VmRSS:") for child in _descendants(me))
+            self.peak_kb = max(self.peak_kb, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeRssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class ProcessResult:
+    """A finished child process: its exit code, output, wall time and rusage."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    wall: float
+    maxrss_kb: int
+    cpu: float
+
+    def payload(self) -> dict[str, Any]:
+        for line in reversed(self.stdout.splitlines()):
+            if line.startswith(RESULT_PREFIX):
+                return dict(json.loads(line[len(RESULT_PREFIX) :]))
+        raise RuntimeError(
+            f"the child printed no result (exit {self.returncode}):\n{self.stderr[-3000:]}"
+        )
+
+
+def run_measured(command: list[str], cwd: Path = ROOT) -> ProcessResult:
+    """Runs a command in a fresh process; ``wait4`` gives that process's own peak RSS."""
+    out_path = DATA / f".out-{os.getpid()}"
+    err_path = DATA / f".err-{os.getpid()}"
+    with out_path.open("w+b") as out, err_path.open("w+b") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    out_path.unlink()
+    err_path.unlink()
+    return ProcessResult(
+        process.returncode, stdout, stderr, wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    )
+
+
+def child(kind: str, *args: str) -> dict[str, Any]:
+    """Runs one measurement of this script in a fresh interpreter and returns its result."""
+    result = run_measured([sys.executable, str(Path(__file__).resolve()), "--child", kind, *args])
+    payload = result.payload()
+    payload["process_wall"] = result.wall
+    payload["process_maxrss_kb"] = result.maxrss_kb
+    payload["process_cpu"] = result.cpu
+    return payload
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    print(RESULT_PREFIX + json.dumps(payload), flush=True)
+
+
+def _own_peaks() -> dict[str, int]:
+    return {
+        "self_hwm_kb": _status_kb("self", "VmHWM:"),
+        "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    }
+
+
+# --- child: import, full text ----------------------------------------------------------------
+
+
+def child_import(file: str, store_path: str) -> None:
+    from auditviewer.core.ingest import import_file
+    from auditviewer.core.store import Store
+
+    target = Path(store_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    with TreeRssSampler() as sampler, Store.open(target) as store:
+        started = time.perf_counter()
+        report = import_file(store, file)
+        seconds = time.perf_counter() - started
+    size = sum(
+        Path(f"{target}{suffix}").stat().st_size
+        for suffix in ("", "-wal")
+        if Path(f"{target}{suffix}").exists()
+    )
+    _emit(
+        {
+            "seconds": seconds,
+            "parsed": report.parsed,
+            "imported": report.imported,
+            "duplicates": report.duplicates,
+            "conflicts": report.conflicts,
+            "quarantined": report.quarantined,
+            "store_bytes": size,
+            "tree_peak_kb": sampler.peak_kb,
+            **_own_peaks(),
+        }
+    )
+
+
+def child_fulltext(store_path: str) -> None:
+    from auditviewer.core.fulltext import build_fulltext
+    from auditviewer.core.store import Store
+
+    with TreeRssSampler() as sampler, Store.open(store_path, create=False) as store:
+        started = time.perf_counter()
+        indexed = build_fulltext(store)
+        seconds = time.perf_counter() - started
+    size = Path(store_path).stat().st_size
+    wal = Path(f"{store_path}-wal")
+    _emit(
+        {
+            "seconds": seconds,
+            "indexed": indexed,
+            "store_bytes": size + (wal.stat().st_size if wal.exists() else 0),
+            "tree_peak_kb": sampler.peak_kb,
+            **_own_peaks(),
+        }
+    )
+
+
+# --- child: queries --------------------------------------------------------------------------
+
+
+# A figure whose first run takes longer than this many ms is repeated fewer times.
+SLOW_MS = 1000.0
+SLOW_RUNS = 2
+
+
+def _timed(action: Callable[[], object], runs: int) -> dict[str, Any]:
+    """The first (cold) time and the median of ``runs`` timings, in ms, and the last result.
+
+    A slow figure (first run over :data:`SLOW_MS`) is taken from :data:`SLOW_RUNS` runs only,
+    so that a slow query cannot stretch the benchmark by minutes; ``runs`` says how many.
+    """
+    times: list[float] = []
+    result: object = None
+    while len(times) < runs:
+        started = time.perf_counter()
+        result = action()
+        times.append((time.perf_counter() - started) * 1000)
+        if times[0] > SLOW_MS and len(times) >= SLOW_RUNS:
+            break
+    return {
+        "first_ms": times[0],
+        "median_ms": statistics.median(times),
+        "max_ms": max(times),
+        "runs": len(times),
+        "result": result,
+    }
+
+
+def _pick_values(connection: sqlite3.Connection) -> dict[str, str]:
+    """Filter values taken from the data: the busiest and a rare actor, project, action."""
+
+    def ranked(column: str, where: str = "1") -> list[str]:
+        sql = (
+            f"SELECT {column} FROM entries WHERE {column} IS NOT NULL AND {where} "
+            f"GROUP BY {column} ORDER BY count(*) DESC, {column}"
+        )
+        return [row[0] for row in connection.execute(sql)]
+
+    actors = ranked("actor_label", "actor_type = 'user'")
+    projects = ranked("project")
+    months = [
+        row[0]
+        for row in connection.execute(
+            "SELECT strftime('%Y-%m', created_utc / 1000000, 'unixepoch') AS m FROM entries "
+            "WHERE created_utc IS NOT NULL GROUP BY m ORDER BY count(*) DESC"
+        )
+    ]
+    busiest = months[0]
+    year, month = (int(x) for x in busiest.split("-"))
+    following = f"{year + month // 12}-{month % 12 + 1:02d}"
+    quarter_start = f"{year}-{(month - 1) // 3 * 3 + 1:02d}"
+    q_year, q_month = divmod((month - 1) // 3 * 3 + 3, 12)
+    quarter_end = f"{year + q_year}-{q_month + 1:02d}"
+    serial = connection.execute(
+        "SELECT entity_id FROM entries WHERE entity_type = 'device' ORDER BY seq LIMIT 1"
+    ).fetchone()
+    return {
+        "actor_top": actors[0],
+        "actor_rare": actors[-1],
+        "project_top": projects[0],
+        "project_2": projects[1],
+        "project_3": projects[2],
+        "project_rare": projects[-1],
+        "month_after": f"{busiest}-01",
+        "month_before": f"{following}-01",
+        "day": f"{busiest}-15",
+        "day_after": f"{busiest}-16",
+        "quarter_after": f"{quarter_start}-01",
+        "quarter_before": f"{quarter_end}-01",
+        "serial": serial[0] if serial else "SN00000000",
+    }
+
+
+def _filters(v: dict[str, str]) -> list[tuple[str, str]]:
+    month = f"after:{v['month_after']} before:{v['month_before']}"
+    quarter = f"after:{v['quarter_after']} before:{v['quarter_before']}"
+    return [
+        ("no filter", ""),
+        ("action (common)", "action:release.update"),
+        ("action (rare)", "action:project.delete"),
+        ("action wildcard", "action:release_activation.*"),
+        ("action negated", "-action:release.update"),
+        ("unknown actions", "unknown:yes"),
+        ("actor (busiest user)", f"actor:{v['actor_top']}"),
+        ("actor (rarest user)", f"actor:{v['actor_rare']}"),
+        ("actor wildcard", "actor:*@contractor.example"),
+        ("actor type", "actor-type:token"),
+        ("project (biggest)", f"project:{v['project_top']}"),
+        ("project (smallest)", f"project:{v['project_rare']}"),
+        ("entity type", "entity:hardware_version"),
+        ("date range (month)", month),
+        ("date range (day)", f"after:{v['day']} before:{v['day_after']}"),
+        ("action + project", f"action:release.* project:{v['project_top']}"),
+        ("actor + month", f"actor:{v['actor_top']} {month}"),
+        (
+            "3 projects + action group",
+            f"project:{v['project_top']} project:{v['project_2']} project:{v['project_3']} "
+            "action:cohort.*",
+        ),
+        (
+            "auditor: tokens, project, quarter, minus release updates",
+            f"actor-type:token project:{v['project_top']} {quarter} -action:release.update",
+        ),
+        ("rare action + month", f"action:organization_auth_token.* {month}"),
+        ("anomalies", "anomaly:yes"),
+        ("conflicts", "conflicts:yes"),
+        ("full text (common phrase)", '"Battery drain"'),
+        ("full text (rare word)", v["serial"]),
+        ("full text + project", f"watchdog project:{v['project_top']}"),
+        ("full text + month", f'"CI uploader" {month}'),
+        ("full text negated + action", "action:release.update -watchdog"),
+        ("no match", "action:no.such_action"),
+    ]
+
+
+def child_queries(store_path: str, runs_text: str) -> None:
+    from auditviewer.core.aggregates import DIMENSIONS, facets
+    from auditviewer.core.entry_query import EntryQuery
+    from auditviewer.core.query import SORT_COLUMNS, Filter, Sort
+    from auditviewer.core.query_language import parse_query
+    from auditviewer.core.store import Store
+
+    runs = int(runs_text)
+    results: dict[str, Any] = {"runs": runs}
+    with Store.open(store_path, create=False) as store:
+        with store.raw() as connection:
+            values = _pick_values(connection)
+            total = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
+        results["values"] = values
+        results["entries"] = total
+
+        def first_page(flt: Filter, sort: Sort | None = None) -> int:
+            with EntryQuery(store, flt, sort) as query:
+                return len(query.window(0, PAGE))
+
+        def count(flt: Filter) -> int:
+            with EntryQuery(store, flt) as query:
+                return query.count()
+
+        rows = []
+        for name, text in _filters(values):
+            flt = parse_query(text)
+            page = _timed(lambda flt=flt: first_page(flt), runs)
+            counted = _timed(lambda flt=flt: count(flt), runs)
+            rows.append(
+                {
+                    "name": name,
+                    "query": text,
+                    "page": _strip(page),
+                    "count": _strip(counted),
+                    "matches": counted["result"],
+                }
+            )
+        results["filters"] = rows
+
+        sorts = []
+        for column in SORT_COLUMNS:
+            for descending in (True, False):
+                sort = Sort(column, descending)
+                timing = _timed(lambda sort=sort: first_page(Filter(), sort), runs)
+                sorts.append({"column": column, "descending": descending, **_strip(timing)})
+        project = parse_query(f"project:{values['project_top']}")
+        for column in ("actor", "action", "ip"):
+            sort = Sort(column, False)
+            timing = _timed(lambda sort=sort: first_page(project, sort), runs)
+            sorts.append(
+                {"column": column, "descending": False, "filter": "project", **_strip(timing)}
+            )
+        results["sorts"] = sorts
+
+        month = parse_query(f"after:{values['month_after']} before:{values['month_before']}")
+        under = [
+            ("no filter", Filter()),
+            ("month", month),
+            ("project", project),
+            ("actor type token", parse_query("actor-type:token")),
+            ("full text", parse_query('"Battery drain"')),
+        ]
+        facet_rows = []
+        for label, flt in under:
+            for dimension in DIMENSIONS:
+                timing = _timed(
+                    lambda flt=flt, dimension=dimension: len(facets(store, flt, dimension)),
+                    runs,
+                )
+                facet_rows.append({"filter": label, "dimension": dimension, **_strip(timing)})
+        results["facets"] = facet_rows
+        results["histograms"] = [
+            {"filter": "no filter", "bucket": "day", **_strip(_histogram(store, Filter(), runs))},
+            {"filter": "month", "bucket": "hour", **_strip(_histogram(store, month, runs))},
+            {"filter": "project", "bucket": "day", **_strip(_histogram(store, project, runs))},
+        ]
+
+        deep = min(900_000, max(0, total - PAGE))
+        results["deep_offset"] = deep
+
+        def deep_window(flt: Filter) -> int:
+            with EntryQuery(store, flt) as query:
+                return len(query.window(deep, PAGE))
+
+        results["deep_fresh"] = _strip(_timed(lambda: deep_window(Filter()), runs))
+        with EntryQuery(store, Filter()) as query:
+            query.window(0, PAGE)
+            started = time.perf_counter()
+            query.window(deep, PAGE)
+            results["deep_first_scroll_ms"] = (time.perf_counter() - started) * 1000
+            rng = random.Random(5)
+            offsets = [rng.randrange(max(1, total - PAGE)) for _ in range(max(20, runs * 4))]
+            times = []
+            for offset in offsets:
+                started = time.perf_counter()
+                query.window(offset, PAGE)
+                times.append((time.perf_counter() - started) * 1000)
+            results["scroll"] = {
+                "median_ms": statistics.median(times),
+                "max_ms": max(times),
+                "samples": len(times),
+            }
+        by_actor = Sort("actor", False)
+        with EntryQuery(store, Filter(), by_actor) as query:
+            started = time.perf_counter()
+            query.window(deep, PAGE)
+            results["deep_sorted_actor_ms"] = (time.perf_counter() - started) * 1000
+    results.update(_own_peaks())
+    _emit(results)
+
+
+def _histogram(store: Any, flt: Any, runs: int) -> dict[str, Any]:
+    from auditviewer.core.aggregates import histogram
+
+    bucket = "hour" if flt.after is not None else "day"
+    return _timed(lambda: len(histogram(store, flt, bucket)), runs)
+
+
+def _strip(timing: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in timing.items() if k != "result"}
+
+
+# --- the parent ------------------------------------------------------------------------------
+
+
+def data_files(size: int, seed: int, forms: tuple[str, ...]) -> dict[str, Path]:
+    """The synthetic files for ``size`` entries, generated in one pass if missing or stale."""
+    meta_path = DATA / f"synthetic-{seed}-{size}.meta.json"
+    wanted = {form: DATA / f"synthetic-{seed}-{size}.{FORMS[form][1]}" for form in forms}
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        meta = {}
+    expected = {
+        "generator_version": synthetic.GENERATOR_VERSION,
+        "seed": seed,
+        "count": size,
+        "end": synthetic.DEFAULT_END.isoformat(),
+    }
+    recorded = meta.get("files", {}) if all(meta.get(k) == v for k, v in expected.items()) else {}
+    missing = {
+        form: path
+        for form, path in wanted.items()
+        if not (path.exists() and recorded.get(path.name) == path.stat().st_size)
+    }
+    if missing:
+        started = time.perf_counter()
+        targets = {FORMS[form][0]: path for form, path in missing.items()}
+        print(f"  generating {size:,} entries: {', '.join(missing)} ...", file=sys.stderr)
+        synthetic.write_exports(targets, size, seed=seed)
+        seconds = time.perf_counter() - started
+        print(f"  generated in {seconds:.1f} s", file=sys.stderr)
+        recorded = {**recorded, **{p.name: p.stat().st_size for p in missing.values()}}
+        meta_path.write_text(json.dumps({**expected, "files": recorded}, indent=2))
+    return wanted
+
+
+def remove_store(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def sqlite_utils_insert(file: Path, size: int) -> dict[str, Any]:
+    executable = Path(sys.executable).parent / "sqlite-utils"
+    db = DATA / f"sqlite-utils-{size}.sqlite"
+    remove_store(db)
+    result = run_measured([str(executable), "insert", str(db), "entries", str(file)])
+    if result.returncode != 0:
+        raise RuntimeError(f"sqlite-utils failed ({result.returncode}): {result.stderr[-2000:]}")
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        rows = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
+    stored = db.stat().st_size
+    remove_store(db)
+    return {
+        "seconds": result.wall,
+        "rows": rows,
+        "maxrss_kb": result.maxrss_kb,
+        "cpu": result.cpu,
+        "store_bytes": stored,
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_kb = 0
+    with contextlib.suppress(OSError), open("/proc/meminfo", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    import orjson
+
+    versions = {"orjson": orjson.__version__}
+    with contextlib.suppress(Exception):
+        from importlib.metadata import version
+
+        versions["sqlite-utils"] = version("sqlite-utils")
+        versions["SQLAlchemy"] = version("SQLAlchemy")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "versions": versions,
+        "load_start": os.getloadavg(),
+    }
+
+
+def _git_head() -> str:
+    try:
+        # Read-only: which commit the numbers belong to.
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "auditviewer"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip() + (" + uncommitted changes in auditviewer/" if dirty.stdout else "")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    DATA.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "bench/bench_core.py", *sys.argv[1:]]),
+        "commit": _git_head(),
+        "machine": machine(),
+        "seed": args.seed,
+        "sizes": [],
+    }
+    sizes = args.sizes
+    query_store: Path | None = None
+    for size in sizes:
+        print(f"== {size:,} entries", file=sys.stderr)
+        files = data_files(size, args.seed, args.forms)
+        entry: dict[str, Any] = {
+            "size": size,
+            "files": {form: path.stat().st_size for form, path in files.items()},
+            "imports": {},
+        }
+        results["sizes"].append(entry)
+        keep: Path | None = None
+        for form in args.forms:
+            store = DATA / f"store-{size}-{form.replace('.', '-')}.sqlite"
+            print(f"  import {form} ...", file=sys.stderr)
+            measured = child("import", str(files[form]), str(store))
+            entry["imports"][form] = measured
+            print(
+                f"    {measured['seconds']:.1f} s, {measured['parsed'] / measured['seconds']:,.0f}"
+                f"/s, peak {measured['tree_peak_kb'] / 1024:,.0f} MB",
+                file=sys.stderr,
+            )
+            if keep is None and form in ("json", "json-pretty"):
+                keep = store
+            elif store != keep and not args.keep_stores:
+                remove_store(store)
+        if keep is None:
+            keep = DATA / f"store-{size}-{args.forms[0].replace('.', '-')}.sqlite"
+        array_form = next((f for f in ("json", "json-pretty") if f in files), None)
+        if not args.skip_sqlite_utils and array_form is not None:
+            print(f"  sqlite-utils insert ({array_form}) ...", file=sys.stderr)
+            entry["sqlite_utils"] = {
+                "form": array_form,
+                **sqlite_utils_insert(files[array_form], size),
+            }
+            print(f"    {entry['sqlite_utils']['seconds']:.1f} s", file=sys.stderr)
+        if keep.exists():
+            print("  full-text build ...", file=sys.stderr)
+            entry["fulltext"] = child("fulltext", str(keep))
+            print(f"    {entry['fulltext']['seconds']:.1f} s", file=sys.stderr)
+            if query_store is not None and query_store != keep and not args.keep_stores:
+                remove_store(query_store)
+            query_store = keep
+    if query_store is not None and not args.skip_queries:
+        print(f"== queries on {query_store.name} ({args.runs} runs each) ...", file=sys.stderr)
+        results["queries"] = child("queries", str(query_store), str(args.runs))
+        results["queries"]["store"] = query_store.name
+    results["load_end"] = os.getloadavg()
+    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return results
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _mb(kb: float) -> str:
+    return f"{kb / 1024:,.0f} MB"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _verdict(value: float, target: float, *, higher_is_better: bool = False) -> str:
+    if higher_is_better:
+        if value >= target:
+            return "met"
+        return f"**missed** ({value / target:.0%} of target)"
+    if value <= target:
+        return "met"
+    return f"**missed** by {value - target:,.1f} ({value / target:.1f}x)"
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Run {results['started']} – {results['finished']}, commit {results['commit']}.",
+        "",
+        f"Command: `{results['command']}` (seed {results['seed']}).",
+        "",
+        "| Machine | |",
+        "|---|---|",
+        f"| CPU | {m['cpu']}, {m['cores']} cores |",
+        f"| RAM | {m['memory_gb']} GB |",
+        f"| OS | {m['os']} |",
+        f"| Python | {m['python']} |",
+        f"| SQLite | {m['sqlite']} |",
+        f"| Libraries | {', '.join(f'{k} {v}' for k, v in m['versions'].items())} |",
+        "| Load average (1/5/15 min) at start / end | "
+        + " / ".join(
+            ", ".join(f"{x:.2f}" for x in load) for load in (m["load_start"], results["load_end"])
+        )
+        + " |",
+        "",
+    ]
+    for entry in results["sizes"]:
+        size = entry["size"]
+        lines += [f"### Import, {size:,} entries", ""]
+        lines += [
+            "| Form | File | Seconds | Entries/s | Peak RSS (importer + parser, sampled) "
+            "| Importer HWM | Parser HWM | Store | vs sqlite-utils |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        tool = entry.get("sqlite_utils")
+        tool_rate = tool["rows"] / tool["seconds"] if tool else None
+        for form, measured in entry["imports"].items():
+            rate = measured["parsed"] / measured["seconds"]
+            ratio = f"{rate / tool_rate:.2f}x" if tool_rate else "–"
+            children = measured["children_maxrss_kb"]
+            parser = _mb(children) if children else "in-process"
+            lines.append(
+                f"| {form} | {entry['files'][form] / 1e6:,.0f} MB | {measured['seconds']:.1f} "
+                f"| {rate:,.0f} | {_mb(measured['tree_peak_kb'])} "
+                f"| {_mb(measured['self_hwm_kb'])} | {parser} "
+                f"| {measured['store_bytes'] / 1e6:,.0f} MB | {ratio} |"
+            )
+        if tool:
+            lines.append(
+                f"| sqlite-utils insert ({tool['form']}) "
+                f"| {entry['files'][tool['form']] / 1e6:,.0f} MB "
+                f"| {tool['seconds']:.1f} | {tool_rate:,.0f} | {_mb(tool['maxrss_kb'])} | – | – "
+                f"| {tool['store_bytes'] / 1e6:,.0f} MB | 1.00x |"
+            )
+        first = next(iter(entry["imports"].values()))
+        lines += [
+            "",
+            f"Entries parsed / imported / duplicates / conflicts / quarantined: "
+            f"{first['parsed']:,} / {first['imported']:,} / {first['duplicates']:,} / "
+            f"{first['conflicts']:,} / {first['quarantined']:,}. "
+            "Seconds = `import_file` alone (store opened, interpreter started before); "
+            "sqlite-utils = its whole process.",
+            "",
+        ]
+        if "fulltext" in entry:
+            ft = entry["fulltext"]
+            lines += [
+                f"Full-text build (`build_fulltext`, after the import): {ft['seconds']:.1f} s for "
+                f"{ft['indexed']:,} entries ({ft['indexed'] / max(ft['seconds'], 1e-9):,.0f}/s), "
+                f"peak RSS {_mb(ft['tree_peak_kb'])}; store with the index "
+                f"{ft['store_bytes'] / 1e6:,.0f} MB.",
+                "",
+            ]
+        if size == max(e["size"] for e in results["sizes"]) and size >= 1_000_000:
+            lines += _import_targets(entry)
+    if "queries" in results:
+        lines += _render_queries(results["queries"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _import_targets(entry: dict[str, Any]) -> list[str]:
+    lines = ["Targets (issue 2) at this size:", ""]
+    tool = entry.get("sqlite_utils")
+    for form, measured in entry["imports"].items():
+        rate = measured["parsed"] / measured["seconds"]
+        parts = [f"rate ≥ 100k/s: {_verdict(rate, TARGET_RATE, higher_is_better=True)}"]
+        if tool:
+            ratio = rate / (tool["rows"] / tool["seconds"])
+            parts.append(
+                f"≥ 3× sqlite-utils: {_verdict(ratio, TARGET_RATIO, higher_is_better=True)} "
+                f"({ratio:.2f}x)"
+            )
+        peak_mb = measured["tree_peak_kb"] / 1024
+        parts.append(f"peak RSS ≤ 500 MB: {_verdict(peak_mb, TARGET_RSS_MB)}")
+        lines.append(f"- {form}: " + "; ".join(parts))
+    return [*lines, ""]
+
+
+def _render_queries(q: dict[str, Any]) -> list[str]:
+    lines = [
+        f"### Queries on the {q['entries']:,}-entry store (full-text index built)",
+        "",
+        f"Each figure: {q['runs']} runs in one process, each with a fresh `EntryQuery` "
+        '(connection from the pool); "first" is the first run, the rest are warm. Milliseconds.',
+        "",
+        "| Filter | Query | Matches | First page: first | median | Count: first | median "
+        "| Page ≤ 20 ms | Count ≤ 100 ms |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in q["filters"]:
+        page, count = row["page"], row["count"]
+        query = row["query"].replace("|", "\\|") or "(empty)"
+        fewer = " ¹" if min(page["runs"], count["runs"]) < q["runs"] else ""
+        lines.append(
+            f"| {row['name']} | `{query}` | {row['matches']:,} | {_ms(page['first_ms'])} "
+            f"| {_ms(page['median_ms'])}{fewer} | {_ms(count['first_ms'])} "
+            f"| {_ms(count['median_ms'])}{fewer} "
+            f"| {_verdict(page['median_ms'], TARGET_PAGE_MS)} "
+            f"| {_verdict(count['median_ms'], TARGET_COUNT_MS)} |"
+        )
+    if any(min(r["page"]["runs"], r["count"]["runs"]) < q["runs"] for r in q["filters"]):
+        lines += [
+            "",
+            f"¹ slow: the first run took over {SLOW_MS:,.0f} ms, so the median is of "
+            f"{SLOW_RUNS} runs.",
+        ]
+    lines += [
+        "",
+        "First page sorted by each column (no filter unless named), ms:",
+        "",
+        "| Sort | first | median | ≤ 20 ms |",
+        "|---|---:|---:|---|",
+    ]
+    for row in q["sorts"]:
+        direction = "desc" if row["descending"] else "asc"
+        where = f", filter {row['filter']}" if row.get("filter") else ""
+        lines.append(
+            f"| {row['column']} {direction}{where} | {_ms(row['first_ms'])} "
+            f"| {_ms(row['median_ms'])} | {_verdict(row['median_ms'], TARGET_PAGE_MS)} |"
+        )
+    lines += [
+        "",
+        "Facets (`facets(store, filter, dimension)`), median ms (first run in brackets):",
+        "",
+    ]
+    dimensions = list(dict.fromkeys(row["dimension"] for row in q["facets"]))
+    filters = list(dict.fromkeys(row["filter"] for row in q["facets"]))
+    lines += [
+        "| Filter | " + " | ".join(dimensions) + " |",
+        "|---|" + "---:|" * len(dimensions),
+    ]
+    worst = 0.0
+    for label in filters:
+        cells = []
+        for dimension in dimensions:
+            row = next(
+                r for r in q["facets"] if r["filter"] == label and r["dimension"] == dimension
+            )
+            worst = max(worst, row["median_ms"])
+            mark = "" if row["median_ms"] <= TARGET_COUNT_MS else " ✗"
+            cells.append(f"{_ms(row['median_ms'])} ({_ms(row['first_ms'])}){mark}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Slowest facet median: {_ms(worst)} ms — target ≤ 100 ms: "
+        f"{_verdict(worst, TARGET_COUNT_MS)}.",
+        "",
+        "Histograms: "
+        + "; ".join(
+            f"{h['filter']} per {h['bucket']} {_ms(h['median_ms'])} ms (first {_ms(h['first_ms'])})"
+            for h in q["histograms"]
+        )
+        + ".",
+        "",
+        f"Deep window (offset {q['deep_offset']:,}, 200 rows): fresh query "
+        f"{_ms(q['deep_fresh']['median_ms'])} ms median "
+        f"(first {_ms(q['deep_fresh']['first_ms'])}); "
+        f"after the first page of the same query {_ms(q['deep_first_scroll_ms'])} ms; "
+        f"sorted by actor {_ms(q['deep_sorted_actor_ms'])} ms. Scrolling (random 200-row "
+        f"windows of an open query): median {_ms(q['scroll']['median_ms'])} ms, max "
+        f"{_ms(q['scroll']['max_ms'])} ms over {q['scroll']['samples']} windows.",
+        "",
+    ]
+    return lines
+
+
+def write_benchmarks(markdown: str) -> None:
+    block = f"{BEGIN_MARK}\n\n{markdown}\n{END_MARK}"
+    if BENCHMARKS_MD.exists():
+        text = BENCHMARKS_MD.read_text(encoding="utf-8")
+        if BEGIN_MARK in text and END_MARK in text:
+            head, rest = text.split(BEGIN_MARK, 1)
+            _, tail = rest.split(END_MARK, 1)
+            BENCHMARKS_MD.write_text(head + block + tail, encoding="utf-8")
+            return
+        BENCHMARKS_MD.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
+        return
+    BENCHMARKS_MD.write_text(f"# Benchmarks\n\n{block}\n", encoding="utf-8")
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
+def _forms(text: str) -> tuple[str, ...]:
+    forms = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [f for f in forms if f not in FORMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown form(s) {unknown}; known: {', '.join(FORMS)}")
+    return forms
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=_sizes, default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--forms", type=_forms, default=DEFAULT_FORMS, help=f"any of {', '.join(FORMS)}"
+    )
+    parser.add_argument("--runs", type=int, default=7, help="runs per latency figure")
+    parser.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
+    parser.add_argument("--skip-sqlite-utils", action="store_true")
+    parser.add_argument("--skip-queries", action="store_true")
+    parser.add_argument("--keep-stores", action="store_true", help="keep every store in bench/data")
+    parser.add_argument("--write", action="store_true", help="write the results into BENCHMARKS.md")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        {"import": child_import, "fulltext": child_fulltext, "queries": child_queries}[kind](*rest)
+        return 0
+    results = run(args)
+    stamp = results["started"].replace(":", "").replace("-", "")
+    (DATA / f"results-{stamp}.json").write_text(json.dumps(results, indent=2))
+    markdown = render(results)
+    print(markdown)
+    if args.write:
+        write_benchmarks(markdown)
+        print(f"wrote {BENCHMARKS_MD}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
