@@ -8,6 +8,7 @@ are parsed in-process, where starting a process would cost more than it saves.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import queue
 import sys
@@ -34,6 +35,8 @@ Batch = tuple[list[PreparedEntry], int]
 
 
 def _parse_in_child(path: str, source: str, batch_size: int, out: Any) -> None:
+    # Parsing makes no reference cycles; the collector would only rescan millions of dicts.
+    gc.disable()
     try:
         with ExportReader(Path(path), source=source) as reader:
             batch: list[PreparedEntry] = []
