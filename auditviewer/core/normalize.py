@@ -179,9 +179,10 @@ def _entity(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
 
 
 def _quarantined(key: str, reason: str, entry: dict[str, Any] | None = None) -> Normalized:
-    action = _text(_first(entry, ENTRY_FIELDS["action"])) if entry else None
+    action = _text(_first(entry, _ACTION)) if entry else None
+    group = action.partition(".")[0] if action else None
     return Normalized(
-        key, None, False, action, None, ACTOR_TYPE_UNKNOWN, None, None, None, None, None, None,
+        key, None, False, action, group, ACTOR_TYPE_UNKNOWN, None, None, None, None, None, None,
         None, None, reason,
     )  # fmt: skip
 

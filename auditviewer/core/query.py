@@ -147,6 +147,13 @@ def _match(columns: tuple[str, ...], values: tuple[str, ...]) -> tuple[str, list
             parts.append(f"e.{column} IN ({', '.join('?' for _ in exact)})")
             params.extend(exact)
         for pattern in patterns:
+            group = pattern[:-2]
+            if column == "action" and pattern.endswith(".*") and not set("*.") & set(group):
+                # "release.*" is one entity group: its (action_group, created_utc) index
+                # yields the rows in time order, where GLOB on action would sort them all.
+                parts.append("(e.action_group = ? AND e.action GLOB ?)")
+                params.extend([group, glob_pattern(pattern)])
+                continue
             parts.append(f"e.{column} GLOB ?")
             params.append(glob_pattern(pattern))
     return "(" + " OR ".join(parts) + ")", params
