@@ -1,0 +1,193 @@
+"""The command line: ``auditviewer [--store PATH] COMMAND ...``; without a command, the viewer.
+
+Each command is a module with ``add_parser(subparsers)`` (registers its subparser with
+``handler=run``) and ``run(args) -> int``. The modules only turn arguments into calls of
+:mod:`auditviewer.core` and the core's errors into one-line messages; the logic lives in core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from auditviewer import __version__
+from auditviewer.cli import (
+    actions_command,
+    export_command,
+    import_command,
+    query_command,
+    stats_command,
+    sync_command,
+    verify_command,
+)
+from auditviewer.cli.common import PROGRAM, fail
+from auditviewer.core.errors import AuditViewerError
+from auditviewer.core.store import STORE_ENV, default_store_path
+
+# The commands, in the order ``--help`` lists them. A new command is a module in this package
+# appended here.
+COMMANDS: tuple[ModuleType, ...] = (
+    import_command,
+    query_command,
+    export_command,
+    stats_command,
+    actions_command,
+    verify_command,
+    sync_command,
+)
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+EPILOG = f"""\
+Without a command, or with only file paths (auditviewer export.json), the viewer opens and
+imports the files given.
+
+The store is --store PATH, else ${STORE_ENV}, else store.sqlite in the user data folder.
+
+exit codes:
+  {EXIT_OK}    success
+  {EXIT_REJECTED}    rejected input: a file that is not a valid export, a malformed query, an
+       export that could not be written, a store that cannot be used; verify found a mismatch
+  {EXIT_USAGE}    usage error: unknown command or option, missing argument
+  {EXIT_INTERRUPTED}  interrupted (Ctrl+C); nothing half-done is kept
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command of :data:`COMMANDS` registered."""
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Archive, search and export Memfault organization audit logs offline.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        metavar="PATH",
+        help=f"the store file (default: ${STORE_ENV}, else the user data folder)",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation headless (import, view, filter, export), then exit",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def command_names() -> tuple[str, ...]:
+    """The names of the registered commands."""
+    parser = build_parser()
+    for action in parser._actions:  # argparse keeps its subparsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            return tuple(action.choices)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class GuiRequest:
+    """The viewer was asked for: which store to open and which files to import into it."""
+
+    store: Path | None
+    files: tuple[Path, ...]
+
+
+def gui_request(argv: Sequence[str]) -> GuiRequest | None:
+    """The viewer request ``argv`` makes, or None when it names a command (or is malformed).
+
+    ``argv`` asks for the viewer when, besides ``--store PATH``, it is empty or starts with
+    the path of an existing file; a command name always wins over a file of the same name.
+    """
+    store: Path | None = None
+    positionals: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item == "--store":
+            value = next(items, None)
+            if value is None:
+                return None
+            store = Path(value)
+        elif item.startswith("--store="):
+            store = Path(item.removeprefix("--store="))
+        elif item.startswith("-") and item != "-" and not positionals:
+            return None
+        else:
+            positionals.append(item)
+    if positionals and (positionals[0] in command_names() or not Path(positionals[0]).is_file()):
+        return None
+    return GuiRequest(store, tuple(Path(p) for p in positionals))
+
+
+def run_viewer(request: GuiRequest) -> int:
+    """Starts the viewer (imported only now: the commands never load Qt)."""
+    missing = [str(path) for path in request.files if not path.is_file()]
+    if missing:
+        return fail(f"{missing[0]}: no such file")
+    try:
+        from auditviewer.ui.app import run_gui
+    except ImportError as exc:
+        print(
+            f"{PROGRAM}: the viewer cannot start ({exc}); the commands work without it, "
+            f"see {PROGRAM} --help",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    store = request.store if request.store is not None else default_store_path()
+    return int(run_gui(store, list(request.files)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line and returns the exit code (see :data:`EPILOG`)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if arguments[:1] == ["--self-test"]:
+            from auditviewer.selftest import run_self_test
+
+            return run_self_test()
+        request = gui_request(arguments)
+        if request is not None:
+            return run_viewer(request)
+        try:
+            args = build_parser().parse_args(arguments)
+        except SystemExit as exc:  # --help, --version and usage errors
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if args.command is None:
+            return run_viewer(GuiRequest(args.store, ()))
+        if args.store is None:
+            args.store = default_store_path()
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``); what it wanted was written.
+        _silence_stdout()
+        return EXIT_OK
+    except AuditViewerError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{exc.strerror or exc}")
+
+
+def _silence_stdout() -> None:
+    """Points stdout at the null device, so the interpreter's final flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

@@ -1,0 +1,98 @@
+"""What the command modules share: opening the store, one-line errors, progress, text cells."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import unicodedata
+from pathlib import Path
+from typing import TextIO
+
+from auditviewer.core.errors import StoreError
+from auditviewer.core.export import iso_utc
+from auditviewer.core.records import Progress
+from auditviewer.core.store import Store
+
+PROGRAM = "auditviewer"
+_PROGRESS_INTERVAL = 0.1
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
+    """Opens the store named by ``--store``; only ``create`` makes a missing one."""
+    path = Path(args.store).expanduser()
+    if not create and not path.exists():
+        raise StoreError(
+            f"{path}: no such store; import a file first (auditviewer import FILE) "
+            "or name another store with --store PATH"
+        )
+    return Store.open(path, create=create)
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control and format characters shown as ``\\uXXXX`` escapes.
+
+    Entries are untrusted input; an escape sequence in an actor name must not drive the
+    terminal, and a bidi override must not disguise what is printed.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        for ch in text
+    )
+
+
+def fail(message: str) -> int:
+    """Prints ``auditviewer: <message>`` as one line on stderr; returns exit code 1."""
+    print(f"{PROGRAM}: {printable(' '.join(message.split()))}", file=sys.stderr)
+    return 1
+
+
+def when(micros: int | None) -> str:
+    """A UTC time for people: ``2024-09-03 14:07:55Z`` (``-`` for none)."""
+    text = iso_utc(micros)
+    if not text:
+        return "-"
+    return text[:19].replace("T", " ") + "Z"
+
+
+def span(first: int | None, last: int | None) -> str:
+    """A time span for people, or ``-`` when there is none."""
+    if first is None or last is None:
+        return "-"
+    return f"{when(first)} .. {when(last)}"
+
+
+class ProgressLine:
+    """A progress line on stderr, rewritten in place; silent unless stderr is a terminal."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self._width = 0
+        self._shown_at = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._shown_at < _PROGRESS_INTERVAL:
+            return
+        self._shown_at = now
+        if progress.phase == "import" and progress.total:
+            text = (
+                f"{self.label}: {progress.done * 100 // progress.total}% "
+                f"({progress.entries:,} entries)"
+            )
+        else:
+            text = f"{self.label}: {progress.done:,} of {progress.total:,} entries"
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def clear(self) -> None:
+        """Removes the line, so that what follows starts on a clean line."""
+        if self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0

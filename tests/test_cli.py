@@ -1,0 +1,386 @@
+"""The command line: every command, in-process and as a real process; exit codes and errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from auditviewer.cli import COMMANDS, GuiRequest, gui_request, main
+from auditviewer.core.store import Store
+from tests.conftest import make_entry, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def export_file(tmp_path: Path) -> Path:
+    """An export with 20 entries, a token actor, a conflict and a quarantined element."""
+    entries = [make_entry(n) for n in range(20, 0, -1)]
+    entries[0]["actor"] = {"type": "organization_auth_token", "id": 5, "name": "=CI bot"}
+    entries.append(make_entry(7, action="deprecated.action"))
+    entries.append({"id": 99, "created_date": "2024-09-01T00:00:00Z"})
+    return write_json(tmp_path / "export.json", entries, indent=2)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, export_file: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A store with ``export_file`` imported."""
+    path = tmp_path / "store.sqlite"
+    assert main(["--store", str(path), "import", str(export_file)]) == 0
+    capsys.readouterr()
+    return path
+
+
+def run(store: Path, *argv: str) -> int:
+    return main(["--store", str(store), *argv])
+
+
+def assert_one_line_error(err: str, *fragments: str) -> None:
+    assert err.startswith("auditviewer: ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def test_import_reports_counts_hash_span_and_quarantine(
+    tmp_path: Path, export_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(tmp_path / "s.sqlite", "import", str(export_file))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert str(export_file.resolve()) in out
+    for line in ("parsed       22", "imported     20", "conflicts    1", "quarantined  1"):
+        assert line in out
+    assert "sha256       " in out
+    assert "time span    2024-09-02 01:07:55Z .. 2024-09-21 20:07:55Z" in out
+    assert "element 22, line " in out
+    assert "Full-text index: 22 entries added" in out
+
+
+def test_reimport_counts_duplicates(
+    store_path: Path, export_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "import", str(export_file)) == 0
+    out = capsys.readouterr().out
+    assert "duplicates   22" in out
+    assert "Full-text index" not in out
+
+
+def test_rejected_file_is_one_line_and_the_others_are_still_imported(
+    tmp_path: Path, export_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": 1,\n "action": }]', encoding="utf-8")
+    code = run(tmp_path / "s.sqlite", "import", str(broken), str(export_file))
+    captured = capsys.readouterr()
+    assert code == 1
+    assert_one_line_error(captured.err, "broken.json", "line 2")
+    assert "imported     20" in captured.out
+
+
+# --- query -----------------------------------------------------------------------------------
+
+
+def test_query_count_prints_the_bare_number(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "--format", "count") == 0
+    assert capsys.readouterr().out == "22\n"
+    assert run(store_path, "query", "actor-type:token", "--format", "count") == 0
+    assert capsys.readouterr().out == "1\n"
+
+
+def test_query_table_lists_newest_first_with_limit(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "--limit", "3") == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].split()[:3] == ["SEQ", "TIME", "(UTC)"]
+    assert len(lines) == 4
+    assert "2024-09-21 20:07:55Z" in lines[1]
+    assert "=CI bot (token)" in lines[1]
+    assert captured.err == "3 of 22 entries\n"
+
+
+def test_query_words_are_joined_and_sorted(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(store_path, "query", "action:deprecated.*", "conflicts:yes", "--format", "json")
+    assert code == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert (record["id"], record["flags"]) == ("7", "conflict unknown-action")
+    assert run(store_path, "query", "--sort", "seq", "--asc", "--format", "json") == 0
+    seqs = [r["seq"] for r in json.loads(capsys.readouterr().out)]
+    assert seqs == list(range(1, 23))
+
+
+def test_query_csv_is_neutralised(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store_path, "query", "actor-type:token", "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["actor_label"] for r in rows] == ["'=CI bot"]
+
+
+def test_query_does_not_let_entry_text_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = make_entry(1, actor={"type": "user", "email": "\x1b]0;pwned\x07x@example.com"})
+    path = write_json(tmp_path / "e.json", [entry])
+    run(tmp_path / "s.sqlite", "import", str(path))
+    capsys.readouterr()
+    assert run(tmp_path / "s.sqlite", "query") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\\u001b]0;pwned\\u0007x@exa" in out
+
+
+def test_malformed_query_is_one_line_error(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "colour:blue") == 1
+    assert_one_line_error(capsys.readouterr().err, "colour")
+
+
+def test_missing_store_is_an_error_and_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.sqlite"
+    for command in ("query", "stats", "verify"):
+        assert run(missing, command) == 1
+        assert_one_line_error(capsys.readouterr().err, str(missing), "no such store")
+    assert not missing.exists()
+
+
+def test_store_comes_from_the_environment_by_default(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUDITVIEWER_STORE", str(store_path))
+    assert main(["query", "--format", "count"]) == 0
+    assert capsys.readouterr().out == "22\n"
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def test_export_without_query_writes_everything_reimportably(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "all.json"
+    assert run(store_path, "export", "-o", str(target)) == 0
+    assert "Exported 22 entries" in capsys.readouterr().out
+    assert len(json.loads(target.read_bytes())) == 22
+    fresh = tmp_path / "fresh.sqlite"
+    assert run(fresh, "import", str(target)) == 0
+    with Store.open(store_path) as a, Store.open(fresh) as b, a.raw() as ca, b.raw() as cb:
+        query = "SELECT raw, raw_sha256 FROM entries ORDER BY raw_sha256"
+        assert ca.execute(query).fetchall() == cb.execute(query).fetchall()
+
+
+def test_export_of_a_query_as_csv_by_extension(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "tokens.csv"
+    assert run(store_path, "export", "actor-type:token", "-o", str(target)) == 0
+    assert "(csv, " in capsys.readouterr().out
+    with target.open(encoding="utf-8", newline="") as handle:
+        assert [r["actor_label"] for r in csv.DictReader(handle)] == ["'=CI bot"]
+    other = tmp_path / "tokens.txt"
+    assert run(store_path, "export", "--format", "csv", "-o", str(other)) == 0
+    assert other.read_text(encoding="utf-8").startswith("seq,id,time_utc")
+
+
+def test_export_that_cannot_be_written_is_one_line_error(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "x.json"
+    assert run(store_path, "export", "-o", str(target)) == 1
+    assert_one_line_error(capsys.readouterr().err, str(target))
+
+
+# --- stats, actions, verify ------------------------------------------------------------------
+
+
+def test_stats(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store_path, "stats") == 0
+    out = capsys.readouterr().out
+    assert "entries      22" in out
+    assert "quarantined  1" in out
+    assert "conflicts    1 ids with conflicting versions (2 entries)" in out
+    assert "imports      1 files, 0 sync runs" in out
+    assert "time span    2024-09-02 01:07:55Z .. 2024-09-21 20:07:55Z" in out
+    assert "chain head   seq 22  sha256 " in out
+    assert "export.json" in out
+
+
+def test_actions_lists_the_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(tmp_path / "never-created.sqlite", "actions") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ACTION", "LOGGED", "SINCE", "DESCRIPTION"]
+    assert sum(line.split()[0] == "release.create" for line in lines) == 3
+    assert not (tmp_path / "never-created.sqlite").exists()
+
+
+def test_verify_passes_then_fails_after_tampering(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "verify") == 0
+    assert capsys.readouterr().out.startswith("OK: 22 entries")
+    connection = sqlite3.connect(store_path)
+    connection.execute("DROP TRIGGER entries_refuse_update")
+    connection.execute("UPDATE entries SET raw = raw || ' ' WHERE seq = 9")
+    connection.commit()
+    connection.close()
+    assert run(store_path, "verify") == 1
+    captured = capsys.readouterr()
+    assert "8 entries checked" in captured.out
+    assert_one_line_error(captured.err, "entry seq 9", "SHA-256")
+
+
+# --- usage and the viewer --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["nosuchcommand"],
+        ["export"],
+        ["query", "--limit", "0"],
+        ["query", "--format", "xml"],
+        ["query", "--sort", "colour"],
+        ["import"],
+        ["--store"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    assert "130" in out
+    for command in COMMANDS:
+        assert main([command.NAME, "--help"]) == 0
+        assert "usage: auditviewer " + command.NAME in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("auditviewer ")
+
+
+def test_no_command_or_a_file_path_asks_for_the_viewer(
+    tmp_path: Path, export_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "s.sqlite"
+    assert gui_request([]) == GuiRequest(None, ())
+    assert gui_request(["--store", str(store)]) == GuiRequest(store, ())
+    assert gui_request([f"--store={store}", str(export_file)]) == GuiRequest(store, (export_file,))
+    assert gui_request([str(export_file), str(export_file)]) == GuiRequest(
+        None, (export_file, export_file)
+    )
+    assert gui_request(["stats"]) is None
+    assert gui_request(["--store", str(store), "query", "x"]) is None
+    assert gui_request([str(tmp_path / "missing.json")]) is None
+    assert gui_request(["--help"]) is None
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stats").write_text("[]", encoding="utf-8")
+    assert gui_request(["stats"]) is None
+
+
+# --- as a real process -----------------------------------------------------------------------
+
+
+def _process(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditviewer", *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_python_m_auditviewer_runs_commands(tmp_path: Path, export_file: Path) -> None:
+    store = str(tmp_path / "s.sqlite")
+    imported = _process("--store", store, "import", str(export_file))
+    assert imported.returncode == 0, imported.stderr
+    assert "imported     20" in imported.stdout
+    env = {"AUDITVIEWER_STORE": store}
+    counted = _process("query", "project:smart-sensor", "--format", "count", env=env)
+    assert (counted.returncode, counted.stdout, counted.stderr) == (0, "21\n", "")
+    bad = _process("--store", store, "query", "after:yesterday")
+    assert bad.returncode == 1
+    assert_one_line_error(bad.stderr, "yesterday", "position")
+    usage = _process("--store", store, "export")
+    assert usage.returncode == 2
+    assert "-o" in usage.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_ctrl_c_exits_130_and_keeps_the_store_as_it_was(tmp_path: Path, export_file: Path) -> None:
+    # The second "file" is a named pipe nobody writes to: the import waits there until Ctrl+C.
+    fifo = tmp_path / "never-written.json"
+    os.mkfifo(fifo)
+    store = tmp_path / "s.sqlite"
+    command = ["-u", "-m", "auditviewer", "--store", str(store), "import", str(export_file)]
+    process = subprocess.Popen(
+        [sys.executable, *command, str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == str(export_file.resolve())
+        # The report's last line: the first file is stored, the second one's import waits.
+        while not process.stdout.readline().startswith("    element 22"):
+            pass
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    # Usually "nothing of .../never-written.json was stored"; the exact point Ctrl+C hits varies.
+    assert_one_line_error(err, "interrupted")
+    assert "Traceback" not in out
+    with Store.open(store) as opened, opened.raw() as connection:
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 22
+        assert connection.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
+
+
+def test_the_commands_never_load_qt() -> None:
+    probe = (
+        "import sys; from auditviewer.cli import main; "
+        "code = main(['actions']); "
+        "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))]; "
+        "sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_viewer_with_a_missing_file_is_an_error(
+    tmp_path: Path, export_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(export_file), str(tmp_path / "gone.json")]) == 1
+    assert_one_line_error(capsys.readouterr().err, "gone.json", "no such file")
