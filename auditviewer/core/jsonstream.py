@@ -25,6 +25,7 @@ from typing import IO, Any, NamedTuple
 
 from auditviewer.core.errors import ImportRejected
 from auditviewer.core.fieldmap import ACTION_KEYS, WRAPPER_KEYS
+from auditviewer.core.strict_json import ForbiddenConstantError, StrictDecoder
 
 CHUNK_BYTES = 1 << 20
 MAX_ENTRY_CHARS = 16 << 20
@@ -48,22 +49,6 @@ class RawElement(NamedTuple):
     text: str
     value: Any
     duplicate_key: str | None
-
-
-class _ForbiddenConstantError(ValueError):
-    """Raised while parsing ``NaN``/``Infinity``, which JSON does not allow."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _ForbiddenConstantError(name)
-
-
-def _int_or_text(digits: str) -> int | str:
-    """Keeps integers longer than Python's conversion limit as their text instead of failing."""
-    try:
-        return int(digits)
-    except ValueError:
-        return digits
 
 
 class _Input:
@@ -160,16 +145,8 @@ class ExportReader:
         self._line_start = 0
         self._counted = 0
         self._index = 0
-        self._duplicates: list[str] = []
         self._lone_object: tuple[int, int, str] | None = None
-        self._decoder = json.JSONDecoder(
-            object_pairs_hook=self._make_object, parse_constant=_reject_constant
-        )
-        self._tolerant_decoder = json.JSONDecoder(
-            object_pairs_hook=self._make_object,
-            parse_constant=_reject_constant,
-            parse_int=_int_or_text,
-        )
+        self._strict = StrictDecoder()
 
     # --- public -----------------------------------------------------------------------------
 
@@ -234,17 +211,6 @@ class ExportReader:
             )
 
     # --- parsing ----------------------------------------------------------------------------
-
-    def _make_object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        if len(obj) != len(pairs):
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    self._duplicates.append(key)
-                    break
-                seen.add(key)
-        return obj
 
     def _array_elements(self) -> Iterator[RawElement]:
         """Yields the elements of an array whose ``[`` has just been consumed."""
@@ -376,22 +342,12 @@ class ExportReader:
         """
         start = self._pos
         while True:
-            self._duplicates.clear()
             error: json.JSONDecodeError | None = None
             try:
-                try:
-                    value, end = self._decoder.raw_decode(self._buf, start)
-                except json.JSONDecodeError:
-                    raise
-                except ValueError as exc:
-                    if isinstance(exc, _ForbiddenConstantError):
-                        raise
-                    # An integer beyond Python's digit limit: keep it as text.
-                    self._duplicates.clear()
-                    value, end = self._tolerant_decoder.raw_decode(self._buf, start)
+                value, end, duplicate = self._strict.decode(self._buf, start)
             except json.JSONDecodeError as exc:
                 error = exc
-            except _ForbiddenConstantError as exc:
+            except ForbiddenConstantError as exc:
                 self._fail_at(start, f"the entry contains {exc}, which is not valid JSON")
             except RecursionError:
                 self._fail_at(start, "the entry is nested too deeply")
@@ -399,7 +355,6 @@ class ExportReader:
                 # A number at the very end of the window might continue in the next chunk.
                 complete = end < len(self._buf) or self._input.eof
                 if complete or self._buf[end - 1] not in _NUMBER_OR_LITERAL_END:
-                    duplicate = self._duplicates[0] if self._duplicates else None
                     return value, end, duplicate
             elif self._input.eof:
                 self._fail_at(error.pos, self._describe_error(error))

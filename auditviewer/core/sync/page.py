@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from auditviewer.core.strict_json import ForbiddenConstantError, StrictDecoder
+
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -40,42 +42,11 @@ class Page:
     total_count: int | None
 
 
-class _Forbidden(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    raise _Forbidden(name)
-
-
-def _int_or_text(digits: str) -> int | str:
-    try:
-        return int(digits)
-    except ValueError:  # beyond Python's digit limit: kept as its text, as file imports do
-        return digits
-
-
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.duplicates: list[str] = []
-        self.decoder = json.JSONDecoder(
-            object_pairs_hook=self._make_object,
-            parse_constant=_reject_constant,
-            parse_int=_int_or_text,
-        )
-
-    def _make_object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        if len(obj) != len(pairs):
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    self.duplicates.append(key)
-                    break
-                seen.add(key)
-        return obj
+        self.decoder = StrictDecoder()
 
     def where(self, index: int | None = None) -> str:
         index = self.pos if index is None else index
@@ -98,19 +69,18 @@ class _Parser:
     def value(self) -> tuple[Any, int, int, str | None]:
         self.skip_ws()
         start = self.pos
-        self.duplicates.clear()
         try:
-            value, end = self.decoder.raw_decode(self.text, start)
+            value, end, duplicate = self.decoder.decode(self.text, start)
         except json.JSONDecodeError as exc:
             if exc.pos >= len(self.text):
                 raise self.fail(f"truncated JSON: {exc.msg}", exc.pos) from None
             raise self.fail(f"invalid JSON: {exc.msg}", exc.pos) from None
-        except _Forbidden as exc:
+        except ForbiddenConstantError as exc:
             raise self.fail(f"{exc} is not valid JSON", start) from None
         except RecursionError:
             raise self.fail("a value is nested too deeply", start) from None
         self.pos = end
-        return value, start, end, self.duplicates[0] if self.duplicates else None
+        return value, start, end, duplicate
 
     def expect(self, char: str, what: str) -> None:
         if self.skip_ws() != char:
