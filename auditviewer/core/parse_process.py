@@ -34,35 +34,6 @@ class ParserFailed(AuditViewerError):
 Batch = tuple[list[PreparedEntry], int]
 
 
-def _parse_in_child(path: str, source: str, batch_size: int, out: Any) -> None:
-    # Parsing makes no reference cycles; the collector would only rescan millions of dicts.
-    gc.disable()
-    try:
-        with ExportReader(Path(path), source=source) as reader:
-            batch: list[PreparedEntry] = []
-            for element in reader:
-                batch.append(
-                    prepare_entry(
-                        element.ordinal,
-                        element.line,
-                        element.text,
-                        element.value,
-                        element.duplicate_key,
-                    )
-                )
-                if len(batch) >= batch_size:
-                    out.put(("batch", batch, reader.bytes_consumed))
-                    batch = []
-            out.put(("batch", batch, reader.bytes_consumed))
-        out.put(("done",))
-    except ImportRejected as exc:
-        out.put(("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset))
-    except OSError as exc:
-        out.put(("rejected", source, f"cannot read the file ({exc.strerror})", None, None, None))
-    except BaseException as exc:  # reported to the parent, which raises it as ParserFailed
-        out.put(("failed", f"{type(exc).__name__}: {exc}"))
-
-
 def _batches_in_process(path: Path, source: str, batch_size: int) -> Generator[Batch, None, None]:
     try:
         reader = ExportReader(path, source=source)
@@ -84,6 +55,19 @@ def _batches_in_process(path: Path, source: str, batch_size: int) -> Generator[B
                 yield batch, reader.bytes_consumed
                 batch = []
         yield batch, reader.bytes_consumed
+
+
+def _parse_in_child(path: str, source: str, batch_size: int, out: Any) -> None:
+    # Parsing makes no reference cycles; the collector would only rescan millions of dicts.
+    gc.disable()
+    try:
+        for batch, bytes_read in _batches_in_process(Path(path), source, batch_size):
+            out.put(("batch", batch, bytes_read))
+        out.put(("done",))
+    except ImportRejected as exc:
+        out.put(("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset))
+    except BaseException as exc:  # reported to the parent, which raises it as ParserFailed
+        out.put(("failed", f"{type(exc).__name__}: {exc}"))
 
 
 @contextmanager
