@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from auditviewer.ui.import_report_dialog import ImportReportDialog
     from auditviewer.ui.import_worker import ImportWorker
     from auditviewer.ui.index_worker import IndexWorker
+    from auditviewer.ui.sync_worker import SyncController
     from auditviewer.ui.welcome_view import WelcomeView
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.export_worker: ExportWorker | None = None
         self.report_dialog: ImportReportDialog | None = None
         self.index_worker: IndexWorker | None = None
+        self.sync_controller: SyncController | None = None
         self._queued_files: list[Path] = []
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -116,6 +118,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.sample_action = self._action("Load &Sample Data", self.load_sample)
         file_menu.addAction(self.sample_action)
+        self.sync_action = self._action("S&ync…", self.show_sync_dialog)
+        file_menu.addAction(self.sync_action)
         file_menu.addSeparator()
         self.export_action = self._action("&Export…", self.export_entries, "Ctrl+E")
         file_menu.addAction(self.export_action)
@@ -180,17 +184,19 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_store = self.store is not None
-        busy = self.import_worker is not None or self.export_worker is not None
+        busy = self.import_worker is not None or self.export_worker is not None or self.syncing
         browsing = self.browser is not None
         for action in (self.open_action, self.sample_action):
             action.setEnabled(has_store)
         self.recent_menu.setEnabled(has_store)
+        self.sync_action.setEnabled(has_store and not busy)
         self.export_action.setEnabled(browsing and not busy)
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
         if self.welcome is not None:
             self.welcome.open_button.setEnabled(has_store)
+            self.welcome.sync_button.setEnabled(has_store and not busy)
 
     # --- the store ---------------------------------------------------------------------------
 
@@ -240,6 +246,8 @@ class MainWindow(QMainWindow):
                 self.welcome = WelcomeView(self)
                 self.welcome.open_requested.connect(self.choose_files)
                 self.welcome.sample_requested.connect(self.load_sample)
+                self.welcome.sync_requested.connect(self.show_sync_dialog)
+                self._update_actions()
                 self.pages.addWidget(self.welcome)
             self.pages.setCurrentWidget(self.welcome)
         else:
@@ -271,7 +279,7 @@ class MainWindow(QMainWindow):
         if remember:
             for path in paths:
                 self.settings.add_recent_file(path)
-        if self.store is None or self.import_worker is not None:
+        if self.store is None or self.import_worker is not None or self.syncing:
             self._queued_files.extend(paths)
             return
         from auditviewer.ui.import_worker import ImportWorker
@@ -383,8 +391,44 @@ class MainWindow(QMainWindow):
         """Asks the running import or export to stop."""
         if self.import_worker is not None:
             self.import_worker.cancel()
+        if self.sync_controller is not None:
+            self.sync_controller.cancel()
         if self.export_worker is not None:
             self.export_worker.cancel()
+
+    # --- sync --------------------------------------------------------------------------------
+
+    @property
+    def syncing(self) -> bool:
+        """Whether a sync from the API is running."""
+        return self.sync_controller is not None and self.sync_controller.running
+
+    def show_sync_dialog(self) -> None:
+        """File > Sync…: asks where to sync from, then syncs in the background."""
+        if self.store is None:
+            return
+        if self.sync_controller is None:
+            from auditviewer.ui.sync_worker import SyncController
+
+            self.sync_controller = SyncController(self)
+            self.sync_controller.running_changed.connect(self._update_actions)
+        self.sync_controller.open_dialog()
+
+    def refresh_entries(self) -> None:
+        """Shows entries added to the store in the background (e.g. a page of a sync)."""
+        if self.browser is not None:
+            self.browser.refresh()
+        self._show_page()
+
+    def sync_finished(self) -> None:
+        """After a sync: the last refresh, then queued imports or indexing."""
+        self.refresh_entries()
+        self._update_actions()
+        if self._queued_files:
+            queued, self._queued_files = self._queued_files, []
+            self.import_files(queued, remember=False)
+        else:
+            self.start_indexing()
 
     # --- export and copy ---------------------------------------------------------------------
 
@@ -514,6 +558,8 @@ class MainWindow(QMainWindow):
         if self.browser is not None:
             self.browser.save_state()
         self.settings.sync()
+        if self.sync_controller is not None:
+            self.sync_controller.shutdown()
         for worker in (self.import_worker, self.export_worker, self.index_worker):
             if worker is not None:
                 worker.cancel()

@@ -20,7 +20,7 @@ def sample_export_path() -> Path | None:
 
 
 class WelcomeView(QWidget):
-    """Offers to open an export, to sync (once sync exists) or to load the sample data."""
+    """Offers to open an export, to sync from the Memfault API or to load the sample data."""
 
     open_requested = Signal()
     sync_requested = Signal()
@@ -46,8 +46,7 @@ class WelcomeView(QWidget):
         self.open_button.setDefault(True)
         self.open_button.clicked.connect(self.open_requested)
         self.sync_button = QPushButton("Sync…")
-        self.sync_button.setEnabled(False)
-        self.sync_button.setToolTip("Syncing from the Memfault API is not available yet")
+        self.sync_button.setToolTip("Copy the audit log from the Memfault API into this store")
         self.sync_button.clicked.connect(self.sync_requested)
         self.sample_button = QPushButton("Load sample data")
         self.sample_button.clicked.connect(self.sample_requested)

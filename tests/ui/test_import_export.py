@@ -186,7 +186,7 @@ def test_empty_store_shows_the_welcome_view(
     assert window.open_store(store.path)
     assert window.pages.currentWidget() is window.welcome
     assert window.welcome.open_button.isEnabled()
-    assert not window.welcome.sync_button.isEnabled()
+    assert window.welcome.sync_button.isEnabled()
     window.close()
 
 

@@ -1,0 +1,411 @@
+"""The Sync dialog: where to sync from, the token, a connection test and the last sync time.
+
+Settings (base URL, organization, project, endpoint path, page size) are remembered in
+QSettings; the token never is. A typed token is kept (in the system keyring, or in memory when
+the system has no secure keyring) only once the server has accepted it. A stored token is not
+put back into the token field: leaving the field empty uses it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditviewer.core.errors import AuditViewerError
+from auditviewer.core.sync import (
+    DEFAULT_BASE_URL,
+    DEFAULT_PATH_TEMPLATE,
+    DEFAULT_PER_PAGE,
+    SyncConfig,
+    SyncError,
+    sync_status,
+)
+from auditviewer.core.sync.config import MAX_PER_PAGE
+from auditviewer.core.sync.token_store import TokenStore, account_name
+from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
+from auditviewer.ui.sync_worker import ConnectionCheck, SyncRequest
+
+if TYPE_CHECKING:
+    from auditviewer.core.store import Store
+    from auditviewer.ui.settings import UiSettings
+
+NO_KEYRING_NOTE = (
+    "This system has no secure keyring, so the token cannot be stored: it is never written "
+    "to disk, and is kept in memory for this session only."
+)
+STORED_PLACEHOLDER = "Stored in the system keyring — leave empty to use it"
+SESSION_PLACEHOLDER = "Kept for this session — leave empty to use it"
+EMPTY_PLACEHOLDER = "Organization Auth Token"
+
+
+class SyncSettings:
+    """The sync fields remembered in the viewer's QSettings (never the token)."""
+
+    def __init__(self, settings: UiSettings) -> None:
+        self.qsettings = settings.qsettings
+
+    def _text(self, key: str, default: str) -> str:
+        value = self.qsettings.value(f"sync/{key}", default)
+        return value if isinstance(value, str) else default
+
+    def load(self) -> dict[str, str]:
+        """The remembered fields, with defaults."""
+        return {
+            "base_url": self._text("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL,
+            "org": self._text("org", ""),
+            "project": self._text("project", ""),
+            "path": self._text("path", DEFAULT_PATH_TEMPLATE) or DEFAULT_PATH_TEMPLATE,
+            "per_page": self._text("per_page", str(DEFAULT_PER_PAGE)),
+            "remember": self._text("remember", "true"),
+        }
+
+    def save(self, config: SyncConfig, remember: bool) -> None:
+        """Remembers the fields of ``config`` (which holds no token)."""
+        values = {
+            "base_url": config.base_url,
+            "org": config.org,
+            "project": config.project or "",
+            "path": config.path_template,
+            "per_page": str(config.per_page),
+            "remember": "true" if remember else "false",
+        }
+        for key, value in values.items():
+            self.qsettings.setValue(f"sync/{key}", value)
+        self.qsettings.sync()
+
+
+def format_time(micros: int) -> str:
+    """A stored UTC time (microseconds) in local time, with UTC beside it."""
+    moment = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+    local = moment.astimezone()
+    return f"{local:%Y-%m-%d %H:%M:%S} local time ({moment:%Y-%m-%d %H:%M} UTC)"
+
+
+class SyncDialog(QDialog):
+    """Asks what to sync; emits :attr:`sync_requested` and closes when Sync is pressed."""
+
+    sync_requested = Signal(object)  # SyncRequest
+
+    def __init__(
+        self,
+        settings: UiSettings,
+        tokens: TokenStore,
+        store: Store | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sync from Memfault")
+        self.tokens = tokens
+        self.store = store
+        self.sync_settings = SyncSettings(settings)
+        self.check: ConnectionCheck | None = None
+        # The typed token under test, to keep once the server accepts it (never shown).
+        self._check_token = ""
+        self._secure = tokens.secure
+        saved = self.sync_settings.load()
+
+        layout = QVBoxLayout(self)
+        intro = plain_label(
+            "Copies the organization's audit log from the Memfault API into this store. "
+            "Later syncs fetch only what is new; an interrupted sync resumes where it stopped."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        source = QGroupBox("Source")
+        form = QFormLayout(source)
+        self.base_edit = QLineEdit(saved["base_url"])
+        self.base_edit.setPlaceholderText(DEFAULT_BASE_URL)
+        self.base_edit.setAccessibleName("API base URL")
+        form.addRow(plain_label("API base URL"), self.base_edit)
+        self.org_edit = QLineEdit(saved["org"])
+        self.org_edit.setPlaceholderText("organization slug, e.g. acme")
+        self.org_edit.setAccessibleName("Organization slug")
+        form.addRow(plain_label("Organization"), self.org_edit)
+        self.project_edit = QLineEdit(saved["project"])
+        self.project_edit.setPlaceholderText("optional: all projects")
+        self.project_edit.setAccessibleName("Project slug")
+        form.addRow(plain_label("Project"), self.project_edit)
+
+        self.advanced_button = QToolButton()
+        self.advanced_button.setText("Advanced")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.toggled.connect(self._show_advanced)
+        form.addRow(self.advanced_button)
+        self.advanced = QWidget()
+        advanced_form = QFormLayout(self.advanced)
+        advanced_form.setContentsMargins(0, 0, 0, 0)
+        self.path_edit = QLineEdit(saved["path"])
+        self.path_edit.setAccessibleName("Endpoint path template")
+        self.path_edit.setToolTip(
+            "The audit-log endpoint, relative to the base URL. {org} is replaced by the "
+            "organization and {project} by the project."
+        )
+        advanced_form.addRow(plain_label("Endpoint path"), self.path_edit)
+        self.per_page_spin = QSpinBox()
+        self.per_page_spin.setRange(1, MAX_PER_PAGE)
+        self.per_page_spin.setValue(_int(saved["per_page"], DEFAULT_PER_PAGE))
+        self.per_page_spin.setAccessibleName("Entries per page")
+        advanced_form.addRow(plain_label("Entries per page"), self.per_page_spin)
+        self.advanced.setVisible(False)
+        form.addRow(self.advanced)
+        layout.addWidget(source)
+
+        token_box = QGroupBox("Organization Auth Token")
+        token_layout = QVBoxLayout(token_box)
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setAccessibleName("Organization Auth Token")
+        self.token_edit.setPlaceholderText(EMPTY_PLACEHOLDER)
+        self.token_edit.textChanged.connect(self._update_buttons)
+        token_layout.addWidget(self.token_edit)
+        remember_row = QHBoxLayout()
+        self.remember_check = QCheckBox(
+            "Remember in the system keyring" if self._secure else "Remember for this session"
+        )
+        self.remember_check.setChecked(saved["remember"] != "false")
+        self.remember_check.setToolTip("The token is kept only after the server has accepted it.")
+        remember_row.addWidget(self.remember_check)
+        remember_row.addStretch(1)
+        self.forget_button = QPushButton("Forget Stored Token")
+        self.forget_button.clicked.connect(self._forget_token)
+        remember_row.addWidget(self.forget_button)
+        token_layout.addLayout(remember_row)
+        self.keyring_note = plain_label(NO_KEYRING_NOTE)
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setVisible(not self._secure)
+        token_layout.addWidget(self.keyring_note)
+        layout.addWidget(token_box)
+
+        test_row = QHBoxLayout()
+        self.test_button = QPushButton("Test Connection")
+        self.test_button.clicked.connect(self.test_connection)
+        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.result_label = plain_label("")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        test_row.addWidget(self.result_label, 1)
+        layout.addLayout(test_row)
+
+        self.status_label = plain_label("")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.sync_button = self.buttons.addButton("Sync", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.sync_button.setDefault(True)
+        self.buttons.accepted.connect(self.start_sync)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+        for edit in (self.base_edit, self.org_edit, self.project_edit, self.path_edit):
+            edit.editingFinished.connect(self._on_scope_changed)
+        self.org_edit.textChanged.connect(self._update_buttons)
+        self.setMinimumWidth(560)
+        self._on_scope_changed()
+        (self.token_edit if self.org_edit.text() else self.org_edit).setFocus()
+
+    # --- the fields ----------------------------------------------------------------------------
+
+    def config(self) -> SyncConfig:
+        """The settings as typed; raises :class:`SyncError` (a config error) when unusable."""
+        per_page = self.per_page_spin.value()
+        return SyncConfig(
+            org=self.org_edit.text().strip(),
+            project=self.project_edit.text().strip() or None,
+            base_url=self.base_edit.text().strip() or DEFAULT_BASE_URL,
+            path_template=self.path_edit.text().strip() or DEFAULT_PATH_TEMPLATE,
+            per_page=per_page,
+            overlap=per_page,
+        ).validated()
+
+    def _show_advanced(self, on: bool) -> None:
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.advanced.setVisible(on)
+        self.adjustSize()
+
+    def _stored_token_kind(self, config: SyncConfig) -> str | None:
+        """'keyring' or 'session' when a token is kept for this organization, else None."""
+        if self.tokens.load(account_name(config.base_url, config.org)) is None:
+            return None
+        return "keyring" if self._secure else "session"
+
+    def _on_scope_changed(self) -> None:
+        try:
+            config: SyncConfig | None = self.config()
+        except SyncError:
+            config = None
+        kind = None if config is None else self._stored_token_kind(config)
+        placeholder = {"keyring": STORED_PLACEHOLDER, "session": SESSION_PLACEHOLDER}
+        self.token_edit.setPlaceholderText(placeholder.get(kind or "", EMPTY_PLACEHOLDER))
+        self.forget_button.setVisible(kind is not None)
+        self._update_status(config)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        idle = self.check is None
+        has_org = bool(self.org_edit.text().strip())
+        self.test_button.setEnabled(idle and has_org)
+        self.sync_button.setEnabled(idle and has_org)
+
+    def _update_status(self, config: SyncConfig | None) -> None:
+        if config is None or self.store is None:
+            self.status_label.setText(
+                "Enter the organization to see when it was last synced into this store."
+            )
+            return
+        try:
+            status = sync_status(self.store, config)
+        except (AuditViewerError, sqlite3.Error) as exc:
+            self.status_label.setText(visible(f"The store cannot be read: {exc}", 400))
+            return
+        scope = visible(config.org, 80)
+        if config.project:
+            scope += f" (project {visible(config.project, 80)})"
+        lines = []
+        if status.last_success_utc is None:
+            lines.append(f"{scope} has not been synced into this store yet.")
+        else:
+            lines.append(f"Last successful sync of {scope}: {format_time(status.last_success_utc)}")
+        if status.in_progress:
+            offset = status.resume_offset or 0
+            lines.append(
+                f"An interrupted sync will resume where it stopped ({offset:,} entries read)."
+            )
+        self.status_label.setText("\n".join(lines))
+
+    def _forget_token(self) -> None:
+        try:
+            config = self.config()
+        except SyncError as exc:
+            self._say(str(exc))
+            return
+        self.tokens.forget(account_name(config.base_url, config.org))
+        self._say("The stored token was removed.")
+        self._on_scope_changed()
+
+    def _say(self, text: str) -> None:
+        text = text[:1].upper() + text[1:1000]
+        self.result_label.setText(visible_multiline(text))
+
+    def _inputs(self) -> tuple[SyncConfig, str, bool] | None:
+        """(config, token, typed) from the fields; None after saying what is missing."""
+        try:
+            config = self.config()
+        except SyncError as exc:
+            self._say(str(exc))
+            return None
+        typed = self.token_edit.text().strip()
+        if typed:
+            return config, typed, True
+        stored = self.tokens.load(account_name(config.base_url, config.org))
+        if not stored:
+            self._say("Enter the organization's Auth Token.")
+            self.token_edit.setFocus()
+            return None
+        return config, stored, False
+
+    # --- test connection -----------------------------------------------------------------------
+
+    def test_connection(self) -> None:
+        """Fetches one entry in the background and says how many entries the log holds."""
+        if self.check is not None:
+            return
+        inputs = self._inputs()
+        if inputs is None:
+            return
+        config, token, typed = inputs
+        self.sync_settings.save(config, self.remember_check.isChecked())
+        # The window outlives the dialog: a check still running when it closes finishes there.
+        check = ConnectionCheck(config, token, self.parentWidget() or self)
+        check.finished.connect(self._on_check_finished)
+        self._check_token = token if typed and self.remember_check.isChecked() else ""
+        self.check = check
+        self._say("Testing the connection…")
+        self._update_buttons()
+        check.start()
+
+    def _on_check_finished(self) -> None:
+        check, self.check = self.check, None
+        token, self._check_token = self._check_token, ""
+        if check is None:
+            return
+        check.deleteLater()
+        self._update_buttons()
+        if check.cancelled:
+            self._say("The connection test was cancelled.")
+            return
+        if not check.ok:
+            self._say(check.error or "The connection test failed.")
+            return
+        config = check.config
+        where = f"the audit log of {config.org!r}"
+        if config.project:
+            where += f" (project {config.project!r})"
+        if check.total is None:
+            text = f"Connected: the token can read {where}; the server gave no entry count."
+        else:
+            noun = "entry" if check.total == 1 else "entries"
+            text = f"Connected: {where} holds {check.total:,} {noun}."
+        if token:
+            saved = self.tokens.save(account_name(config.base_url, config.org), token)
+            text += f"\n{saved.message[:1].upper()}{saved.message[1:]}."
+            self._on_scope_changed()
+        self._say(text)
+
+    # --- sync ----------------------------------------------------------------------------------
+
+    def start_sync(self) -> None:
+        """Hands the sync to the window (it runs in the background) and closes."""
+        if self.check is not None:
+            return
+        inputs = self._inputs()
+        if inputs is None:
+            return
+        config, token, typed = inputs
+        remember = self.remember_check.isChecked()
+        self.sync_settings.save(config, remember)
+        self.sync_requested.emit(SyncRequest(config, token, save_token=typed and remember))
+        self.accept()
+
+    def done(self, result: int) -> None:
+        """Closes; a connection test still running is cancelled and finishes on its own."""
+        check, self.check = self.check, None
+        self._check_token = ""
+        if check is not None:
+            check.finished.disconnect(self._on_check_finished)
+            check.cancel()
+            if check.parent() is self:
+                check.wait()
+                check.deleteLater()
+            else:
+                check.finished.connect(check.deleteLater)
+        self.token_edit.clear()
+        super().done(result)
+
+
+def _int(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
