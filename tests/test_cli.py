@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.cli import COMMANDS, GuiRequest, gui_request, main
+from auditviewer.cli import COMMAND_NAMES, GuiRequest, command_modules, gui_request, main
 from auditviewer.core.store import Store
 from tests.conftest import make_entry, write_json
 
@@ -275,9 +275,10 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "exit codes:" in out
     assert "130" in out
-    for command in COMMANDS:
+    for command in command_modules():
         assert main([command.NAME, "--help"]) == 0
         assert "usage: auditviewer " + command.NAME in capsys.readouterr().out
+    assert tuple(command.NAME for command in command_modules()) == COMMAND_NAMES
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("auditviewer ")
 

@@ -8,6 +8,7 @@ Each command is a module with ``add_parser(subparsers)`` (registers its subparse
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -16,30 +17,30 @@ from pathlib import Path
 from types import ModuleType
 
 from auditviewer import __version__
-from auditviewer.cli import (
-    actions_command,
-    export_command,
-    import_command,
-    query_command,
-    stats_command,
-    sync_command,
-    verify_command,
-)
 from auditviewer.cli.common import PROGRAM, fail
 from auditviewer.core.errors import AuditViewerError
-from auditviewer.core.store import STORE_ENV, default_store_path
+from auditviewer.core.paths import STORE_ENV, default_store_path
 
-# The commands, in the order ``--help`` lists them. A new command is a module in this package
-# appended here.
-COMMANDS: tuple[ModuleType, ...] = (
-    import_command,
-    query_command,
-    export_command,
-    stats_command,
-    actions_command,
-    verify_command,
-    sync_command,
+# The commands, in the order ``--help`` lists them: ``<name>_command`` modules of this package.
+# They are imported only when the parser is built, so that starting the viewer does not pay for
+# the commands' imports (SQLAlchemy, httpx) before its window is shown.
+COMMAND_NAMES: tuple[str, ...] = (
+    "import",
+    "query",
+    "export",
+    "stats",
+    "actions",
+    "verify",
+    "sync",
 )
+
+
+def command_modules() -> tuple[ModuleType, ...]:
+    """The command modules, imported now."""
+    return tuple(
+        importlib.import_module(f"auditviewer.cli.{name}_command") for name in COMMAND_NAMES
+    )
+
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -62,7 +63,7 @@ exit codes:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command of :data:`COMMANDS` registered."""
+    """The argument parser with every command of :data:`COMMAND_NAMES` registered."""
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Archive, search and export Memfault organization audit logs offline.",
@@ -82,18 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check this installation headless (import, view, filter, export), then exit",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for command in COMMANDS:
+    for command in command_modules():
         command.add_parser(subparsers)
     return parser
-
-
-def command_names() -> tuple[str, ...]:
-    """The names of the registered commands."""
-    parser = build_parser()
-    for action in parser._actions:  # argparse keeps its subparsers only here
-        if isinstance(action, argparse._SubParsersAction):
-            return tuple(action.choices)
-    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +117,7 @@ def gui_request(argv: Sequence[str]) -> GuiRequest | None:
             return None
         else:
             positionals.append(item)
-    if positionals and (positionals[0] in command_names() or not Path(positionals[0]).is_file()):
+    if positionals and (positionals[0] in COMMAND_NAMES or not Path(positionals[0]).is_file()):
         return None
     return GuiRequest(store, tuple(Path(p) for p in positionals))
 

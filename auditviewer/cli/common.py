@@ -7,12 +7,13 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from auditviewer.core.errors import StoreError
-from auditviewer.core.export import iso_utc
 from auditviewer.core.records import Progress
-from auditviewer.core.store import Store
+
+if TYPE_CHECKING:
+    from auditviewer.core.store import Store
 
 PROGRAM = "auditviewer"
 _PROGRESS_INTERVAL = 0.1
@@ -20,6 +21,8 @@ _PROGRESS_INTERVAL = 0.1
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """Opens the store named by ``--store``; only ``create`` makes a missing one."""
+    from auditviewer.core.store import Store  # SQLAlchemy: only when a command needs the store
+
     path = Path(args.store).expanduser()
     if not create and not path.exists():
         raise StoreError(
@@ -51,6 +54,8 @@ def fail(message: str) -> int:
 
 def when(micros: int | None) -> str:
     """A UTC time for people: ``2024-09-03 14:07:55Z`` (``-`` for none)."""
+    from auditviewer.core.export import iso_utc
+
     text = iso_utc(micros)
     if not text:
         return "-"

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from auditviewer.core.errors import AuditViewerError
-from auditviewer.core.store import Store, default_store_path
+from auditviewer.core.paths import default_store_path
+from auditviewer.core.store import Store
 from auditviewer.core.sync import (
     DEFAULT_BASE_URL,
     DEFAULT_PATH_TEMPLATE,

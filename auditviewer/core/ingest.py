@@ -309,7 +309,7 @@ def import_file(
     except OSError as exc:
         raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
     location = str(file_path.resolve())
-    with store.write() as connection:
+    with store.write() as connection, store.bulk_cache(connection):
         source_id = begin_source(connection, "file", location, sha256, size)
         writer = EntryWriter(connection, source_id)
         batches = prepared_batches(file_path, writer.batch_size)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -17,17 +15,11 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from auditviewer.core.errors import StoreError, StoreLocked
 from auditviewer.core.migrations import check_identity, migrate
 
-APP_NAME = "auditviewer"
-STORE_ENV = "AUDITVIEWER_STORE"
 BUSY_TIMEOUT_MS = 5000
-
-
-def default_store_path() -> Path:
-    """The store used when none is named: ``$AUDITVIEWER_STORE`` or the user data folder."""
-    from_env = os.environ.get(STORE_ENV)
-    if from_env:
-        return Path(from_env)
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "store.sqlite"
+# Page cache per connection. The viewer holds several connections (table, counts, facets), so
+# a modest cache each; a bulk import raises its own (see ``bulk_cache``).
+READ_CACHE_KIB = 16 * 1024
+BULK_CACHE_KIB = 64 * 1024
 
 
 def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -38,7 +30,7 @@ def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         "PRAGMA synchronous = FULL",
         "PRAGMA recursive_triggers = ON",
         "PRAGMA foreign_keys = ON",
-        "PRAGMA cache_size = -65536",
+        f"PRAGMA cache_size = -{READ_CACHE_KIB}",
         "PRAGMA temp_store = MEMORY",
     ):
         dbapi_connection.execute(pragma)
@@ -126,6 +118,16 @@ class Store:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+    @staticmethod
+    @contextmanager
+    def bulk_cache(connection: sqlite3.Connection) -> Iterator[None]:
+        """A larger page cache on ``connection`` for the duration of a bulk write."""
+        connection.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            connection.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:

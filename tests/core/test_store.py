@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from auditviewer.core.errors import StoreError
 from auditviewer.core.ingest import import_file
 from auditviewer.core.migrations import APPLICATION_ID, SCHEMA_VERSION
+from auditviewer.core.paths import default_store_path
 from auditviewer.core.schema import Base, Entry, Source
-from auditviewer.core.store import Store, default_store_path
+from auditviewer.core.store import Store
 from tests.conftest import make_entry, write_json
 
 
