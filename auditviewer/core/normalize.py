@@ -180,11 +180,22 @@ def _entity(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
 
 def _quarantined(key: str, reason: str, entry: dict[str, Any] | None = None) -> Normalized:
     action = _text(_first(entry, _ACTION)) if entry else None
-    group = action.partition(".")[0] if action else None
+    group = _group(action)
     return Normalized(
         key, None, False, action, group, ACTOR_TYPE_UNKNOWN, None, None, None, None, None, None,
         None, None, reason,
     )  # fmt: skip
+
+
+def _group(action: str | None) -> str | None:
+    """The entity group of an action (``release`` of ``release.create``); None without a dot.
+
+    Stored so that ``action:release.*`` is exactly ``action_group = 'release'`` and can be
+    answered, in time order, from the group's index alone.
+    """
+    if action is None or "." not in action:
+        return None
+    return action.partition(".")[0]
 
 
 def _type_name(value: Any) -> str:
@@ -225,7 +236,7 @@ def normalize(value: Any, duplicate_key: str | None = None) -> Normalized:
         micros,
         naive,
         action,
-        action.partition(".")[0],
+        _group(action),
         actor_type,
         actor_label,
         actor_id,

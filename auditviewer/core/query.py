@@ -149,10 +149,11 @@ def _match(columns: tuple[str, ...], values: tuple[str, ...]) -> tuple[str, list
         for pattern in patterns:
             group = pattern[:-2]
             if column == "action" and pattern.endswith(".*") and not set("*.") & set(group):
-                # "release.*" is one entity group: its (action_group, created_utc) index
-                # yields the rows in time order, where GLOB on action would sort them all.
-                parts.append("(e.action_group = ? AND e.action GLOB ?)")
-                params.extend([group, glob_pattern(pattern)])
+                # "release.*" is exactly one entity group (see normalize): its
+                # (action_group, created_utc) index yields the rows in time order and counts
+                # them without reading a row, where GLOB on action would sort them all.
+                parts.append("e.action_group = ?")
+                params.append(group)
                 continue
             parts.append(f"e.{column} GLOB ?")
             params.append(glob_pattern(pattern))

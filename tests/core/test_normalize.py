@@ -99,3 +99,9 @@ def test_naive_time_is_flagged() -> None:
 def test_unparseable_times_raise(value: object) -> None:
     with pytest.raises(ValueError, match="time"):
         parse_time(value)
+
+
+def test_action_group_is_the_part_before_the_first_dot() -> None:
+    assert normalize(make_entry(1, action="release.create")).action_group == "release"
+    assert normalize(make_entry(1, action="a.b.c")).action_group == "a"
+    assert normalize(make_entry(1, action="nodot")).action_group is None
