@@ -72,6 +72,7 @@ _STEP_1: Final[tuple[str, ...]] = (
     "CREATE INDEX entries_actor_type ON entries (actor_type, created_utc)",
     "CREATE INDEX entries_project ON entries (project, created_utc)",
     "CREATE INDEX entries_entity_type ON entries (entity_type, created_utc)",
+    "CREATE INDEX entries_ip ON entries (ip, created_utc)",
     "CREATE INDEX entries_source ON entries (source_id)",
     """
     CREATE TABLE conflict_keys (
