@@ -150,10 +150,8 @@ class FilterControls(QWidget):
         layout.addWidget(self.actor_picker)
         self.type_picker = QComboBox(self)
         self.type_picker.setAccessibleName("Actor type")
-        self.type_picker.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.type_picker.setMinimumContentsLength(6)
+        # A few fixed, short choices: show them whole.
+        self.type_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for value, text in ACTOR_TYPES:
             self.type_picker.addItem(text, value)
         self.type_picker.activated.connect(self._on_type)
