@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
 from auditviewer.core import fulltext
-from auditviewer.core.query import Filter, where_clause
+from auditviewer.core.query import Filter, Where, where_clause
 from auditviewer.core.store import Store
 
 # Facet dimension -> (column, its (column, created_utc) index).
@@ -53,7 +54,7 @@ def facets(store: Store, flt: Filter, dimension: str, limit: int = 200) -> list[
     column, index = DIMENSIONS[dimension]
     with store.raw() as connection:
         fulltext.prepare_connection(connection)
-        where = where_clause(flt, indexed_seq=fulltext.indexed_upto(connection))
+        where = _where(connection, flt)
         # With no filter but a time range, the dimension's own index holds every column the
         # query reads; left alone the planner may pick the created index and sort the groups.
         hint = f" INDEXED BY {index}" if _covered_by_dimension_index(flt) else ""
@@ -63,6 +64,12 @@ def facets(store: Store, flt: Filter, dimension: str, limit: int = 200) -> list[
         )
         rows = connection.execute(sql, (*where.params, limit)).fetchall()
     return [FacetCount(value, int(n)) for value, n in rows]
+
+
+def _where(connection: sqlite3.Connection, flt: Filter) -> Where:
+    indexed = fulltext.indexed_upto(connection)
+    sparse = fulltext.sparse_phrases(connection, flt.text, indexed)
+    return where_clause(flt, indexed_seq=indexed, sparse_text=sparse)
 
 
 def histogram(store: Store, flt: Filter, bucket: str = "day") -> list[HistogramBin]:
@@ -75,7 +82,7 @@ def histogram(store: Store, flt: Filter, bucket: str = "day") -> list[HistogramB
     width = BUCKETS[bucket]
     with store.raw() as connection:
         fulltext.prepare_connection(connection)
-        where = where_clause(flt, indexed_seq=fulltext.indexed_upto(connection))
+        where = _where(connection, flt)
         # Floor division that is right for times before 1970 too.
         start = f"(e.created_utc - ((e.created_utc % {width}) + {width}) % {width})"
         sql = (

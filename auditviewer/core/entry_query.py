@@ -162,6 +162,9 @@ class EntryQuery:
             fulltext.prepare_connection(self._connection)
             self._max_seq, self._max_source = self._heads()
             self._indexed_seq = fulltext.indexed_upto(self._connection)
+            self._sparse_text = fulltext.sparse_phrases(
+                self._connection, self.filter.text, self._indexed_seq
+            )
         except BaseException:
             self.close()
             raise
@@ -187,7 +190,12 @@ class EntryQuery:
         if not self._bounded and self._heads() != (self._max_seq, self._max_source):
             self._bounded = True
         bounds = Bounds(self._max_seq, self._max_source) if self._bounded else None
-        return where_clause(self.filter, indexed_seq=self._indexed_seq, bounds=bounds)
+        return where_clause(
+            self.filter,
+            indexed_seq=self._indexed_seq,
+            bounds=bounds,
+            sparse_text=self._sparse_text,
+        )
 
     def _open(self) -> sqlite3.Connection:
         if self._context is None:

@@ -27,6 +27,8 @@ from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.store import Store
 
 FTS_META_KEY = "fts_seq"
+# Up to this many matches a phrase is answered from the index alone (see sparse_phrases).
+SPARSE_MATCHES = 2000
 CHUNK_ROWS = 20_000
 MATCH_FUNCTION = "av_text_match"
 
@@ -136,7 +138,37 @@ def indexed_upto(connection: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def text_predicate(phrase: str, indexed_seq: int, alias: str = "e") -> tuple[str, list[object]]:
+def sparse_phrases(
+    connection: sqlite3.Connection, phrases: tuple[str, ...], indexed_seq: int
+) -> frozenset[str]:
+    """The phrases with at most :data:`SPARSE_MATCHES` matches, when every entry is indexed.
+
+    For those, :func:`text_predicate` can use the index alone: the few matches are looked up
+    and sorted, where the general form walks the time index and probes every row.
+    """
+    if not phrases:
+        return frozenset()
+    row = connection.execute("SELECT max(seq) FROM entries").fetchone()
+    if int(row[0] or 0) > indexed_seq:
+        return frozenset()
+    sparse = set()
+    for phrase in phrases:
+        tokens = phrase_tokens(phrase)
+        if not tokens:
+            continue
+        (matches,) = connection.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? "
+            "LIMIT ?)",
+            (fts_query(tokens), SPARSE_MATCHES + 1),
+        ).fetchone()
+        if matches <= SPARSE_MATCHES:
+            sparse.add(phrase)
+    return frozenset(sparse)
+
+
+def text_predicate(
+    phrase: str, indexed_seq: int, alias: str = "e", *, sparse: bool = False
+) -> tuple[str, list[object]]:
     """SQL (and its parameters) true for entries whose text contains ``phrase``.
 
     Entries up to ``indexed_seq`` are looked up in the FTS5 index; later ones are checked by
@@ -144,12 +176,17 @@ def text_predicate(phrase: str, indexed_seq: int, alias: str = "e") -> tuple[str
     cannot match: an ASCII-only raw text without ``\\u`` escapes holds every word of its body
     literally, so it must contain each (ASCII) word of the phrase. A phrase without any word
     characters matches nothing. The connection running the SQL needs
-    :func:`prepare_connection`.
+    :func:`prepare_connection`. With ``sparse`` (only for phrases :func:`sparse_phrases`
+    returned) the FTS5 lookup alone is used.
     """
     tokens = phrase_tokens(phrase)
     if not tokens:
         return "0", []
     seq = f"{alias}.seq"
+    if sparse:
+        # Every entry is indexed (see sparse_phrases): the tail branch would be empty.
+        sql = f"{seq} IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)"  # noqa: S608
+        return sql, [fts_query(tokens)]
     raw = f"{alias}.raw"
     uncertain = f"(length({raw}) != length(CAST({raw} AS BLOB)) OR instr({raw}, '\\u') > 0)"
     params: list[object] = [fts_query(tokens), indexed_seq]

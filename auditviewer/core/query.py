@@ -236,7 +236,13 @@ def _flag(sql: str, params: list[object], wanted: bool) -> tuple[str, list[objec
     return (sql if wanted else f"CASE WHEN {sql} THEN 0 ELSE 1 END"), params
 
 
-def where_clause(flt: Filter, *, indexed_seq: int = 0, bounds: Bounds | None = None) -> Where:
+def where_clause(
+    flt: Filter,
+    *,
+    indexed_seq: int = 0,
+    bounds: Bounds | None = None,
+    sparse_text: frozenset[str] = frozenset(),
+) -> Where:
     """The WHERE clause (over ``entries AS e``) that selects what ``flt`` lets through.
 
     ``indexed_seq`` is how far the full-text index reaches (:func:`fulltext.indexed_upto`);
@@ -269,7 +275,7 @@ def where_clause(flt: Filter, *, indexed_seq: int = 0, bounds: Bounds | None = N
     if flt.before is not None:
         add("e.created_utc < ?", [flt.before])
     for phrase in flt.text:
-        add(*fulltext.text_predicate(phrase, indexed_seq))
+        add(*fulltext.text_predicate(phrase, indexed_seq, sparse=phrase in sparse_text))
     for phrase in flt.not_text:
         add(*fulltext.text_predicate(phrase, indexed_seq), negate=True)
     if flt.conflicts is not None:
