@@ -869,15 +869,27 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_benchmarks(markdown: str) -> None:
-    block = f"{BEGIN_MARK}\n\n{markdown}\n{END_MARK}"
+def write_benchmarks(
+    markdown: str,
+    begin: str = BEGIN_MARK,
+    end: str = END_MARK,
+    *,
+    require_markers: bool = False,
+) -> None:
+    """Replaces the text between ``begin`` and ``end`` in BENCHMARKS.md, keeping the rest.
+
+    Without the markers the block is appended, unless ``require_markers`` is set.
+    """
+    block = f"{begin}\n\n{markdown}\n{end}"
     if BENCHMARKS_MD.exists():
         text = BENCHMARKS_MD.read_text(encoding="utf-8")
-        if BEGIN_MARK in text and END_MARK in text:
-            head, rest = text.split(BEGIN_MARK, 1)
-            _, tail = rest.split(END_MARK, 1)
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            _, tail = rest.split(end, 1)
             BENCHMARKS_MD.write_text(head + block + tail, encoding="utf-8")
             return
+        if require_markers:
+            raise SystemExit(f"{BENCHMARKS_MD} lacks the {begin} / {end} markers")
         BENCHMARKS_MD.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
         return
     BENCHMARKS_MD.write_text(f"# Benchmarks\n\n{block}\n", encoding="utf-8")

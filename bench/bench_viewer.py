@@ -206,23 +206,9 @@ class Probe:
 
 def run_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
     """Runs the event loop until ``predicate`` holds (checked every 2 ms) or the time is up."""
-    from PySide6.QtCore import QEventLoop, QTimer
+    from auditviewer.selftest import wait_until
 
-    if predicate():
-        return True
-    loop = QEventLoop()
-    poll = QTimer()
-    poll.setInterval(2)
-    poll.timeout.connect(lambda: loop.quit() if predicate() else None)
-    deadline = QTimer()
-    deadline.setSingleShot(True)
-    deadline.timeout.connect(loop.quit)
-    poll.start()
-    deadline.start(int(timeout_s * 1000))
-    loop.exec()
-    poll.stop()
-    deadline.stop()
-    return predicate()
+    return wait_until(predicate, int(timeout_s * 1000))
 
 
 def _filters(v: dict[str, str]) -> list[tuple[str, str]]:
@@ -815,18 +801,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_benchmarks(markdown: str) -> None:
-    """Replaces the text between the markers (the section must exist with both markers)."""
-    text = BENCHMARKS_MD.read_text(encoding="utf-8")
-    if BEGIN_MARK not in text or END_MARK not in text:
-        raise SystemExit(f"{BENCHMARKS_MD} lacks the {BEGIN_MARK} / {END_MARK} markers")
-    head, rest = text.split(BEGIN_MARK, 1)
-    _, tail = rest.split(END_MARK, 1)
-    BENCHMARKS_MD.write_text(
-        f"{head}{BEGIN_MARK}\n\n{markdown}\n{END_MARK}{tail}", encoding="utf-8"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(BENCH))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -850,7 +824,9 @@ def main(argv: list[str] | None = None) -> int:
     markdown = render(results)
     print(markdown)
     if args.write:
-        write_benchmarks(markdown)
+        import bench_core
+
+        bench_core.write_benchmarks(markdown, BEGIN_MARK, END_MARK, require_markers=True)
         print(f"wrote {BENCHMARKS_MD}", file=sys.stderr)
     return 0
 
