@@ -143,7 +143,7 @@ def _table(rows: Iterator[EntryRow]) -> None:
             actor or "-",
             row.project or "-",
             entity or "-",
-            " ".join(entry_flags(row, reference)),
+            " ".join(entry_flags(row)),
         )
         line = "  ".join(_cell(v, w) for v, (_, w) in zip(values, TABLE_COLUMNS, strict=True))
         out.write(line.rstrip() + "\n")

@@ -1,47 +1,56 @@
 """Reading entries for the viewer: counted, sorted, windowed queries and entry details.
 
-:class:`EntryQuery` serves the table model. Its first windows (up to
-:data:`DIRECT_WINDOW_LIMIT` rows deep) come straight from an ``ORDER BY .. LIMIT`` that the
-``(column, created_utc)`` indexes answer in well under a millisecond, so a new filter shows its
-first screen at once. The first window deeper than that materialises the ordered seqs of every
-match into a TEMP table on the query's own connection (once; ~0.1 s per million rows), after
-which any window — the scrollbar dragged to row 900,000 — is a range lookup on the table's
-position key (well under a millisecond), where ``OFFSET`` would walk every skipped row.
+:class:`EntryQuery` serves the table model, the CLI and the exports. It works on a snapshot of
+the column cache (:mod:`auditviewer.core.columns`): the matching positions in sort order are
+computed once with vectorised operations (a few milliseconds at a million entries), so the
+count is known at once and any window — the scrollbar dragged to row 900,000 — is a slice of
+that order whose rows are then read from SQLite by seq.
 
-A query's result set is frozen when it is created: the store only grows, so later entries are
-excluded by seq, and later conflicts by the import that found them.
+A query's result set is frozen when it is created: the store only grows, and the snapshot
+holds the entries and the conflicts that existed then.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from auditviewer.core import fulltext
-from auditviewer.core.query import Bounds, Filter, Sort, Where, order_for, where_clause
-from auditviewer.core.store import Store
+import numpy as np
 
-DIRECT_WINDOW_LIMIT: Final = 1000
+from auditviewer.core import fulltext
+from auditviewer.core.columns import Columns, Positions, columns
+from auditviewer.core.query import Filter, Sort
+from auditviewer.core.reference import ActionReference
+from auditviewer.core.store import Store
+from auditviewer.core.store_v2 import reference_flags
+from auditviewer.core.vocabulary import (
+    CONFLICT,
+    NAIVE_TIME,
+    PAST_RETENTION,
+    QUARANTINED,
+)
+
 _FETCH_CHUNK: Final = 2000
-_TABLE_NUMBERS = itertools.count(1)
 
 ROW_COLUMNS: Final = (
-    "e.seq, e.entry_key, e.created_utc, e.time_naive, e.action, e.actor_type, e.actor_label, "
-    "e.actor_id, e.project, e.entity_type, e.entity_id, e.entity_name, e.ip, e.user_agent, "
-    "e.quarantine_reason, "
-    "EXISTS (SELECT 1 FROM conflict_keys AS c WHERE c.entry_key = e.entry_key), e.source_id"
+    "v.seq, v.entry_key, v.created_utc, v.time_naive, v.action, v.actor_type, v.actor_label, "
+    "v.actor_id, v.project, v.entity_type, v.entity_id, v.entity_name, v.ip, v.user_agent, "
+    "v.quarantine_reason, "
+    "EXISTS (SELECT 1 FROM conflict_keys AS c WHERE c.entry_key = v.entry_key), v.source_id, "
+    "v.flags"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class EntryRow:
-    """The normalised columns of one stored entry, as the table shows them."""
+    """The normalised columns of one stored entry, as the table shows them.
+
+    ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading.
+    """
 
     seq: int
     entry_key: str
@@ -60,6 +69,7 @@ class EntryRow:
     quarantine_reason: str | None
     conflict: bool
     source_id: int
+    flags: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,36 +123,46 @@ class StoreStats:
     fts_indexed_upto: int
 
 
-def _row_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
+def current_flags(
+    stored: int, conflict: bool, action: str | None, created: int | None, now: int
+) -> int:
+    """An entry's flag bits now: stored at import, plus those that depend on the reference,
+    on later imports (conflicts) and on the date (retention)."""
+    reference = ActionReference.shared()
+    bits = stored & (QUARANTINED.bit | NAIVE_TIME.bit)
+    if conflict:
+        bits |= CONFLICT.bit
+    bits |= reference_flags(reference, action, created)
+    if reference.past_retention(created, now):
+        bits |= PAST_RETENTION.bit
+    return bits
+
+
+def _row_values(values: tuple[Any, ...], now: int) -> tuple[Any, ...]:
     """The fields of an :class:`EntryRow` from a row selected with :data:`ROW_COLUMNS`."""
     (seq, key, created, naive, action, actor_type, label, actor_id, project, entity_type,
-     entity_id, entity_name, ip, agent, reason, conflict, source_id) = values  # fmt: skip
+     entity_id, entity_name, ip, agent, reason, conflict, source_id, stored) = values  # fmt: skip
+    flags = current_flags(stored, bool(conflict), action, created, now)
     return (
         seq, key, created, bool(naive), action, actor_type, label, actor_id, project,
-        entity_type, entity_id, entity_name, ip, agent, reason, bool(conflict), source_id,
+        entity_type, entity_id, entity_name, ip, agent, reason, bool(conflict), source_id, flags,
     )  # fmt: skip
 
 
-def _row(values: tuple[Any, ...]) -> EntryRow:
-    return EntryRow(*_row_values(values))
+def _now() -> int:
+    import time
+
+    return time.time_ns() // 1000
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One ordered slice of a query's result: its condition and its ORDER BY."""
-
-    where: str
-    params: tuple[object, ...]
-    order: str
-    order_params: tuple[object, ...]
-
-    @property
-    def tail(self) -> str:
-        return f"WHERE {self.where} ORDER BY {self.order}"
-
-    @property
-    def all_params(self) -> tuple[object, ...]:
-        return self.params + self.order_params
+def _fetch_rows(connection: sqlite3.Connection, seqs: list[int]) -> dict[int, EntryRow]:
+    rows = connection.execute(
+        f"SELECT {ROW_COLUMNS} FROM entry_view AS v "  # noqa: S608
+        "WHERE v.seq IN (SELECT value FROM json_each(?))",
+        (json.dumps(seqs),),
+    ).fetchall()
+    now = _now()
+    return {int(r[0]): EntryRow(*_row_values(r, now)) for r in rows}
 
 
 class EntryQuery:
@@ -155,23 +175,16 @@ class EntryQuery:
     def __init__(self, store: Store, filter: Filter | None = None, sort: Sort | None = None):
         self.filter = filter or Filter()
         self.sort = sort or Sort()
+        self._store = store
         self._lock = threading.RLock()
-        self._context: AbstractContextManager[sqlite3.Connection] | None = store.raw()
-        self._connection: sqlite3.Connection = self._context.__enter__()
-        try:
-            fulltext.prepare_connection(self._connection)
-            self._max_seq, self._max_source = self._heads()
-            self._indexed_seq = fulltext.indexed_upto(self._connection)
-            self._sparse_text = fulltext.sparse_phrases(
-                self._connection, self.filter.text, self._indexed_seq
-            )
-        except BaseException:
-            self.close()
-            raise
-        self._bounded = False
-        self._count: int | None = None
-        self._non_null_count: int | None = None
-        self._table: str | None = None
+        self._columns: Columns = columns(store)
+        self._order: Positions | None = None
+        self._closed = False
+
+    @property
+    def snapshot(self) -> Columns:
+        """The column snapshot the query answers from."""
+        return self._columns
 
     def __enter__(self) -> EntryQuery:
         return self
@@ -179,164 +192,58 @@ class EntryQuery:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _heads(self) -> tuple[int, int]:
-        row = self._connection.execute(
-            "SELECT (SELECT max(seq) FROM entries), (SELECT max(id) FROM sources)"
-        ).fetchone()
-        return int(row[0] or 0), int(row[1] or 0)
-
-    def _where(self) -> Where:
-        # Bounds cost index choices, so they are only added once the store has grown.
-        if not self._bounded and self._heads() != (self._max_seq, self._max_source):
-            self._bounded = True
-        bounds = Bounds(self._max_seq, self._max_source) if self._bounded else None
-        return where_clause(
-            self.filter,
-            indexed_seq=self._indexed_seq,
-            bounds=bounds,
-            sparse_text=self._sparse_text,
-        )
-
-    def _open(self) -> sqlite3.Connection:
-        if self._context is None:
+    def _ordered(self) -> Positions:
+        if self._closed:
             raise RuntimeError("the query is closed")
-        return self._connection
-
-    def _parts(self) -> list[_Part]:
-        """The parts whose concatenation is the whole ordered result (NULLs of the sort last)."""
-        where = self._where()
-        order = order_for(self.sort)
-        direction = " DESC" if self.sort.descending else ""
-        if not order.nullable:
-            return [_Part(where.sql, where.params, order.sql, order.params)]
-        null_order = (
-            f"e.seq{direction}"
-            if self.sort.column == "time"
-            else f"e.created_utc{direction}, e.seq{direction}"
-        )
-        return [
-            _Part(f"{where.sql} AND {order.primary} IS NOT NULL", where.params, order.sql, ()),
-            _Part(f"{where.sql} AND {order.primary} IS NULL", where.params, null_order, ()),
-        ]
+        if self._order is None:
+            snapshot = self._columns
+            self._order = snapshot.ordered(snapshot.mask(self.filter), self.sort)
+        return self._order
 
     def count(self) -> int:
         """How many entries match."""
         with self._lock:
-            connection = self._open()
-            if self._count is None:
-                where = self._where()
-                sql = f"SELECT count(*) FROM entries AS e WHERE {where.sql}"  # noqa: S608
-                self._count = int(connection.execute(sql, where.params).fetchone()[0])
-            return self._count
-
-    def _first_part_count(self) -> int:
-        if self._non_null_count is None:
-            part = self._parts()[0]
-            sql = f"SELECT count(*) FROM entries AS e WHERE {part.where}"  # noqa: S608
-            self._non_null_count = int(self._connection.execute(sql, part.params).fetchone()[0])
-        return self._non_null_count
+            if self._order is not None:
+                return len(self._order)
+            mask = self._columns.mask(self.filter)
+            return self._columns.size if mask is None else int(np.count_nonzero(mask))
 
     def materialize(self) -> None:
-        """Builds the ordered seq list now (window() does it on first need)."""
+        """Computes the ordered matches now (window() does it on first need)."""
         with self._lock:
-            connection = self._open()
-            if self._table is not None:
-                return
-            name = f"av_window_{next(_TABLE_NUMBERS)}"
-            connection.execute(
-                f"CREATE TEMP TABLE {name} (pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL)"
-            )
-            try:
-                connection.execute("BEGIN")
-                for part in self._parts():
-                    connection.execute(
-                        f"INSERT INTO temp.{name} (seq) SELECT e.seq FROM entries AS e {part.tail}",  # noqa: S608
-                        part.all_params,
-                    )
-                total = connection.execute(f"SELECT count(*) FROM temp.{name}").fetchone()[0]  # noqa: S608
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
-                raise
-            self._table = name
-            self._count = int(total)
+            self._ordered()
+
+    def seqs(self, offset: int, limit: int) -> list[int]:
+        """The seqs at positions ``offset`` .. ``offset + limit - 1`` of the order."""
+        offset = max(0, offset)
+        limit = max(0, limit)
+        with self._lock:
+            positions = self._ordered()[offset : offset + limit]
+            return [int(s) for s in self._columns.seq[positions]]
 
     def window(self, offset: int, limit: int) -> list[EntryRow]:
         """The matching rows at positions ``offset`` .. ``offset + limit - 1`` of the order."""
-        offset = max(0, offset)
-        limit = max(0, limit)
-        if limit == 0:
+        wanted = self.seqs(offset, limit)
+        if not wanted:
             return []
-        with self._lock:
-            connection = self._open()
-            if self._table is None and offset + limit > DIRECT_WINDOW_LIMIT:
-                self.materialize()
-            if self._table is not None:
-                sql = (
-                    f"SELECT {ROW_COLUMNS} FROM temp.{self._table} AS t "  # noqa: S608
-                    "CROSS JOIN entries AS e ON e.seq = t.seq "
-                    "WHERE t.pos > ? AND t.pos <= ? ORDER BY t.pos"
-                )
-                rows = connection.execute(sql, (offset, offset + limit)).fetchall()
-                return [_row(r) for r in rows]
-            return self._direct_window(connection, offset, limit)
-
-    def _direct_window(
-        self, connection: sqlite3.Connection, offset: int, limit: int
-    ) -> list[EntryRow]:
-        parts = self._parts()
-        first = parts[0]
-        sql = f"SELECT {ROW_COLUMNS} FROM entries AS e {first.tail} LIMIT ? OFFSET ?"  # noqa: S608
-        rows = connection.execute(sql, (*first.all_params, limit, offset)).fetchall()
-        if len(rows) < limit and len(parts) > 1:
-            null_offset = max(0, offset - self._first_part_count())
-            second = parts[1]
-            sql = f"SELECT {ROW_COLUMNS} FROM entries AS e {second.tail} LIMIT ? OFFSET ?"  # noqa: S608
-            more = (*second.all_params, limit - len(rows), null_offset)
-            rows += connection.execute(sql, more).fetchall()
-        return [_row(r) for r in rows]
+        with self._store.raw() as connection:
+            rows = _fetch_rows(connection, wanted)
+        return [rows[s] for s in wanted if s in rows]
 
     def iter_seqs(self) -> Iterator[int]:
         """Every matching seq in sort order, streamed in chunks."""
         with self._lock:
-            self._open()
-            if self._table is not None:
-                statements: list[tuple[str, tuple[object, ...]]] = [
-                    (f"SELECT seq FROM temp.{self._table} ORDER BY pos", ())  # noqa: S608
-                ]
-            else:
-                statements = [
-                    (f"SELECT e.seq FROM entries AS e {part.tail}", part.all_params)  # noqa: S608
-                    for part in self._parts()
-                ]
-        for sql, params in statements:
-            with self._lock:
-                cursor = self._open().execute(sql, params)
-            try:
-                while True:
-                    with self._lock:
-                        chunk = cursor.fetchmany(_FETCH_CHUNK)
-                    if not chunk:
-                        break
-                    for (seq,) in chunk:
-                        yield int(seq)
-            finally:
-                cursor.close()
+            order = self._ordered()
+            seq = self._columns.seq
+        for start in range(0, len(order), _FETCH_CHUNK):
+            for value in seq[order[start : start + _FETCH_CHUNK]]:
+                yield int(value)
 
     def close(self) -> None:
-        """Drops the query's TEMP table and gives its connection back. Idempotent."""
+        """Lets go of the query's snapshot. Idempotent."""
         with self._lock:
-            context, self._context = self._context, None
-            if context is None:
-                return
-            try:
-                if self._table is not None:
-                    self._connection.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
-                    self._table = None
-            finally:
-                context.__exit__(None, None, None)
+            self._closed = True
+            self._order = None
 
 
 def _source(values: tuple[Any, ...]) -> SourceRecord:
@@ -363,9 +270,9 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
         return []
     with store.snapshot() as connection:
         rows = connection.execute(
-            f"SELECT {ROW_COLUMNS}, e.raw, e.raw_sha256, e.content_sha256, e.chain_sha256, "  # noqa: S608
-            "e.source_index, e.source_line FROM entries AS e "
-            "WHERE e.seq IN (SELECT value FROM json_each(?))",
+            f"SELECT {ROW_COLUMNS}, v.raw, v.raw_sha256, v.content_sha256, v.chain_sha256, "  # noqa: S608
+            "v.source_index, v.source_line FROM entry_view AS v "
+            "WHERE v.seq IN (SELECT value FROM json_each(?))",
             (json.dumps(wanted),),
         ).fetchall()
         source_ids = sorted({r[16] for r in rows})
@@ -378,9 +285,10 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
             )
         }
     by_seq: dict[int, EntryDetail] = {}
+    now = _now()
     for r in rows:
-        values = _row_values(r[:17])
-        raw, raw_hash, content_hash, chain_hash, index, line = r[17:]
+        values = _row_values(r[:18], now)
+        raw, raw_hash, content_hash, chain_hash, index, line = r[18:]
         by_seq[values[0]] = EntryDetail(  # type: ignore[call-arg]
             *values,
             raw,
@@ -395,42 +303,29 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
 
 
 def store_stats(store: Store) -> StoreStats:
-    """Counts, time span, imports and the chain head of a store, from one snapshot."""
+    """Counts, time span, imports and the chain head of a store."""
+    snapshot = columns(store)
     with store.snapshot() as connection:
 
-        def one(sql: str) -> Any:
-            return connection.execute(sql).fetchone()[0]
+        def one(sql: str, *params: object) -> Any:
+            return connection.execute(sql, params).fetchone()[0]
 
-        entries = int(one("SELECT count(*) FROM entries"))
-        # Quarantined entries, and only they, have no time: the created index finds them.
-        quarantined = int(
-            one(
-                "SELECT count(*) FROM entries WHERE created_utc IS NULL "
-                "AND quarantine_reason IS NOT NULL"
-            )
-        )
         conflict_keys = int(one("SELECT count(*) FROM conflict_keys"))
-        conflict_entries = int(
-            one(
-                "SELECT count(*) FROM entries "
-                "WHERE entry_key IN (SELECT entry_key FROM conflict_keys)"
-            )
-        )
-        first = one("SELECT min(created_utc) FROM entries")
-        last = one("SELECT max(created_utc) FROM entries")
-        imports = int(one("SELECT count(*) FROM sources WHERE kind = 'file'"))
-        sync_runs = int(one("SELECT count(*) FROM sources WHERE kind = 'sync'"))
+        imports = int(one("SELECT count(*) FROM sources WHERE kind = 'file' AND id <= ?", snapshot.max_source))
+        sync_runs = int(one("SELECT count(*) FROM sources WHERE kind = 'sync' AND id <= ?", snapshot.max_source))
+        last_seq = int(snapshot.seq[-1]) if snapshot.size else 0
         head = connection.execute(
-            "SELECT seq, chain_sha256 FROM entries ORDER BY seq DESC LIMIT 1"
+            "SELECT seq, chain_sha256 FROM entry_texts WHERE seq = ?", (last_seq,)
         ).fetchone()
         indexed = fulltext.indexed_upto(connection)
+    timed = snapshot.created[snapshot.has_time()]
     return StoreStats(
-        entries=entries,
-        quarantined=quarantined,
+        entries=snapshot.size,
+        quarantined=int(np.count_nonzero(snapshot.quarantined())),
         conflict_keys=conflict_keys,
-        conflict_entries=conflict_entries,
-        first_created_utc=first,
-        last_created_utc=last,
+        conflict_entries=int(np.count_nonzero(snapshot.conflicts())),
+        first_created_utc=int(timed.min()) if timed.size else None,
+        last_created_utc=int(timed.max()) if timed.size else None,
         imports=imports,
         sync_runs=sync_runs,
         last_seq=int(head[0]) if head else 0,

@@ -29,6 +29,7 @@ from auditviewer.core.query import Filter, Sort
 from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
+from auditviewer.core.vocabulary import flags_of
 
 CHUNK_ENTRIES: Final = 1000
 FORMATS: Final = ("json", "csv")
@@ -87,20 +88,9 @@ def iso_utc(micros: int | None) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def entry_flags(row: EntryRow, reference: ActionReference) -> tuple[str, ...]:
+def entry_flags(row: EntryRow) -> tuple[str, ...]:
     """The names of what is noteworthy about an entry, most serious first."""
-    flags: list[str] = []
-    if row.quarantine_reason is not None:
-        flags.append("quarantined")
-    if row.conflict:
-        flags.append("conflict")
-    if row.action is not None and not reference.is_known(row.action):
-        flags.append("unknown-action")
-    if reference.logged_before_reference(row.action, row.created_utc):
-        flags.append("anomaly")
-    if row.time_naive:
-        flags.append("naive-time")
-    return tuple(flags)
+    return tuple(flag.key for flag in flags_of(row.flags))
 
 
 def entry_record(
@@ -121,7 +111,7 @@ def entry_record(
         "entity_name": row.entity_name,
         "ip": row.ip,
         "user_agent": row.user_agent,
-        "flags": " ".join(entry_flags(row, reference)) or None,
+        "flags": " ".join(entry_flags(row)) or None,
         "quarantine_reason": row.quarantine_reason,
         "source": source,
     }
@@ -153,7 +143,7 @@ def csv_row(row: EntryRow, source: str, reference: ActionReference) -> list[str 
         _cell(row.entity_name),
         _cell(row.ip),
         _cell(row.user_agent),
-        " ".join(entry_flags(row, reference)),
+        " ".join(entry_flags(row)),
         _cell(row.quarantine_reason),
         _cell(source),
     ]
@@ -358,7 +348,7 @@ def _chunks(seqs: Iterator[int], size: int) -> Iterator[list[int]]:
 
 def _raw_texts(connection: sqlite3.Connection, seqs: list[int]) -> dict[int, str]:
     rows = connection.execute(
-        "SELECT seq, raw FROM entries WHERE seq IN (SELECT value FROM json_each(?))",
+        "SELECT seq, raw FROM entry_texts WHERE seq IN (SELECT value FROM json_each(?))",
         (json.dumps(seqs),),
     ).fetchall()
     return {int(seq): str(raw) for seq, raw in rows}

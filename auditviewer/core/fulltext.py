@@ -21,14 +21,14 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.store import Store
 
 FTS_META_KEY = "fts_seq"
-# Up to this many matches a phrase is answered from the index alone (see sparse_phrases).
-SPARSE_MATCHES = 2000
 CHUNK_ROWS = 20_000
 MATCH_FUNCTION = "av_text_match"
 
@@ -45,7 +45,7 @@ def body_text(raw: str) -> str:
 
     Strings, integers and booleans (``true``/``false``) contribute words; key names, nulls and
     non-integer numbers do not (``1e3`` is not spelled in the raw text as Python would print
-    it, which the pre-check of :func:`text_predicate` relies on). Text that is not valid JSON
+    it, which the pre-check of :func:`matching_seqs` relies on). Text that is not valid JSON
     is searched as it stands.
     """
     try:
@@ -138,71 +138,49 @@ def indexed_upto(connection: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def sparse_phrases(
-    connection: sqlite3.Connection, phrases: tuple[str, ...], indexed_seq: int
-) -> frozenset[str]:
-    """The phrases with at most :data:`SPARSE_MATCHES` matches, when every entry is indexed.
+def matching_seqs(
+    connection: sqlite3.Connection, phrase: str, last_seq: int
+) -> npt.NDArray[np.int64]:
+    """The seqs up to ``last_seq`` whose text contains ``phrase``, ascending.
 
-    For those, :func:`text_predicate` can use the index alone: the few matches are looked up
-    and sorted, where the general form walks the time index and probes every row.
-    """
-    if not phrases:
-        return frozenset()
-    row = connection.execute("SELECT max(seq) FROM entries").fetchone()
-    if int(row[0] or 0) > indexed_seq:
-        return frozenset()
-    sparse = set()
-    for phrase in phrases:
-        tokens = phrase_tokens(phrase)
-        if not tokens:
-            continue
-        (matches,) = connection.execute(
-            "SELECT count(*) FROM (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? "
-            "LIMIT ?)",
-            (fts_query(tokens), SPARSE_MATCHES + 1),
-        ).fetchone()
-        if matches <= SPARSE_MATCHES:
-            sparse.add(phrase)
-    return frozenset(sparse)
-
-
-def text_predicate(
-    phrase: str, indexed_seq: int, alias: str = "e", *, sparse: bool = False
-) -> tuple[str, list[object]]:
-    """SQL (and its parameters) true for entries whose text contains ``phrase``.
-
-    Entries up to ``indexed_seq`` are looked up in the FTS5 index; later ones are checked by
-    :func:`text_matches` on the same body, after a cheap pre-check that only rejects rows that
-    cannot match: an ASCII-only raw text without ``\\u`` escapes holds every word of its body
-    literally, so it must contain each (ASCII) word of the phrase. A phrase without any word
-    characters matches nothing. The connection running the SQL needs
-    :func:`prepare_connection`. With ``sparse`` (only for phrases :func:`sparse_phrases`
-    returned) the FTS5 lookup alone is used.
+    Indexed entries are looked up in the FTS5 index; the entries above the high-water mark are
+    read and checked by :func:`text_matches` on the same body, after a cheap pre-check that
+    only rejects rows that cannot match: an ASCII-only raw text without ``\\u`` escapes holds
+    every word of its body literally, so it must contain each (ASCII) word of the phrase. A
+    phrase without any word characters matches nothing. The connection needs
+    :func:`prepare_connection`.
     """
     tokens = phrase_tokens(phrase)
     if not tokens:
-        return "0", []
-    seq = f"{alias}.seq"
-    if sparse:
-        # Every entry is indexed (see sparse_phrases): the tail branch would be empty.
-        sql = f"{seq} IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)"  # noqa: S608
-        return sql, [fts_query(tokens)]
-    raw = f"{alias}.raw"
-    uncertain = f"(length({raw}) != length(CAST({raw} AS BLOB)) OR instr({raw}, '\\u') > 0)"
-    params: list[object] = [fts_query(tokens), indexed_seq]
-    if all(token.isascii() for token in tokens):
-        likes = " AND ".join(f"{raw} LIKE ?" for _ in tokens)
-        precheck = f"(({likes}) OR {uncertain})"
-        params.extend(f"%{token}%" for token in tokens)
-    else:
-        precheck = uncertain
-    params.append(json.dumps(tokens))
-    sql = (
-        f"({seq} IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?) "  # noqa: S608
-        f"OR ({seq} > ? AND {precheck} "
-        f"AND {MATCH_FUNCTION}({raw}, ?)))"
+        return np.zeros(0, dtype=np.int64)
+    indexed = min(indexed_upto(connection), last_seq)
+    cursor = connection.execute(
+        "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? AND rowid <= ? ORDER BY rowid",
+        (fts_query(tokens), indexed),
     )
-    return sql, params
+    found = []
+    while rows := cursor.fetchmany(65536):
+        found.append(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
+    if indexed < last_seq:
+        raw = "x.raw"
+        uncertain = f"(length({raw}) != length(CAST({raw} AS BLOB)) OR instr({raw}, '\\u') > 0)"
+        params: list[object] = [indexed, last_seq]
+        if all(token.isascii() for token in tokens):
+            likes = " AND ".join(f"{raw} LIKE ?" for _ in tokens)
+            precheck = f"(({likes}) OR {uncertain})"
+            params.extend(f"%{token}%" for token in tokens)
+        else:
+            precheck = uncertain
+        params.append(json.dumps(tokens))
+        tail = connection.execute(
+            f"SELECT x.seq FROM entry_texts AS x WHERE x.seq > ? AND x.seq <= ? "  # noqa: S608
+            f"AND {precheck} AND {MATCH_FUNCTION}({raw}, ?) ORDER BY x.seq",
+            params,
+        ).fetchall()
+        found.append(np.fromiter((row[0] for row in tail), dtype=np.int64, count=len(tail)))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(found)
 
 
 def build_fulltext(
@@ -220,7 +198,7 @@ def build_fulltext(
     """
     with store.raw() as connection:
         start = indexed_upto(connection)
-        row = connection.execute("SELECT count(*) FROM entries WHERE seq > ?", (start,)).fetchone()
+        row = connection.execute("SELECT count(*) FROM entry_texts WHERE seq > ?", (start,)).fetchone()
     total = int(row[0])
     done = 0
     while not (cancel is not None and cancel.cancelled):
@@ -228,7 +206,7 @@ def build_fulltext(
             # Re-read inside the write lock: another build may have gone further meanwhile.
             low = indexed_upto(connection)
             rows = connection.execute(
-                "SELECT seq, raw FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, raw FROM entry_texts WHERE seq > ? ORDER BY seq LIMIT ?",
                 (low, chunk_rows),
             ).fetchall()
             if not rows:

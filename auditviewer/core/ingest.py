@@ -21,8 +21,12 @@ from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.parse_process import prepared_batches
 from auditviewer.core.prepared import PreparedEntry, prepare_entry
 from auditviewer.core.records import CancelToken, ImportReport, Progress, QuarantinedEntry
-from auditviewer.core.schema import ENTRY_COLUMNS
+from auditviewer.core.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
+from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
+from auditviewer.core.store_v2 import reference_flags
+from auditviewer.core.terms import TermDictionary
+from auditviewer.core.vocabulary import CONFLICT, NAIVE_TIME, QUARANTINED
 
 BATCH_SIZE = 5000
 GENESIS_CHAIN = bytes(32)
@@ -31,8 +35,13 @@ REPORTED_QUARANTINE_LIMIT = 1000
 ProgressCallback = Callable[[Progress], None]
 
 _INSERT_ENTRY = (
-    f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) "  # noqa: S608 (constant column names)
-    f"VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})"
+    f"INSERT INTO entries (seq, {', '.join(ENTRY_COLUMNS)}) "  # noqa: S608 (constant names)
+    f"VALUES (?, {', '.join('?' for _ in ENTRY_COLUMNS)})"
+)
+_INSERT_TEXT = (
+    "INSERT INTO entry_texts (seq, entry_key, source_index, source_line, raw_sha256, "
+    "content_sha256, chain_sha256, entity_name, quarantine_reason, raw) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -48,12 +57,6 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _without_surrogates(value: object) -> object:
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
 
 
 @dataclass
@@ -82,8 +85,10 @@ class EntryWriter:
         self.batch_size = batch_size or BATCH_SIZE
         self.counts = WriteCounts()
         self._pending: list[PreparedEntry] = []
+        self._terms = TermDictionary(connection)
+        self._reference = ActionReference.shared()
         row = connection.execute(
-            "SELECT seq, chain_sha256 FROM entries ORDER BY seq DESC LIMIT 1"
+            "SELECT seq, chain_sha256 FROM entry_texts ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         self._last_seq: int = row[0] if row else 0
         self._chain: bytes = row[1] if row else GENESIS_CHAIN
@@ -126,6 +131,7 @@ class EntryWriter:
         known = self._known_versions(pending)
         counts = self.counts
         to_store: list[PreparedEntry] = []
+        conflicting: set[int] = set()
         new_conflicts: list[str] = []
         for item in pending:
             key = item.entry_key
@@ -145,6 +151,7 @@ class EntryWriter:
                 counts.imported += 1
             if key and versions:
                 new_conflicts.append(key)
+                conflicting.add(id(item))
             if item.time_naive:
                 counts.naive_times += 1
             versions.add(item.content_sha256)
@@ -152,15 +159,14 @@ class EntryWriter:
         # Exports run newest first; storing each batch oldest first keeps pages full and
         # sequence numbers close to time order.
         to_store.sort(key=_storage_order)
-        rows = self._rows(to_store)
-        try:
-            self._connection.executemany(_INSERT_ENTRY, rows)
-        except UnicodeEncodeError:
-            # A lone surrogate escape ("\ud800") parses, but SQLite cannot store it as text.
-            # The raw text keeps the escape; only the normalised columns are repaired.
-            self._connection.executemany(
-                _INSERT_ENTRY, [tuple(_without_surrogates(v) for v in row) for row in rows]
-            )
+        if not to_store:
+            return
+        first_seq = self._last_seq + 1
+        narrow, texts = self._rows(to_store, conflicting)
+        self._terms.write_new(self._connection)
+        self._connection.executemany(_INSERT_ENTRY, narrow)
+        self._connection.executemany(_INSERT_TEXT, texts)
+        write_block(self._connection, first_seq, arrays_from_rows(narrow))
         if new_conflicts:
             self._connection.executemany(
                 "INSERT INTO conflict_keys (entry_key, first_source_id) VALUES (?, ?) "
@@ -177,7 +183,7 @@ class EntryWriter:
             chunk = keys[start : start + 10_000]
             marks = ",".join("?" * len(chunk))
             for key, digest in cursor.execute(
-                f"SELECT entry_key, content_sha256 FROM entries WHERE entry_key IN ({marks})",  # noqa: S608
+                f"SELECT entry_key, content_sha256 FROM entry_texts WHERE entry_key IN ({marks})",  # noqa: S608
                 chunk,
             ):
                 known.setdefault(key, set()).add(digest)
@@ -185,25 +191,61 @@ class EntryWriter:
             chunk_hashes = anonymous[start : start + 10_000]
             marks = ",".join("?" * len(chunk_hashes))
             for (digest,) in cursor.execute(
-                "SELECT content_sha256 FROM entries "  # noqa: S608
+                "SELECT content_sha256 FROM entry_texts "  # noqa: S608
                 f"WHERE entry_key = '' AND content_sha256 IN ({marks})",
                 chunk_hashes,
             ):
                 known.setdefault("", set()).add(digest)
         return known
 
-    def _rows(self, items: list[PreparedEntry]) -> list[tuple[Any, ...]]:
-        rows = []
+    def _flags(self, item: PreparedEntry, conflict: bool) -> int:
+        bits = 0
+        if item.quarantine_reason is not None:
+            bits |= QUARANTINED.bit
+        if conflict:
+            bits |= CONFLICT.bit
+        if item.time_naive:
+            bits |= NAIVE_TIME.bit
+        return bits | reference_flags(self._reference, item.terms[0], item.created_micros)
+
+    def _rows(
+        self, items: list[PreparedEntry], conflicting: set[int]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        narrow = []
+        texts = []
         seq = self._last_seq
         chain = self._chain
         source_id = self._source_id
+        term_ids = self._terms.ids
         for item in items:
             seq += 1
             chain = hashlib.sha256(chain + item.raw_sha256).digest()
-            rows.append((seq, source_id, *item.head, chain, *item.tail))
+            narrow.append(
+                (
+                    seq,
+                    item.created_micros,
+                    self._flags(item, id(item) in conflicting),
+                    source_id,
+                    *term_ids(item.terms),
+                )
+            )
+            texts.append(
+                (
+                    seq,
+                    item.entry_key,
+                    item.position,
+                    item.line,
+                    item.raw_sha256,
+                    item.content_sha256,
+                    chain,
+                    item.entity_name,
+                    item.quarantine_reason,
+                    item.text,
+                )
+            )
         self._last_seq = seq
         self._chain = chain
-        return rows
+        return narrow, texts
 
 
 def _storage_order(item: PreparedEntry) -> tuple[bool, int, int]:
@@ -266,29 +308,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@contextmanager
-def _indexes_deferred_when_empty(connection: sqlite3.Connection) -> Iterator[None]:
-    """Into an empty store, builds the secondary indexes once at the end instead of per row.
-
-    A sorted bulk build is several times faster than maintaining the indexes row by row. The
-    drop and the rebuild happen inside the import's transaction, so a rejected or cancelled
-    import rolls them back with everything else.
-    """
-    if connection.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
-        yield
-        return
-    indexes = connection.execute(
-        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'entries' "
-        "AND sql IS NOT NULL AND name != 'entries_identity'"
-    ).fetchall()
-    for name, _ in indexes:
-        connection.execute(f'DROP INDEX "{name}"')
-    yield
-    connection.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
-    for _, sql in indexes:
-        connection.execute(sql)
-
-
 def import_file(
     store: Store,
     path: Path | str,
@@ -314,7 +333,7 @@ def import_file(
         writer = EntryWriter(connection, source_id)
         batches = prepared_batches(file_path, writer.batch_size)
         try:
-            with _collector_paused(), _indexes_deferred_when_empty(connection):
+            with _collector_paused():
                 for batch, bytes_read in batches:
                     for item in batch:
                         writer.add_prepared(item)

@@ -74,12 +74,12 @@ def verify_store(
     chain = GENESIS_CHAIN
     try:
         with store.snapshot() as connection:
-            total = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+            total = int(connection.execute("SELECT count(*) FROM entry_texts").fetchone()[0])
             # The raw text as stored bytes: hashing needs no decoding, and bytes that are not
             # UTF-8 (an edit outside the app) are hashed as they are instead of failing.
             cursor = connection.execute(
                 "SELECT seq, entry_key, CAST(raw AS BLOB), raw_sha256, chain_sha256 "
-                "FROM entries ORDER BY seq"
+                "FROM entry_texts ORDER BY seq"
             )
             while rows := cursor.fetchmany(FETCH_ROWS):
                 if cancel is not None and cancel.cancelled:

@@ -1,6 +1,6 @@
 """The store's schema, versioned by ``PRAGMA user_version`` and migrated step by step.
 
-Each step is a list of SQL statements applied in one transaction; ``user_version`` is the number
+Each step is a list of SQL statements (or a function) applied in one transaction; ``user_version`` is the number
 of steps applied. A store whose version is newer than this program knows is refused rather than
 guessed at. Steps are never edited once released: a change to the schema is a new step.
 """
@@ -8,9 +8,11 @@ guessed at. Steps are never edited once released: a change to the schema is a ne
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Final
 
 from auditviewer.core.errors import StoreError
+from auditviewer.core.store_v2 import upgrade_to_v2
 
 # Marks a SQLite file as an auditviewer store ("AVst").
 APPLICATION_ID: Final = 0x41567374
@@ -114,7 +116,9 @@ _STEP_1: Final[tuple[str, ...]] = (
     """,
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_STEP_1,)
+# A step is SQL statements, or a function that does the step on the connection.
+Step = tuple[str, ...] | Callable[[sqlite3.Connection], None]
+MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
@@ -151,8 +155,12 @@ def migrate(connection: sqlite3.Connection, location: str) -> None:
             if schema_version(connection) > step_number:
                 connection.execute("COMMIT")
                 continue
-            for statement in MIGRATIONS[step_number]:
-                connection.execute(statement)
+            step = MIGRATIONS[step_number]
+            if callable(step):
+                step(connection)
+            else:
+                for statement in step:
+                    connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version = {step_number + 1}")
             connection.execute("COMMIT")

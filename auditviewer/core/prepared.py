@@ -1,4 +1,4 @@
-"""Turns a parsed element into what the store needs: normalised columns and hashes.
+"""Turns a parsed element into what the store needs: normalised values and hashes.
 
 Kept free of any store access so that it can run in a separate parsing process.
 """
@@ -11,14 +11,14 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from auditviewer.core.normalize import normalize
+from auditviewer.core.normalize import Normalized, normalize
 
 
 class PreparedEntry(NamedTuple):
     """One element ready to be stored (or counted as a duplicate).
 
-    ``head`` and ``tail`` are the entry's insert columns before and after the chain hash,
-    which only the writer can compute; building them here keeps that work off the writer.
+    ``terms`` holds the entry's value in each dimension of
+    :data:`auditviewer.core.vocabulary.DIMENSIONS`, in that order (None: no value).
     """
 
     entry_key: str
@@ -29,8 +29,9 @@ class PreparedEntry(NamedTuple):
     line: int | None
     quarantine_reason: str | None
     time_naive: bool
-    head: tuple[Any, ...]
-    tail: tuple[Any, ...]
+    text: str
+    entity_name: str | None
+    terms: tuple[str | None, ...]
 
 
 def content_sha256(value: Any) -> bytes:
@@ -43,6 +44,30 @@ def content_sha256(value: Any) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def storable(value: str | None) -> str | None:
+    """A text SQLite can store: a lone surrogate (from a ``\\ud800`` escape) becomes U+FFFD.
+
+    Only the normalised values are repaired; the original text keeps the escape.
+    """
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+def _terms(n: Normalized) -> tuple[str | None, ...]:
+    # DIMENSIONS order: action, actor, actor_key, actor_type, project, entity_type,
+    # entity_key, ip, user_agent.
+    return (
+        storable(n.action), storable(n.actor_label), storable(n.actor_id), n.actor_type,
+        storable(n.project), storable(n.entity_type), storable(n.entity_id), storable(n.ip),
+        storable(n.user_agent),
+    )  # fmt: skip
+
+
 def prepare_entry(
     index: int, line: int | None, text: str, value: Any, duplicate_key: str | None = None
 ) -> PreparedEntry:
@@ -52,12 +77,6 @@ def prepare_entry(
     # With duplicate keys the parsed value hides one of them: only the raw text identifies it.
     content_hash = raw_hash if duplicate_key is not None else content_sha256(value)
     return PreparedEntry(
-        n.entry_key, content_hash, raw_hash, n.created_micros, index, line,
-        n.quarantine_reason, n.time_naive,
-        (index, line, n.entry_key, text, raw_hash, content_hash),
-        (
-            n.created_micros, int(n.time_naive), n.action, n.action_group, n.actor_type,
-            n.actor_label, n.actor_id, n.project, n.entity_type, n.entity_id, n.entity_name,
-            n.ip, n.user_agent, n.quarantine_reason,
-        ),
+        storable(n.entry_key) or "", content_hash, raw_hash, n.created_micros, index, line,
+        storable(n.quarantine_reason), n.time_naive, text, storable(n.entity_name), _terms(n),
     )  # fmt: skip

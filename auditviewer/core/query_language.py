@@ -1,13 +1,14 @@
 """The search box's query language: text <-> :class:`Filter`.
 
 ``action:cohort.* actor:jane@example.com actor-type:token project:smart-sensor entity:release
-after:2024-09-01 before:2024-10-01 -action:release.update "free text" bare words conflicts:yes
+entity-id:42 after:2024-09-01 before:2024-10-01 -action:release.update "free text" bare words conflicts:yes
 quarantined:no unknown:yes anomaly:yes source:3 seq:1042``
 
 - Terms are separated by white space. A repeated key is an alternative (OR); different keys
   and text terms must all hold (AND). ``-`` before a term negates it.
 - Values may be quoted (``actor:"Jane Doe"``); inside quotes ``\\"`` is a quote and ``\\\\`` a
-  backslash. ``*`` in a value is a wildcard.
+  backslash. ``*`` in a value is a wildcard; values match case-insensitively. ``key:*`` means
+  "has a value", so ``-project:*`` selects the entries without a project.
 - Quoted phrases and bare words are full-text terms.
 - Dates are ``YYYY-MM-DD`` (midnight UTC) or ISO 8601 times (UTC unless an offset is given).
   ``after`` is inclusive, ``before`` exclusive: ``before:2024-10-01`` ends at the last moment
@@ -44,6 +45,7 @@ _LIST_KEYS: Final[dict[str, tuple[str, str]]] = {
     "actor-type": ("actor_types", "not_actor_types"),
     "project": ("projects", "not_projects"),
     "entity": ("entities", "not_entities"),
+    "entity-id": ("entity_ids", "not_entity_ids"),
 }
 _DATE_KEYS: Final[dict[str, str]] = {"after": "after", "before": "before"}
 _BOOL_KEYS: Final[dict[str, str]] = {
@@ -61,6 +63,8 @@ _ALIASES: Final[dict[str, str]] = {
     "unknown-action": "unknown",
     "unknown_action": "unknown",
     "sources": "source",
+    "entity_id": "entity-id",
+    "entityid": "entity-id",
 }
 KEYS: Final[tuple[str, ...]] = (*_LIST_KEYS, *_DATE_KEYS, *_BOOL_KEYS, *_INT_KEYS)
 _YES: Final = frozenset({"yes", "true", "y", "1", "on"})

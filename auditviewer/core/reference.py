@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -66,6 +67,11 @@ class ActionReference:
         ]
         return cls(rows, retention_days=int(document.get("retention_days", 365)))
 
+    @classmethod
+    def shared(cls) -> ActionReference:
+        """The bundled reference, loaded once per process."""
+        return _shared_reference()
+
     @property
     def actions(self) -> tuple[str, ...]:
         """Every distinct action in the reference, in reference order."""
@@ -99,3 +105,8 @@ class ActionReference:
         if created_micros is None:
             return False
         return created_micros < now_micros - self.retention_days * MICROS_PER_DAY
+
+
+@functools.cache
+def _shared_reference() -> ActionReference:
+    return ActionReference.load()

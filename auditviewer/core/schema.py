@@ -37,33 +37,60 @@ class Source(Base):
 
 
 class Entry(Base):
-    """One stored entry: its exact original text, its hashes and its normalised columns."""
+    """One stored entry's narrow row: time, flags, source and one term id per dimension."""
 
     __tablename__ = "entries"
 
     seq: Mapped[int] = mapped_column(primary_key=True)
+    created_utc: Mapped[int | None]
+    flags: Mapped[int]
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    action_term: Mapped[int | None]
+    actor_term: Mapped[int | None]
+    actor_key_term: Mapped[int | None]
+    actor_type_term: Mapped[int | None]
+    project_term: Mapped[int | None]
+    entity_type_term: Mapped[int | None]
+    entity_key_term: Mapped[int | None]
+    ip_term: Mapped[int | None]
+    user_agent_term: Mapped[int | None]
+
+
+class EntryText(Base):
+    """One stored entry's exact original text, hashes, chain link and rarely read fields."""
+
+    __tablename__ = "entry_texts"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    entry_key: Mapped[str]
     source_index: Mapped[int]
     source_line: Mapped[int | None]
-    entry_key: Mapped[str]
-    raw: Mapped[str]
     raw_sha256: Mapped[bytes] = mapped_column(LargeBinary)
     content_sha256: Mapped[bytes] = mapped_column(LargeBinary)
     chain_sha256: Mapped[bytes] = mapped_column(LargeBinary)
-    created_utc: Mapped[int | None]
-    time_naive: Mapped[int]
-    action: Mapped[str | None]
-    action_group: Mapped[str | None]
-    actor_type: Mapped[str]
-    actor_label: Mapped[str | None]
-    actor_id: Mapped[str | None]
-    project: Mapped[str | None]
-    entity_type: Mapped[str | None]
-    entity_id: Mapped[str | None]
     entity_name: Mapped[str | None]
-    ip: Mapped[str | None]
-    user_agent: Mapped[str | None]
     quarantine_reason: Mapped[str | None]
+    raw: Mapped[str]
+
+
+class Term(Base):
+    """One value of a dimension and its id (the dictionary of the entries' columns)."""
+
+    __tablename__ = "terms"
+
+    dimension: Mapped[str] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str]
+
+
+class ColumnBlock(Base):
+    """The narrow columns of the entries one transaction added, as one blob."""
+
+    __tablename__ = "column_blocks"
+
+    first_seq: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ConflictKey(Base):
@@ -82,7 +109,3 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(primary_key=True)
     value: Mapped[str]
-
-
-# Insert order of the entries columns, shared by every writer.
-ENTRY_COLUMNS: tuple[str, ...] = tuple(column.name for column in Entry.__table__.columns)

@@ -278,7 +278,7 @@ class DetailPanel(QScrollArea):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        flags = entry_flags(detail, self._reference, now_micros())
+        flags = entry_flags(detail)
         self.flag_labels = [visible(flag.sentence, 2000) for flag in flags] or ["No flags."]
         for text in self.flag_labels:
             label = plain_label(text)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from auditviewer.core.reference import ActionReference
+from auditviewer.core.vocabulary import QUARANTINED, flags_of
 
 MICROS = 1_000_000
 
@@ -36,6 +35,8 @@ class RowLike(Protocol):
     def quarantine_reason(self) -> str | None: ...
     @property
     def conflict(self) -> bool: ...
+    @property
+    def flags(self) -> int: ...
 
 
 def now_micros() -> int:
@@ -104,57 +105,12 @@ class Flag:
     sentence: str
 
 
-CONFLICT = Flag(
-    "conflict",
-    "conflict",
-    "Conflict: another entry with the same id and different content is also stored; "
-    "both versions are kept.",
-)
-QUARANTINED = Flag(
-    "quarantined",
-    "quarantined",
-    "Quarantined: the entry could not be understood and is kept with its raw text",
-)
-UNKNOWN_ACTION = Flag(
-    "unknown_action",
-    "unknown action",
-    "Unknown action: the action is not in the action reference (deprecated or new).",
-)
-EARLY = Flag(
-    "anomaly",
-    "before reference",
-    "Logged before reference date: the entry is older than the date since which the "
-    "reference says its action is logged.",
-)
-PAST_RETENTION = Flag(
-    "past_retention",
-    "past retention",
-    "Past retention: the service keeps entries one year; this one now exists only in "
-    "local archives.",
-)
-NAIVE_TIME = Flag(
-    "naive_time",
-    "no offset",
-    "No time zone: the source gave the time without an offset; it was read as UTC.",
-)
-
-
-def entry_flags(row: RowLike, reference: ActionReference, now: int) -> list[Flag]:
-    """The flags of an entry, most serious first."""
+def entry_flags(row: RowLike) -> list[Flag]:
+    """The flags of an entry, most serious first (the core's vocabulary, one sentence each)."""
     flags: list[Flag] = []
-    if row.conflict:
-        flags.append(CONFLICT)
-    if row.quarantine_reason:
-        flags.append(
-            Flag(QUARANTINED.key, QUARANTINED.short, f"{QUARANTINED.sentence}: "
-                 f"{row.quarantine_reason}.")
-        )  # fmt: skip
-    if row.action and not reference.is_known(row.action):
-        flags.append(UNKNOWN_ACTION)
-    if reference.logged_before_reference(row.action, row.created_utc):
-        flags.append(EARLY)
-    if reference.past_retention(row.created_utc, now):
-        flags.append(PAST_RETENTION)
-    if row.time_naive:
-        flags.append(NAIVE_TIME)
+    for flag in flags_of(row.flags):
+        sentence = flag.sentence
+        if flag is QUARANTINED and row.quarantine_reason:
+            sentence = f"{sentence}: {row.quarantine_reason}."
+        flags.append(Flag(flag.key, flag.short, sentence))
     return flags

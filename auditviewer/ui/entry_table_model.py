@@ -293,7 +293,7 @@ class EntryTableModel(QAbstractTableModel):
         if column == IP:
             return entry.ip or ""
         if column == FLAGS:
-            return ", ".join(f.short for f in entry_flags(entry, self._reference, self._now))
+            return ", ".join(f.short for f in entry_flags(entry))
         return ""
 
     # --- Qt model interface ------------------------------------------------------------------
@@ -325,7 +325,7 @@ class EntryTableModel(QAbstractTableModel):
 
     def _tooltip(self, entry: EntryRow, column: int) -> str | None:
         if column == FLAGS:
-            flags = entry_flags(entry, self._reference, self._now)
+            flags = entry_flags(entry)
             return safe_tooltip("\n".join(f.sentence for f in flags), 1000) if flags else None
         if column == ACTOR:
             kind = ACTOR_TYPE_NAMES.get(entry.actor_type or "unknown", entry.actor_type)

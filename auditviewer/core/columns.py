@@ -1,0 +1,623 @@
+"""The column cache: the narrow entry columns in memory, for counts, facets, histograms and sorts.
+
+The store is append-only, so the cache is only ever extended with new seqs (loaded from the
+``column_blocks`` of the transactions that added them, or from the narrow rows where a block is
+missing), never invalidated. A :class:`Columns` snapshot pins down the first ``size`` entries
+and the conflicts known when it was taken; every query answers against one snapshot, so its
+count, its rows and its facets agree while the store grows.
+
+Everything here is vectorised numpy over whole columns: a filter is a boolean mask built from
+per-term lookup tables (so matching is by dictionary value, case-insensitive, wildcards
+included), a sort order is one stable argsort per column, cached and reused under any filter.
+SQLite answers the text search (see :mod:`auditviewer.core.fulltext`) and the rows of a window.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from auditviewer.core import fulltext
+from auditviewer.core.column_blocks import COLUMNS, ENTRY_COLUMNS, NO_TIME, Arrays, decode
+from auditviewer.core.column_blocks import arrays_from_rows
+from auditviewer.core.query import Filter, Sort
+from auditviewer.core.reference import MICROS_PER_DAY, ActionReference
+from auditviewer.core.store import Store
+from auditviewer.core.vocabulary import (
+    ANOMALY,
+    CONFLICT,
+    DIMENSION_BY_NAME,
+    DIMENSIONS,
+    NAIVE_TIME,
+    PAST_RETENTION,
+    QUARANTINED,
+    SORT_DIMENSIONS,
+    UNKNOWN_ACTION,
+)
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+Positions = npt.NDArray[np.intp]
+
+_TEXT_CACHE_SIZE: Final = 16
+_LUT_CACHE_SIZE: Final = 256
+_MAX_HISTOGRAM_BINS: Final = 5_000_000
+
+
+def _now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+class TermTable:
+    """The terms of one dimension: id -> value, and their case-insensitive groups.
+
+    Values that differ only in case are one *group*: they match the same filter terms, sort
+    together and are counted together in facets.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[str | None] = [None]
+        self.group_of: list[int] = [0]
+        self.group_values: list[str | None] = [None]
+        self._group_by_folded: dict[str, int] = {}
+        self._folded: list[str] = [""]
+
+    @property
+    def size(self) -> int:
+        """How many ids there are, counting the 0 of "no value"."""
+        return len(self.values)
+
+    def add(self, term_id: int, value: str) -> None:
+        """Records a term; ids arrive in increasing order from 1."""
+        while len(self.values) < term_id:  # a gap (never written by this program)
+            self.add(len(self.values), "")
+        folded = value.casefold()
+        group = self._group_by_folded.get(folded)
+        if group is None:
+            group = self._group_by_folded[folded] = len(self.group_values)
+            self.group_values.append(value)
+            self._folded.append(folded)
+        self.values.append(value)
+        self.group_of.append(group)
+
+    def lookup(self, values: tuple[str, ...], size: int) -> BoolArray:
+        """Which of the first ``size`` ids match any of ``values`` (``*`` a wildcard)."""
+        groups = np.zeros(len(self.group_values), dtype=np.bool_)
+        for value in values:
+            folded = value.casefold()
+            if "*" not in folded:
+                group = self._group_by_folded.get(folded)
+                if group is not None:
+                    groups[group] = True
+                continue
+            pattern = re.compile(".*".join(re.escape(part) for part in folded.split("*")), re.S)
+            for group, text in enumerate(self._folded):
+                if group and pattern.fullmatch(text):
+                    groups[group] = True
+        return groups[np.asarray(self.group_of[:size], dtype=np.intp)]
+
+    def group_ids(self, size: int) -> Positions:
+        """Each of the first ``size`` ids' group."""
+        return np.asarray(self.group_of[:size], dtype=np.intp)
+
+    def group_ranks(self) -> npt.NDArray[np.uint32]:
+        """Each group's position in case-insensitive order; "no value" (group 0) last."""
+        order = sorted(range(1, len(self._folded)), key=lambda g: (self._folded[g], g))
+        ranks = np.empty(len(self._folded), dtype=np.uint32)
+        ranks[np.asarray(order, dtype=np.intp)] = np.arange(len(order), dtype=np.uint32)
+        ranks[0] = len(order)
+        return ranks
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """The first ``size`` entries' columns, and what a query may say about them.
+
+    ``max_source`` bounds the conflicts that count (those found by imports up to it).
+    """
+
+    size: int
+    max_source: int
+    seq: IntArray
+    created: IntArray
+    stored_flags: npt.NDArray[np.uint8]
+    source: npt.NDArray[np.uint32]
+    terms: dict[str, npt.NDArray[np.uint32]]
+    term_sizes: dict[str, int]
+    conflict_source: npt.NDArray[np.int64]
+    cache: ColumnCache
+    _memo: dict[object, object] = field(default_factory=dict)
+
+    @property
+    def dense(self) -> bool:
+        """Whether entry seqs are exactly 1..size (position = seq - 1)."""
+        return self.size == 0 or int(self.seq[-1]) == self.size
+
+    def positions_of(self, seqs: IntArray) -> Positions:
+        """The positions of the given seqs that are in this snapshot."""
+        seqs = np.asarray(seqs, dtype=np.int64)
+        if self.dense:
+            kept = seqs[(seqs >= 1) & (seqs <= self.size)]
+            return (kept - 1).astype(np.intp)
+        index = np.searchsorted(self.seq, seqs)
+        index = np.clip(index, 0, max(self.size - 1, 0))
+        return index[self.seq[index] == seqs].astype(np.intp) if self.size else index[:0]
+
+    # --- filtering ---------------------------------------------------------------------------
+
+    def lut(self, dimension: str, values: tuple[str, ...]) -> BoolArray:
+        """Lookup table over a dimension's term ids: which ids match any of ``values``."""
+        size = self.term_sizes[dimension]
+        return self.cache.lookup(dimension, values, size)
+
+    def _match(self, dimension: str, values: tuple[str, ...]) -> BoolArray:
+        return self.lut(dimension, values)[self.terms[dimension]]
+
+    def _actor_match(self, values: tuple[str, ...]) -> BoolArray:
+        # An email is a label, never an actor id.
+        emails = tuple(v for v in values if "@" in v)
+        others = tuple(v for v in values if "@" not in v)
+        result = np.zeros(self.size, dtype=np.bool_)
+        if emails:
+            result |= self._match("actor", emails)
+        if others:
+            result |= self._match("actor", others)
+            result |= self._match("actor_key", others)
+        return result
+
+    def has_time(self) -> BoolArray:
+        """Entries with a time (all but quarantined ones)."""
+        return self._memoized("has_time", lambda: self.created != NO_TIME)
+
+    def conflicts(self) -> BoolArray:
+        """Entries whose id arrived with more than one content (by imports up to max_source)."""
+        return self._memoized(
+            "conflicts",
+            lambda: (self.conflict_source > 0) & (self.conflict_source <= self.max_source),
+        )
+
+    def unknown_actions(self) -> BoolArray:
+        """Entries whose action the (current) reference does not list."""
+        return self._memoized(
+            "unknown", lambda: self.cache.unknown_lut(self.term_sizes["action"])[self.terms["action"]]
+        )
+
+    def anomalies(self) -> BoolArray:
+        """Entries created before their action's first "logged since" date."""
+
+        def compute() -> BoolArray:
+            since = self.cache.since_lut(self.term_sizes["action"])
+            return (self.created < since[self.terms["action"]]) & self.has_time()
+
+        return self._memoized("anomalies", compute)
+
+    def past_retention(self, now: int) -> BoolArray:
+        """Entries older than the service keeps them (one year before ``now``)."""
+        limit = now - ActionReference.shared().retention_days * MICROS_PER_DAY
+        return (self.created < limit) & self.has_time()
+
+    def quarantined(self) -> BoolArray:
+        """Entries kept with their raw text only."""
+        return (self.stored_flags & QUARANTINED.bit) != 0
+
+    def text_matches(self, phrase: str) -> BoolArray:
+        """Entries whose text contains ``phrase`` (see :mod:`auditviewer.core.fulltext`)."""
+        seqs = self.cache.text_hits(phrase, int(self.seq[-1]) if self.size else 0)
+        mask = np.zeros(self.size, dtype=np.bool_)
+        mask[self.positions_of(seqs)] = True
+        return mask
+
+    def mask(self, flt: Filter) -> BoolArray | None:
+        """Which entries ``flt`` lets through; None when it lets every entry through."""
+        if flt.is_empty:
+            return None
+        key = ("mask", flt)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        terms: list[BoolArray] = []
+        negated: list[BoolArray] = []
+        for values, negative, dimension in (
+            (flt.actions, flt.not_actions, "action"),
+            (flt.actor_types, flt.not_actor_types, "actor_type"),
+            (flt.projects, flt.not_projects, "project"),
+            (flt.entities, flt.not_entities, "entity_type"),
+            (flt.entity_ids, flt.not_entity_ids, "entity_key"),
+        ):
+            if values:
+                terms.append(self._match(dimension, values))
+            if negative:
+                negated.append(self._match(dimension, negative))
+        if flt.actors:
+            terms.append(self._actor_match(flt.actors))
+        if flt.not_actors:
+            negated.append(self._actor_match(flt.not_actors))
+        if flt.after is not None:
+            terms.append(self.created >= flt.after)
+        if flt.before is not None:
+            terms.append((self.created < flt.before) & self.has_time())
+        terms.extend(self.text_matches(phrase) for phrase in flt.text)
+        negated.extend(self.text_matches(phrase) for phrase in flt.not_text)
+        for wanted, compute in (
+            (flt.conflicts, self.conflicts),
+            (flt.quarantined, self.quarantined),
+            (flt.unknown_action, self.unknown_actions),
+            (flt.anomalies, self.anomalies),
+        ):
+            if wanted is not None:
+                (terms if wanted else negated).append(compute())
+        if flt.sources:
+            terms.append(np.isin(self.source, np.asarray(flt.sources, dtype=np.int64)))
+        if flt.seqs:
+            chosen = np.zeros(self.size, dtype=np.bool_)
+            chosen[self.positions_of(np.asarray(flt.seqs, dtype=np.int64))] = True
+            terms.append(chosen)
+        result = np.ones(self.size, dtype=np.bool_)
+        for term in terms:
+            result &= term
+        for term in negated:
+            result &= ~term
+        self._memo[key] = result
+        return result
+
+    # --- ordering ----------------------------------------------------------------------------
+
+    def flag_bits(self, positions: Positions | None = None, now: int | None = None) -> npt.NDArray[np.uint8]:
+        """The current flag bits of the entries at ``positions`` (all when None)."""
+        now = _now_micros() if now is None else now
+
+        def take(values: BoolArray) -> BoolArray:
+            return values if positions is None else values[positions]
+
+        stored = self.stored_flags if positions is None else self.stored_flags[positions]
+        bits = stored & np.uint8(QUARANTINED.bit | NAIVE_TIME.bit)
+        for flag, values in (
+            (CONFLICT, self.conflicts()),
+            (UNKNOWN_ACTION, self.unknown_actions()),
+            (ANOMALY, self.anomalies()),
+        ):
+            bits |= take(values).astype(np.uint8) * np.uint8(flag.bit)
+        created = self.created if positions is None else self.created[positions]
+        limit = now - ActionReference.shared().retention_days * MICROS_PER_DAY
+        past = (created < limit) & (created != NO_TIME)
+        bits |= past.astype(np.uint8) * np.uint8(PAST_RETENTION.bit)
+        return bits
+
+    def _time_order(self) -> Positions:
+        """Positions by (time, seq) ascending; entries without a time first."""
+        return self._memoized(
+            "order:time", lambda: np.argsort(self.created, kind="stable").astype(np.intp)
+        )
+
+    def _split_order(self, key: npt.NDArray[np.generic], null: BoolArray | None, descending: bool) -> Positions:
+        """Positions ordered by ``key`` then (time, seq), both in the same direction;
+        the positions where ``null`` holds last in both directions."""
+        base = self._time_order()
+        ordered = base[np.argsort(key[base], kind="stable")]
+        if null is None:
+            return ordered[::-1] if descending else ordered
+        nulls = null[ordered]
+        kept, last = ordered[~nulls], ordered[nulls]
+        if descending:
+            kept, last = kept[::-1], last[::-1]
+        return np.concatenate((kept, last))
+
+    def order(self, sort: Sort) -> Positions:
+        """Every position in ``sort``'s order (cached per sort)."""
+        return self._memoized(("order", sort), lambda: self._compute_order(sort))
+
+    def _compute_order(self, sort: Sort) -> Positions:
+        descending = sort.descending
+        if sort.column == "seq":
+            ordered = np.arange(self.size, dtype=np.intp)
+            return ordered[::-1] if descending else ordered
+        if sort.column == "time":
+            base = self._time_order()
+            has_time = self.has_time()[base]
+            kept, last = base[has_time], base[~has_time]
+            if descending:
+                kept, last = kept[::-1], last[::-1]
+            return np.concatenate((kept, last))
+        if sort.column == "flags":
+            return self._split_order(self.flag_bits(), None, descending)
+        dimension = SORT_DIMENSIONS[sort.column]
+        ids = self.terms[dimension.name]
+        ranks = self.cache.ranks(dimension.name, self.term_sizes[dimension.name])
+        rank_of = ranks[ids]
+        return self._split_order(rank_of, ids == 0, descending)
+
+    def ordered(self, mask: BoolArray | None, sort: Sort) -> Positions:
+        """The positions ``mask`` lets through, in ``sort``'s order."""
+        order = self.order(sort)
+        if mask is None:
+            return order
+        return order[mask[order]]
+
+    # --- aggregates --------------------------------------------------------------------------
+
+    def facet(self, mask: BoolArray | None, dimension: str) -> list[tuple[str | None, int]]:
+        """(value, count) of each case-insensitive group of a dimension among the matches."""
+        ids = self.terms[dimension] if mask is None else self.terms[dimension][mask]
+        size = self.term_sizes[dimension]
+        per_id = np.bincount(ids, minlength=size)[:size]
+        table = self.cache.term_table(dimension)
+        groups = table.group_ids(size)
+        per_group = np.bincount(groups, weights=per_id, minlength=int(groups.max(initial=0)) + 1)
+        present = np.flatnonzero(per_group)
+        return [(table.group_values[g], int(per_group[g])) for g in present]
+
+    def histogram(self, mask: BoolArray | None, width: int) -> list[tuple[int, int]]:
+        """(bin start, count) of the matches with a time, per ``width`` microseconds."""
+        wanted = self.has_time() if mask is None else mask & self.has_time()
+        created = self.created[wanted]
+        if created.size == 0:
+            return []
+        bins = created // width
+        low = int(bins.min())
+        span = int(bins.max()) - low + 1
+        if span <= _MAX_HISTOGRAM_BINS:
+            counts = np.bincount(bins - low, minlength=span)
+            present = np.flatnonzero(counts)
+            return [((low + int(b)) * width, int(counts[b])) for b in present]
+        starts, counts = np.unique(bins, return_counts=True)
+        return [(int(s) * width, int(c)) for s, c in zip(starts, counts, strict=True)]
+
+    def _memoized(self, key: object, compute: Callable[[], npt.NDArray[np.generic]]) -> npt.NDArray[np.generic]:  # type: ignore[misc]
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = compute()
+        return value  # type: ignore[return-value]
+
+
+class ColumnCache:
+    """The columns of one store, extended as the store grows. Thread-safe."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+        self._size = 0
+        self._capacity = 0
+        self._arrays: dict[str, npt.NDArray[np.generic]] = {}
+        self._seq: IntArray = np.zeros(0, dtype=np.int64)
+        self._conflict_source: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._conflict_keys = -1
+        self._max_source = 0
+        self._tables: dict[str, TermTable] = {d.name: TermTable() for d in DIMENSIONS}
+        self._luts: OrderedDict[object, BoolArray] = OrderedDict()
+        self._ranks: dict[str, tuple[int, npt.NDArray[np.uint32]]] = {}
+        self._texts: OrderedDict[object, IntArray] = OrderedDict()
+        self._snapshot: Columns | None = None
+        self._indexed = 0
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def snapshot(self) -> Columns:
+        """The columns as the store holds them now (refreshed from the store)."""
+        with self._lock, self._store.snapshot() as connection:
+            changed = self._refresh(connection)
+            if changed or self._snapshot is None:
+                self._snapshot = self._make_snapshot()
+            return self._snapshot
+
+    def _make_snapshot(self) -> Columns:
+        n = self._size
+        return Columns(
+            size=n,
+            max_source=self._max_source,
+            seq=self._seq[:n],
+            created=self._arrays["created"][:n],  # type: ignore[arg-type]
+            stored_flags=self._arrays["flags"][:n],  # type: ignore[arg-type]
+            source=self._arrays["source"][:n],  # type: ignore[arg-type]
+            terms={d.name: self._arrays[d.name][:n] for d in DIMENSIONS},  # type: ignore[misc]
+            term_sizes={name: table.size for name, table in self._tables.items()},
+            conflict_source=self._conflict_source[:n],
+            cache=self,
+        )
+
+    def _refresh(self, connection: sqlite3.Connection) -> bool:
+        head = connection.execute(
+            "SELECT (SELECT max(seq) FROM entries), (SELECT max(id) FROM sources), "
+            "(SELECT count(*) FROM conflict_keys)"
+        ).fetchone()
+        last_seq, max_source, conflict_keys = int(head[0] or 0), int(head[1] or 0), int(head[2])
+        loaded_last = int(self._seq[self._size - 1]) if self._size else 0
+        if last_seq < loaded_last:
+            self._reset()  # the file was replaced: start again
+            loaded_last = 0
+        changed = False
+        if last_seq > loaded_last:
+            self._load_terms(connection)
+            self._load_entries(connection, loaded_last)
+            changed = True
+        if conflict_keys != self._conflict_keys or changed:
+            self._load_conflicts(connection)
+            self._conflict_keys = conflict_keys
+            changed = True
+        if max_source != self._max_source:
+            self._max_source = max_source
+            changed = True
+        self._indexed = fulltext.indexed_upto(connection)
+        return changed
+
+    def _reset(self) -> None:
+        self.__init__(self._store)  # type: ignore[misc]
+
+    def _load_terms(self, connection: sqlite3.Connection) -> None:
+        for name, table in self._tables.items():
+            for term_id, value in connection.execute(
+                "SELECT id, value FROM terms WHERE dimension = ? AND id >= ? ORDER BY id",
+                (name, table.size),
+            ):
+                table.add(int(term_id), value)
+
+    def _load_entries(self, connection: sqlite3.Connection, after_seq: int) -> None:
+        parts: list[tuple[IntArray, Arrays]] = []
+        next_seq = after_seq + 1
+        for first_seq, count, blob in connection.execute(
+            "SELECT first_seq, count, data FROM column_blocks WHERE first_seq > ? ORDER BY first_seq",
+            (after_seq,),
+        ):
+            if first_seq != next_seq:
+                break  # a hole in the blocks: read the rest from the rows
+            parts.append((np.arange(first_seq, first_seq + count, dtype=np.int64), decode(blob, count)))
+            next_seq = first_seq + count
+        rows_after = next_seq - 1
+        for chunk in _narrow_chunks(connection, rows_after):
+            seqs = np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk))
+            parts.append((seqs, arrays_from_rows(chunk)))
+        added = sum(len(seqs) for seqs, _ in parts)
+        if not added:
+            return
+        self._reserve(self._size + added)
+        at = self._size
+        for seqs, arrays in parts:
+            end = at + len(seqs)
+            self._seq[at:end] = seqs
+            for name, _ in COLUMNS:
+                self._arrays[name][at:end] = arrays[name]
+            at = end
+        self._size = at
+
+    def _reserve(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, int(self._capacity * 1.5), 1024)
+        n = self._size
+
+        def grown(old: npt.NDArray[np.generic] | None, dtype: np.dtype[np.generic]) -> npt.NDArray[np.generic]:
+            new = np.zeros(capacity, dtype=dtype)
+            if old is not None and n:
+                new[:n] = old[:n]
+            return new
+
+        self._seq = grown(self._seq, np.dtype(np.int64))  # type: ignore[assignment]
+        self._conflict_source = grown(self._conflict_source, np.dtype(np.int64))  # type: ignore[assignment]
+        for name, dtype in COLUMNS:
+            self._arrays[name] = grown(self._arrays.get(name), dtype)
+        self._capacity = capacity
+
+    def _load_conflicts(self, connection: sqlite3.Connection) -> None:
+        conflict = np.zeros(self._capacity, dtype=np.int64)
+        rows = connection.execute(
+            "SELECT x.seq, c.first_source_id FROM conflict_keys AS c "
+            "JOIN entry_texts AS x ON x.entry_key = c.entry_key"
+        ).fetchall()
+        if rows and self._size:
+            seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            sources = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+            seq_view = self._seq[: self._size]
+            index = np.clip(np.searchsorted(seq_view, seqs), 0, self._size - 1)
+            found = seq_view[index] == seqs
+            conflict[index[found]] = sources[found]
+        self._conflict_source = conflict
+
+    # --- per-term tables ---------------------------------------------------------------------
+
+    def term_table(self, dimension: str) -> TermTable:
+        """The terms of a dimension (grows; index only below a snapshot's term size)."""
+        return self._tables[dimension]
+
+    def lookup(self, dimension: str, values: tuple[str, ...], size: int) -> BoolArray:
+        """Cached :meth:`TermTable.lookup`."""
+        key = (dimension, values, size)
+        with self._lock:
+            cached = self._luts.get(key)
+            if cached is None:
+                cached = self._tables[dimension].lookup(values, size)
+                self._luts[key] = cached
+                if len(self._luts) > _LUT_CACHE_SIZE:
+                    self._luts.popitem(last=False)
+            else:
+                self._luts.move_to_end(key)
+            return cached
+
+    def ranks(self, dimension: str, size: int) -> npt.NDArray[np.uint32]:
+        """Each of the first ``size`` term ids' case-insensitive sort rank; id 0 last."""
+        with self._lock:
+            known = self._ranks.get(dimension)
+            table = self._tables[dimension]
+            if known is None or known[0] != table.size:
+                known = (table.size, table.group_ranks()[table.group_ids(table.size)])
+                self._ranks[dimension] = known
+            return known[1][:size]
+
+    def unknown_lut(self, size: int) -> BoolArray:
+        """Per action term id: the current reference does not list the action."""
+        reference = ActionReference.shared()
+        values = self._tables["action"].values[:size]
+        return np.fromiter(
+            (v is not None and not reference.is_known(v) for v in values), dtype=np.bool_, count=size
+        )
+
+    def since_lut(self, size: int) -> IntArray:
+        """Per action term id: the action's first "logged since" time (or the smallest time)."""
+        reference = ActionReference.shared()
+        values = self._tables["action"].values[:size]
+        lowest = int(np.iinfo(np.int64).min)
+        return np.fromiter(
+            (
+                (reference.first_logged_micros(v) or lowest) if v is not None else lowest
+                for v in values
+            ),
+            dtype=np.int64,
+            count=size,
+        )
+
+    def text_hits(self, phrase: str, last_seq: int) -> IntArray:
+        """The seqs up to ``last_seq`` whose text contains ``phrase`` (cached)."""
+        key = (phrase, last_seq)
+        with self._lock:
+            cached = self._texts.get(key)
+            if cached is not None:
+                self._texts.move_to_end(key)
+                return cached
+        with self._store.snapshot() as connection:
+            fulltext.prepare_connection(connection)
+            hits = fulltext.matching_seqs(connection, phrase, last_seq)
+        with self._lock:
+            self._texts[key] = hits
+            if len(self._texts) > _TEXT_CACHE_SIZE:
+                self._texts.popitem(last=False)
+        return hits
+
+
+def _narrow_chunks(connection: sqlite3.Connection, after_seq: int) -> list[list[tuple[int, ...]]]:
+    cursor = connection.execute(
+        f"SELECT seq, {', '.join(ENTRY_COLUMNS)} FROM entries WHERE seq > ? ORDER BY seq",  # noqa: S608
+        (after_seq,),
+    )
+    chunks = []
+    while rows := cursor.fetchmany(65536):
+        chunks.append(rows)
+    return chunks
+
+
+_CACHES: weakref.WeakKeyDictionary[Store, ColumnCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def column_cache(store: Store) -> ColumnCache:
+    """The column cache of an open store (one per :class:`Store` object)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = ColumnCache(store)
+        return cache
+
+
+def columns(store: Store) -> Columns:
+    """A snapshot of the store's columns as they are now."""
+    return column_cache(store).snapshot()
+
+
+__all__ = ["DIMENSION_BY_NAME", "ColumnCache", "Columns", "column_cache", "columns"]
