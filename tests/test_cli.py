@@ -186,7 +186,7 @@ def test_export_without_query_writes_everything_reimportably(
     fresh = tmp_path / "fresh.sqlite"
     assert run(fresh, "import", str(target)) == 0
     with Store.open(store_path) as a, Store.open(fresh) as b, a.raw() as ca, b.raw() as cb:
-        query = "SELECT raw, raw_sha256 FROM entries ORDER BY raw_sha256"
+        query = "SELECT raw, raw_sha256 FROM entry_view ORDER BY raw_sha256"
         assert ca.execute(query).fetchall() == cb.execute(query).fetchall()
 
 
@@ -240,8 +240,8 @@ def test_verify_passes_then_fails_after_tampering(
     assert run(store_path, "verify") == 0
     assert capsys.readouterr().out.startswith("OK: 22 entries")
     connection = sqlite3.connect(store_path)
-    connection.execute("DROP TRIGGER entries_refuse_update")
-    connection.execute("UPDATE entries SET raw = raw || ' ' WHERE seq = 9")
+    connection.execute("DROP TRIGGER entry_texts_refuse_update")
+    connection.execute("UPDATE entry_texts SET raw = raw || ' ' WHERE seq = 9")
     connection.commit()
     connection.close()
     assert run(store_path, "verify") == 1
@@ -363,7 +363,7 @@ def test_ctrl_c_exits_130_and_keeps_the_store_as_it_was(tmp_path: Path, export_f
     assert_one_line_error(err, "interrupted")
     assert "Traceback" not in out
     with Store.open(store) as opened, opened.raw() as connection:
-        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 22
+        assert connection.execute("SELECT count(*) FROM entry_view").fetchone()[0] == 22
         assert connection.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
 
 

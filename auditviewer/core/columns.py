@@ -398,6 +398,8 @@ class ColumnCache:
         self._texts: OrderedDict[object, IntArray] = OrderedDict()
         self._snapshot: Columns | None = None
         self._indexed = 0
+        for name, dtype in COLUMNS:
+            self._arrays[name] = np.zeros(0, dtype=dtype)
 
     # --- loading -----------------------------------------------------------------------------
 

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from auditviewer.core import fulltext
 from auditviewer.core.entry_query import EntryDetail, EntryQuery, get_entries
 from auditviewer.core.ingest import import_file
-from auditviewer.core.query import (
-    FLAG_ANOMALY,
-    FLAG_CONFLICT,
-    FLAG_NAIVE_TIME,
-    FLAG_QUARANTINED,
-    FLAG_UNKNOWN_ACTION,
-    Filter,
-    Sort,
-)
+from auditviewer.core.query import Filter, Sort
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
+from auditviewer.core.vocabulary import (
+    ANOMALY,
+    CONFLICT,
+    NAIVE_TIME,
+    PAST_RETENTION,
+    QUARANTINED,
+    UNKNOWN_ACTION,
+)
 from tests.conftest import make_entry, write_json
 
 TOKEN = {"type": "organization_auth_token", "id": 42, "name": "CI uploader"}
@@ -64,7 +65,7 @@ def fill(store: Store, folder: Path) -> Store:
 
 def all_details(store: Store) -> list[EntryDetail]:
     with store.raw() as connection:
-        seqs = [r[0] for r in connection.execute("SELECT seq FROM entries ORDER BY seq")]
+        seqs = [r[0] for r in connection.execute("SELECT seq FROM entry_texts ORDER BY seq")]
     return get_entries(store, seqs)
 
 
@@ -76,8 +77,8 @@ def matched(store: Store, flt: Filter, sort: Sort | None = None) -> list[int]:
 def _wild(pattern: str, value: str | None) -> bool:
     if value is None:
         return False
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, value, re.DOTALL) is not None
+    regex = ".*".join(re.escape(part) for part in pattern.casefold().split("*"))
+    return re.fullmatch(regex, value.casefold(), re.DOTALL) is not None
 
 
 def _any(patterns: tuple[str, ...], *values: str | None) -> bool:
@@ -107,6 +108,8 @@ def oracle(flt: Filter, e: EntryDetail) -> bool:
         not _any(flt.not_projects, e.project),
         not flt.entities or _any(flt.entities, e.entity_type),
         not _any(flt.not_entities, e.entity_type),
+        not flt.entity_ids or _any(flt.entity_ids, e.entity_id),
+        not _any(flt.not_entity_ids, e.entity_id),
         flt.after is None or (e.created_utc is not None and e.created_utc >= flt.after),
         flt.before is None or (e.created_utc is not None and e.created_utc < flt.before),
         all(_text(p, e) for p in flt.text),
@@ -125,24 +128,30 @@ def oracle(flt: Filter, e: EntryDetail) -> bool:
 
 def flags(e: EntryDetail) -> int:
     ref = ActionReference.load()
+    now = time.time_ns() // 1000
     return (
-        FLAG_QUARANTINED * (e.quarantine_reason is not None)
-        + FLAG_CONFLICT * e.conflict
-        + FLAG_UNKNOWN_ACTION * (e.action is not None and not ref.is_known(e.action))
-        + FLAG_ANOMALY * ref.logged_before_reference(e.action, e.created_utc)
-        + FLAG_NAIVE_TIME * e.time_naive
+        QUARANTINED.bit * (e.quarantine_reason is not None)
+        + CONFLICT.bit * e.conflict
+        + UNKNOWN_ACTION.bit * (e.action is not None and not ref.is_known(e.action))
+        + ANOMALY.bit * ref.logged_before_reference(e.action, e.created_utc)
+        + PAST_RETENTION.bit * ref.past_retention(e.created_utc, now)
+        + NAIVE_TIME.bit * e.time_naive
     )
+
+
+def _folded(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
 
 
 _SORT_VALUE = {
     "time": lambda e: e.created_utc,
-    "action": lambda e: e.action,
-    "actor": lambda e: e.actor_label,
-    "actor_type": lambda e: e.actor_type,
-    "project": lambda e: e.project,
-    "entity": lambda e: e.entity_type,
-    "ip": lambda e: e.ip,
-    "user_agent": lambda e: e.user_agent,
+    "action": lambda e: _folded(e.action),
+    "actor": lambda e: _folded(e.actor_label),
+    "actor_type": lambda e: _folded(e.actor_type),
+    "project": lambda e: _folded(e.project),
+    "entity": lambda e: _folded(e.entity_type),
+    "ip": lambda e: _folded(e.ip),
+    "user_agent": lambda e: _folded(e.user_agent),
     "seq": lambda e: e.seq,
     "flags": flags,
 }

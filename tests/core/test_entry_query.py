@@ -116,16 +116,9 @@ def test_sort_order_is_column_then_time_then_seq_with_nulls_last(
 
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
 @pytest.mark.parametrize("column", list(SORT_COLUMNS))
-@pytest.mark.parametrize("materialized", [False, True], ids=["direct", "temp-table"])
 def test_windows_at_any_offset_are_slices_of_the_full_order(
-    filled: Store,
-    column: str,
-    descending: bool,
-    materialized: bool,
-    monkeypatch: pytest.MonkeyPatch,
+    filled: Store, column: str, descending: bool
 ) -> None:
-    if materialized:
-        monkeypatch.setattr(entry_query, "DIRECT_WINDOW_LIMIT", 0)
     sort = Sort(column, descending)
     full = expected_order(all_details(filled), sort)
     with EntryQuery(filled, Filter(), sort) as query:
@@ -134,10 +127,7 @@ def test_windows_at_any_offset_are_slices_of_the_full_order(
             assert window == full[offset : offset + 6], offset
 
 
-def test_windows_under_a_filter_match_the_filtered_order(
-    filled: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(entry_query, "DIRECT_WINDOW_LIMIT", 4)
+def test_windows_under_a_filter_match_the_filtered_order(filled: Store) -> None:
     flt = Filter(not_actions=("organization_auth_token.update",))
     sort = Sort("action", descending=False)
     kept = [e for e in all_details(filled) if oracle(flt, e)]
@@ -195,13 +185,27 @@ def test_closed_query_refuses_work_and_close_is_idempotent(filled: Store) -> Non
         query.window(0, 1)
 
 
-def test_materialized_query_drops_its_temp_table_on_close(filled: Store) -> None:
-    query = EntryQuery(filled, Filter())
-    query.materialize()
-    connection = query._connection
-    query.close()
-    tables = connection.execute("SELECT name FROM temp.sqlite_schema").fetchall()
-    assert tables == []
+def test_matching_and_sorting_ignore_case(filled: Store) -> None:
+    upper = matched(filled, Filter(actors=("Jane@Example.COM",)))
+    lower = matched(filled, Filter(actors=("jane@example.com",)))
+    assert upper == lower
+    assert len(upper) > 10
+    assert matched(filled, Filter(projects=("SMART-*",))) == matched(
+        filled, Filter(projects=("smart-sensor",))
+    )
+
+
+def test_no_project_is_the_negated_wildcard(filled: Store) -> None:
+    details = all_details(filled)
+    without = matched(filled, Filter(not_projects=("*",)))
+    assert without == [e.seq for e in details if e.project is None]
+    assert len(without) >= 2
+
+
+def test_entity_id_filter(filled: Store) -> None:
+    assert matched(filled, Filter(entity_ids=("7",))) == [
+        e.seq for e in all_details(filled) if e.entity_id == "7"
+    ]
 
 
 def test_get_entries_returns_details_in_the_order_asked(filled: Store, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ from tests.conftest import make_entry, write_json
 def _stored(store: Store) -> Counter[tuple[str, bytes]]:
     """Every stored entry's raw text and raw hash, as a multiset."""
     with store.raw() as connection:
-        rows = connection.execute("SELECT raw, raw_sha256 FROM entries").fetchall()
+        rows = connection.execute("SELECT raw, raw_sha256 FROM entry_view").fetchall()
     return Counter((raw, bytes(digest)) for raw, digest in rows)
 
 
@@ -52,7 +52,7 @@ def _reimported(export: Path, folder: Path) -> Counter[tuple[str, bytes]]:
 
 def _seqs_by_key(store: Store) -> dict[str, int]:
     with store.raw() as connection:
-        return dict(connection.execute("SELECT entry_key, max(seq) FROM entries GROUP BY 1"))
+        return dict(connection.execute("SELECT entry_key, max(seq) FROM entry_view GROUP BY 1"))
 
 
 def _names(folder: Path) -> list[str]:
@@ -98,7 +98,7 @@ def test_json_export_is_the_original_texts_newest_first(filled: Store, tmp_path:
     times = [datetime.fromisoformat(e["created_date"]) for e in entries]
     assert times == sorted(times, reverse=True)
     with filled.raw() as connection:
-        (raw,) = connection.execute("SELECT raw FROM entries WHERE entry_key = '12'").fetchone()
+        (raw,) = connection.execute("SELECT raw FROM entry_view WHERE entry_key = '12'").fetchone()
     assert raw in target.read_text(encoding="utf-8")
     assert "\n" in raw  # the pretty-printed original, not a re-serialisation
 
@@ -120,7 +120,7 @@ def test_json_export_of_explicit_seqs_is_newest_first(filled: Store, tmp_path: P
 
 def test_seqs_narrow_a_filter(filled: Store, tmp_path: Path) -> None:
     with filled.raw() as connection:
-        seqs = [s for (s,) in connection.execute("SELECT seq FROM entries WHERE entry_key = '3'")]
+        seqs = [s for (s,) in connection.execute("SELECT seq FROM entry_view WHERE entry_key = '3'")]
     assert len(seqs) == 2
     target = tmp_path / "export.json"
     export_json(filled, target, filter=Filter(actions=("deprecated.*",)), seqs=seqs)
@@ -249,7 +249,7 @@ def test_csv_flags_conflicts_unknown_actions_and_quarantine(filled: Store, tmp_p
     export_csv(filled, target)
     rows = _csv_rows(target)
     by_id = {r["id"]: r for r in rows if r["action"] != "organization_auth_token.update"}
-    assert by_id["3"]["flags"] == "conflict unknown-action"
+    assert by_id["3"]["flags"] == "conflict unknown-action past-retention"
     quarantined = [r for r in rows if "quarantined" in r["flags"]]
     assert len(quarantined) == 6
     assert all(r["quarantine_reason"] and r["time_utc"] == "" for r in quarantined)

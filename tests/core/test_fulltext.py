@@ -122,16 +122,3 @@ def test_progress_reports_indexed_entries(filled: Store) -> None:
 
 def test_building_an_empty_store_indexes_nothing(store: Store) -> None:
     assert build_fulltext(store) == 0
-
-
-def test_sparse_and_general_plans_give_the_same_results(
-    filled: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    build_fulltext(filled)
-    sparse = _answers(filled)
-    with filled.raw() as connection:
-        assert fulltext.sparse_phrases(connection, ("uploader",), indexed_upto(connection))
-    monkeypatch.setattr(fulltext, "SPARSE_MATCHES", 0)
-    with filled.raw() as connection:
-        assert not fulltext.sparse_phrases(connection, ("uploader",), indexed_upto(connection))
-    assert _answers(filled) == sparse

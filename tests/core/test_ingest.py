@@ -20,7 +20,7 @@ from tests.conftest import make_entry, write_json
 
 def _rows(store: Store, columns: str = "*") -> list[tuple[object, ...]]:
     with store.raw() as connection:
-        return connection.execute(f"SELECT {columns} FROM entries ORDER BY seq").fetchall()
+        return connection.execute(f"SELECT {columns} FROM entry_view ORDER BY seq").fetchall()
 
 
 def _store_state(store: Store) -> tuple[object, ...]:
@@ -145,7 +145,7 @@ def test_naive_timestamps_are_flagged_and_read_as_utc(store: Store, tmp_path: Pa
     assert report.naive_times == 1
     rows = dict(_rows(store, "entry_key, time_naive"))
     assert rows == {"1": 1, "2": 0}
-    (created,) = _rows(store, "created_utc FROM entries WHERE entry_key = '1' --")[0]
+    (created,) = _rows(store, "created_utc FROM entry_view WHERE entry_key = '1' --")[0]
     assert created == 1725192000 * 1_000_000
 
 

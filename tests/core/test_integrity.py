@@ -25,8 +25,9 @@ def _tamper(store: Store, *statements: str) -> None:
     """Edits the store file behind the app's back, as someone with a SQLite shell could."""
     connection = sqlite3.connect(store.path)
     try:
-        connection.execute("DROP TRIGGER IF EXISTS entries_refuse_update")
-        connection.execute("DROP TRIGGER IF EXISTS entries_refuse_delete")
+        for table in ("entries", "entry_texts"):
+            connection.execute(f"DROP TRIGGER IF EXISTS {table}_refuse_update")
+            connection.execute(f"DROP TRIGGER IF EXISTS {table}_refuse_delete")
         for statement in statements:
             connection.execute(statement)
         connection.commit()
@@ -39,7 +40,7 @@ def test_intact_store_verifies_with_its_chain_head(filled: Store) -> None:
     assert report.ok
     assert (report.entries, report.last_seq) == (10, 10)
     with filled.raw() as connection:
-        (head,) = connection.execute("SELECT chain_sha256 FROM entries WHERE seq = 10").fetchone()
+        (head,) = connection.execute("SELECT chain_sha256 FROM entry_texts WHERE seq = 10").fetchone()
     assert report.chain_head == bytes(head).hex()
 
 
@@ -50,7 +51,7 @@ def test_empty_store_verifies(store: Store) -> None:
 
 
 def test_edited_text_is_found(filled: Store) -> None:
-    _tamper(filled, "UPDATE entries SET raw = replace(raw, 'Jane', 'Joan') WHERE seq = 4")
+    _tamper(filled, "UPDATE entry_texts SET raw = replace(raw, 'Jane', 'Joan') WHERE seq = 4")
     report = verify_store(filled)
     assert not report.ok
     assert report.problem is not None
@@ -62,7 +63,7 @@ def test_edited_text_is_found(filled: Store) -> None:
 def test_text_and_hash_edited_together_break_the_chain(filled: Store) -> None:
     _tamper(
         filled,
-        "UPDATE entries SET raw = '{}', raw_sha256 = "
+        "UPDATE entry_texts SET raw = '{}', raw_sha256 = "
         "X'44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' WHERE seq = 7",
     )
     report = verify_store(filled)
@@ -72,7 +73,7 @@ def test_text_and_hash_edited_together_break_the_chain(filled: Store) -> None:
 
 
 def test_removed_entry_is_found(filled: Store) -> None:
-    _tamper(filled, "DELETE FROM entries WHERE seq = 5")
+    _tamper(filled, "DELETE FROM entries WHERE seq = 5", "DELETE FROM entry_texts WHERE seq = 5")
     report = verify_store(filled)
     assert report.problem is not None
     assert report.problem.seq == 6

@@ -15,14 +15,14 @@ from auditviewer.core.errors import StoreError
 from auditviewer.core.ingest import import_file
 from auditviewer.core.migrations import APPLICATION_ID, SCHEMA_VERSION
 from auditviewer.core.paths import default_store_path
-from auditviewer.core.schema import Base, Entry, Source
+from auditviewer.core.schema import Base, Entry, EntryText, Source
 from auditviewer.core.store import Store
 from tests.conftest import make_entry, write_json
 
 
 def _snapshot(store: Store) -> list[tuple[object, ...]]:
     with store.raw() as connection:
-        return connection.execute("SELECT * FROM entries ORDER BY seq").fetchall()
+        return connection.execute("SELECT * FROM entry_view ORDER BY seq").fetchall()
 
 
 @pytest.fixture
@@ -102,14 +102,19 @@ def test_default_store_path_honours_the_environment(
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE entries SET action = 'tampered' WHERE seq = 1",
-        "UPDATE entries SET raw = '{}'",
+        "UPDATE entries SET action_term = 2 WHERE seq = 1",
+        "UPDATE entry_texts SET raw = '{}'",
         "DELETE FROM entries WHERE seq = 2",
         "DELETE FROM entries",
+        "DELETE FROM entry_texts WHERE seq = 2",
         "INSERT OR REPLACE INTO entries SELECT * FROM entries WHERE seq = 1",
-        "REPLACE INTO entries SELECT * FROM entries WHERE seq = 3",
+        "REPLACE INTO entry_texts SELECT * FROM entry_texts WHERE seq = 3",
         "INSERT INTO entries SELECT * FROM entries WHERE seq = 1 "
-        "ON CONFLICT (seq) DO UPDATE SET action = 'tampered'",
+        "ON CONFLICT (seq) DO UPDATE SET flags = 0",
+        "UPDATE terms SET value = 'tampered'",
+        "DELETE FROM terms",
+        "DELETE FROM column_blocks",
+        "UPDATE column_blocks SET data = X''",
         "DELETE FROM sources",
         "UPDATE sources SET location = 'elsewhere'",
         "DELETE FROM conflict_keys",
@@ -127,7 +132,7 @@ def test_orm_update_and_delete_are_refused(filled: Store) -> None:
     with Session(filled.engine) as session:
         entry = session.get(Entry, 1)
         assert entry is not None
-        entry.action = "tampered"
+        entry.action_term = 2
         with pytest.raises(IntegrityError, match="append-only"):
             session.commit()
         session.rollback()
@@ -143,11 +148,13 @@ def test_core_statements_cannot_rewrite_entries(filled: Store) -> None:
     upsert = (
         sqlite_insert(Entry)
         .values(row)
-        .on_conflict_do_update(index_elements=["seq"], set_={"action": "tampered"})
+        .on_conflict_do_update(index_elements=["seq"], set_={"flags": 0})
     )
     replace = insert(Entry).values(row).prefix_with("OR REPLACE")
     for statement in (
-        update(Entry).values(action="x"),
+        update(Entry).values(flags=0),
+        update(EntryText).values(raw="{}"),
+        delete(EntryText),
         delete(Entry),
         upsert,
         replace,

@@ -120,12 +120,12 @@ def run_sync(qtbot: Any, window: MainWindow, dialog: SyncDialog) -> None:
 
 def stored_count(store: Store) -> int:
     with store.raw() as connection:
-        return int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+        return int(connection.execute("SELECT count(*) FROM entry_view").fetchone()[0])
 
 
 def stored_identity(store: Store) -> list[tuple[str, str]]:
     with store.raw() as connection:
-        rows = connection.execute("SELECT entry_key, raw_sha256 FROM entries").fetchall()
+        rows = connection.execute("SELECT entry_key, raw_sha256 FROM entry_view").fetchall()
     return sorted((key, digest.hex()) for key, digest in rows)
 
 

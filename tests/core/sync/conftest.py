@@ -64,7 +64,7 @@ def sleeps() -> Sleeps:
 def stored_identity(store: Store) -> list[tuple[str, str]]:
     """Sorted (entry_key, raw_sha256) of every stored entry."""
     with store.raw() as connection:
-        rows = connection.execute("SELECT entry_key, raw_sha256 FROM entries").fetchall()
+        rows = connection.execute("SELECT entry_key, raw_sha256 FROM entry_view").fetchall()
     return sorted((key, digest.hex()) for key, digest in rows)
 
 

@@ -48,7 +48,7 @@ PAGES = -(-ENTRIES // PER_PAGE)
 
 def entry_count(store: Store) -> int:
     with store.raw() as connection:
-        return int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+        return int(connection.execute("SELECT count(*) FROM entry_view").fetchone()[0])
 
 
 # --- the happy paths ------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def test_first_sync_stores_every_entry_with_its_exact_text(
     assert report.complete
     assert report.source_id is not None
     with store.raw() as connection:
-        raws = sorted(row[0] for row in connection.execute("SELECT raw FROM entries"))
+        raws = sorted(row[0] for row in connection.execute("SELECT raw FROM entry_view"))
         kind, location, finished = connection.execute(
             "SELECT kind, location, finished_utc FROM sources WHERE id = ?", (report.source_id,)
         ).fetchone()
