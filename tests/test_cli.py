@@ -123,7 +123,7 @@ def test_query_words_are_joined_and_sorted(
     code = run(store_path, "query", "action:deprecated.*", "conflicts:yes", "--format", "json")
     assert code == 0
     (record,) = json.loads(capsys.readouterr().out)
-    assert (record["id"], record["flags"]) == ("7", "conflict unknown-action")
+    assert (record["id"], record["flags"]) == ("7", "conflict unknown-action past-retention")
     assert run(store_path, "query", "--sort", "seq", "--asc", "--format", "json") == 0
     seqs = [r["seq"] for r in json.loads(capsys.readouterr().out)]
     assert seqs == list(range(1, 23))

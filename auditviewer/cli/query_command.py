@@ -14,7 +14,6 @@ from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources
 from auditviewer.core.export import CSV_COLUMNS, csv_row, entry_flags, entry_record
 from auditviewer.core.query import SORT_COLUMNS, Sort
 from auditviewer.core.query_language import parse_query
-from auditviewer.core.reference import ActionReference
 
 NAME = "query"
 FORMATS = ("table", "json", "csv", "count")
@@ -97,18 +96,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"{shown:,} of {total:,} entries", file=sys.stderr)
             return 0
         sources = {source.id: source.location for source in list_sources(store)}
-        reference = ActionReference.load()
         if args.format == "json":
-            _json(
-                entry_record(row, sources.get(row.source_id, str(row.source_id)), reference)
-                for row in rows
-            )
+            _json(entry_record(row, sources.get(row.source_id, str(row.source_id))) for row in rows)
         else:
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             writer.writerows(
-                csv_row(row, sources.get(row.source_id, str(row.source_id)), reference)
-                for row in rows
+                csv_row(row, sources.get(row.source_id, str(row.source_id))) for row in rows
             )
     return 0
 
@@ -128,7 +122,6 @@ def _cell(text: str, width: int | None) -> str:
 
 
 def _table(rows: Iterator[EntryRow]) -> None:
-    reference = ActionReference.load()
     out = sys.stdout
     out.write("  ".join(_cell(title, width) for title, width in TABLE_COLUMNS).rstrip() + "\n")
     for row in rows:

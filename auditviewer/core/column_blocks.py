@@ -56,7 +56,9 @@ def arrays_from_rows(rows: Sequence[Sequence[int | None]]) -> Arrays:
 
 def encode(arrays: Arrays) -> bytes:
     """One block's blob: each column's bytes, in :data:`COLUMNS` order."""
-    return b"".join(np.ascontiguousarray(arrays[name], dtype=dtype).tobytes() for name, dtype in COLUMNS)
+    return b"".join(
+        np.ascontiguousarray(arrays[name], dtype=dtype).tobytes() for name, dtype in COLUMNS
+    )
 
 
 def decode(blob: bytes, count: int) -> Arrays:

@@ -22,14 +22,20 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from auditviewer.core import fulltext
-from auditviewer.core.column_blocks import COLUMNS, ENTRY_COLUMNS, NO_TIME, Arrays, decode
-from auditviewer.core.column_blocks import arrays_from_rows
+from auditviewer.core.column_blocks import (
+    COLUMNS,
+    ENTRY_COLUMNS,
+    NO_TIME,
+    Arrays,
+    arrays_from_rows,
+    decode,
+)
 from auditviewer.core.query import Filter, Sort
 from auditviewer.core.reference import MICROS_PER_DAY, ActionReference
 from auditviewer.core.store import Store
@@ -45,6 +51,7 @@ from auditviewer.core.vocabulary import (
     UNKNOWN_ACTION,
 )
 
+_T = TypeVar("_T")
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 Positions = npt.NDArray[np.intp]
@@ -189,7 +196,8 @@ class Columns:
     def unknown_actions(self) -> BoolArray:
         """Entries whose action the (current) reference does not list."""
         return self._memoized(
-            "unknown", lambda: self.cache.unknown_lut(self.term_sizes["action"])[self.terms["action"]]
+            "unknown",
+            lambda: self.cache.unknown_lut(self.term_sizes["action"])[self.terms["action"]],
         )
 
     def anomalies(self) -> BoolArray:
@@ -208,7 +216,7 @@ class Columns:
 
     def quarantined(self) -> BoolArray:
         """Entries kept with their raw text only."""
-        return (self.stored_flags & QUARANTINED.bit) != 0
+        return np.asarray((self.stored_flags & QUARANTINED.bit) != 0, dtype=np.bool_)
 
     def text_matches(self, phrase: str) -> BoolArray:
         """Entries whose text contains ``phrase`` (see :mod:`auditviewer.core.fulltext`)."""
@@ -272,7 +280,9 @@ class Columns:
 
     # --- ordering ----------------------------------------------------------------------------
 
-    def flag_bits(self, positions: Positions | None = None, now: int | None = None) -> npt.NDArray[np.uint8]:
+    def flag_bits(
+        self, positions: Positions | None = None, now: int | None = None
+    ) -> npt.NDArray[np.uint8]:
         """The current flag bits of the entries at ``positions`` (all when None)."""
         now = _now_micros() if now is None else now
 
@@ -299,7 +309,9 @@ class Columns:
             "order:time", lambda: np.argsort(self.created, kind="stable").astype(np.intp)
         )
 
-    def _split_order(self, key: npt.NDArray[np.generic], null: BoolArray | None, descending: bool) -> Positions:
+    def _split_order(
+        self, key: npt.NDArray[np.generic], null: BoolArray | None, descending: bool
+    ) -> Positions:
         """Positions ordered by ``key`` then (time, seq), both in the same direction;
         the positions where ``null`` holds last in both directions."""
         base = self._time_order()
@@ -372,7 +384,7 @@ class Columns:
         starts, counts = np.unique(bins, return_counts=True)
         return [(int(s) * width, int(c)) for s, c in zip(starts, counts, strict=True)]
 
-    def _memoized(self, key: object, compute: Callable[[], npt.NDArray[np.generic]]) -> npt.NDArray[np.generic]:  # type: ignore[misc]
+    def _memoized(self, key: object, compute: Callable[[], _T]) -> _T:
         value = self._memo.get(key)
         if value is None:
             value = self._memo[key] = compute()
@@ -466,12 +478,15 @@ class ColumnCache:
         parts: list[tuple[IntArray, Arrays]] = []
         next_seq = after_seq + 1
         for first_seq, count, blob in connection.execute(
-            "SELECT first_seq, count, data FROM column_blocks WHERE first_seq > ? ORDER BY first_seq",
+            "SELECT first_seq, count, data FROM column_blocks WHERE first_seq > ? "
+            "ORDER BY first_seq",
             (after_seq,),
         ):
             if first_seq != next_seq:
                 break  # a hole in the blocks: read the rest from the rows
-            parts.append((np.arange(first_seq, first_seq + count, dtype=np.int64), decode(blob, count)))
+            parts.append(
+                (np.arange(first_seq, first_seq + count, dtype=np.int64), decode(blob, count))
+            )
             next_seq = first_seq + count
         rows_after = next_seq - 1
         for chunk in _narrow_chunks(connection, rows_after):
@@ -496,7 +511,9 @@ class ColumnCache:
         capacity = max(needed, int(self._capacity * 1.5), 1024)
         n = self._size
 
-        def grown(old: npt.NDArray[np.generic] | None, dtype: np.dtype[np.generic]) -> npt.NDArray[np.generic]:
+        def grown(
+            old: npt.NDArray[np.generic] | None, dtype: np.dtype[np.generic]
+        ) -> npt.NDArray[np.generic]:
             new = np.zeros(capacity, dtype=dtype)
             if old is not None and n:
                 new[:n] = old[:n]
@@ -558,7 +575,9 @@ class ColumnCache:
         reference = ActionReference.shared()
         values = self._tables["action"].values[:size]
         return np.fromiter(
-            (v is not None and not reference.is_known(v) for v in values), dtype=np.bool_, count=size
+            (v is not None and not reference.is_known(v) for v in values),
+            dtype=np.bool_,
+            count=size,
         )
 
     def since_lut(self, size: int) -> IntArray:

@@ -311,8 +311,12 @@ def store_stats(store: Store) -> StoreStats:
             return connection.execute(sql, params).fetchone()[0]
 
         conflict_keys = int(one("SELECT count(*) FROM conflict_keys"))
-        imports = int(one("SELECT count(*) FROM sources WHERE kind = 'file' AND id <= ?", snapshot.max_source))
-        sync_runs = int(one("SELECT count(*) FROM sources WHERE kind = 'sync' AND id <= ?", snapshot.max_source))
+        imports = int(
+            one("SELECT count(*) FROM sources WHERE kind = 'file' AND id <= ?", snapshot.max_source)
+        )
+        sync_runs = int(
+            one("SELECT count(*) FROM sources WHERE kind = 'sync' AND id <= ?", snapshot.max_source)
+        )
         last_seq = int(snapshot.seq[-1]) if snapshot.size else 0
         head = connection.execute(
             "SELECT seq, chain_sha256 FROM entry_texts WHERE seq = ?", (last_seq,)

@@ -27,7 +27,6 @@ from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources
 from auditviewer.core.errors import AuditViewerError, ExportFailed
 from auditviewer.core.query import Filter, Sort
 from auditviewer.core.records import CancelToken, Progress
-from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
 from auditviewer.core.vocabulary import flags_of
 
@@ -93,9 +92,7 @@ def entry_flags(row: EntryRow) -> tuple[str, ...]:
     return tuple(flag.key for flag in flags_of(row.flags))
 
 
-def entry_record(
-    row: EntryRow, source: str, reference: ActionReference
-) -> dict[str, str | int | None]:
+def entry_record(row: EntryRow, source: str) -> dict[str, str | int | None]:
     """An entry's normalised columns under the names of :data:`CSV_COLUMNS`."""
     return {
         "seq": row.seq,
@@ -127,7 +124,7 @@ def csv_cells(record: dict[str, str | int | None]) -> list[str | int]:
     return [_cell(record[name]) for name in CSV_COLUMNS]
 
 
-def csv_row(row: EntryRow, source: str, reference: ActionReference) -> list[str | int]:
+def csv_row(row: EntryRow, source: str) -> list[str | int]:
     """The CSV cells of an entry (as :func:`csv_cells` of its :func:`entry_record`, faster)."""
     return [
         row.seq,
@@ -218,7 +215,6 @@ def export_csv(
     """
     target = _checked_target(store, path)
     started = time.perf_counter()
-    reference = ActionReference.load()
     sources = {source.id: source.location for source in list_sources(store)}
     with _failures(target), _Selection(store, filter, seqs) as selection:
         total = selection.count()
@@ -232,8 +228,7 @@ def export_csv(
                 _check(cancel, target)
                 rows = selection.window(offset, chunk_size)
                 lines.writer.writerows(
-                    csv_row(row, sources.get(row.source_id, str(row.source_id)), reference)
-                    for row in rows
+                    csv_row(row, sources.get(row.source_id, str(row.source_id))) for row in rows
                 )
                 size += lines.flush_to(out, target, rows)
                 written += len(rows)

@@ -198,7 +198,9 @@ def build_fulltext(
     """
     with store.raw() as connection:
         start = indexed_upto(connection)
-        row = connection.execute("SELECT count(*) FROM entry_texts WHERE seq > ?", (start,)).fetchone()
+        row = connection.execute(
+            "SELECT count(*) FROM entry_texts WHERE seq > ?", (start,)
+        ).fetchone()
     total = int(row[0])
     done = 0
     while not (cancel is not None and cancel.cancelled):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -17,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditviewer.core.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
 from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.parse_process import prepared_batches
 from auditviewer.core.prepared import PreparedEntry, prepare_entry
 from auditviewer.core.records import CancelToken, ImportReport, Progress, QuarantinedEntry
-from auditviewer.core.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
 from auditviewer.core.store_v2 import reference_flags

@@ -1,8 +1,8 @@
 """The search box's query language: text <-> :class:`Filter`.
 
 ``action:cohort.* actor:jane@example.com actor-type:token project:smart-sensor entity:release
-entity-id:42 after:2024-09-01 before:2024-10-01 -action:release.update "free text" bare words conflicts:yes
-quarantined:no unknown:yes anomaly:yes source:3 seq:1042``
+entity-id:42 after:2024-09-01 before:2024-10-01 -action:release.update "free text" bare words
+conflicts:yes quarantined:no unknown:yes anomaly:yes source:3 seq:1042``
 
 - Terms are separated by white space. A repeated key is an alternative (OR); different keys
   and text terms must all hold (AND). ``-`` before a term negates it.

@@ -121,7 +121,7 @@ VIEW: Final = f"""
         x.raw, x.raw_sha256, x.content_sha256, x.chain_sha256
     FROM entries AS e JOIN entry_texts AS x ON x.seq = e.seq
     {_VIEW_TERMS}
-"""
+"""  # noqa: S608 (constant names)
 
 
 def reference_flags(reference: ActionReference, action: str | None, created: int | None) -> int:
@@ -160,12 +160,14 @@ def upgrade_to_v2(connection: sqlite3.Connection) -> None:
         deterministic=True,
     )
     term_ids = ",\n            ".join(
-        f"(SELECT id FROM terms WHERE dimension = '{d.name}' AND value = o.{_V1_COLUMNS[d.name]})"
+        f"(SELECT id FROM terms WHERE dimension = '{d.name}' "  # noqa: S608 (constant names)
+        f"AND value = o.{_V1_COLUMNS[d.name]})"
         for d in DIMENSIONS
     )
+    term_columns = ", ".join(d.column for d in DIMENSIONS)
     connection.execute(
         f"""
-        INSERT INTO entries (seq, created_utc, flags, source_id, {", ".join(d.column for d in DIMENSIONS)})
+        INSERT INTO entries (seq, created_utc, flags, source_id, {term_columns})
         SELECT o.seq, o.created_utc,
             (o.quarantine_reason IS NOT NULL) * {QUARANTINED.bit}
             + (o.time_naive != 0) * {NAIVE_TIME.bit}

@@ -28,7 +28,6 @@ from auditviewer.ui.entry_format import (
     ACTOR_TYPE_NAMES,
     entry_flags,
     format_time_long,
-    now_micros,
 )
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible, visible_multiline
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.core import entry_query
 from auditviewer.core.entry_query import (
     EntryQuery,
     get_entries,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.core import fulltext
 from auditviewer.core.entry_query import store_stats
 from auditviewer.core.fulltext import build_fulltext, fts_query, indexed_upto, phrase_tokens
 from auditviewer.core.ingest import import_file

@@ -40,7 +40,9 @@ def test_intact_store_verifies_with_its_chain_head(filled: Store) -> None:
     assert report.ok
     assert (report.entries, report.last_seq) == (10, 10)
     with filled.raw() as connection:
-        (head,) = connection.execute("SELECT chain_sha256 FROM entry_texts WHERE seq = 10").fetchone()
+        (head,) = connection.execute(
+            "SELECT chain_sha256 FROM entry_texts WHERE seq = 10"
+        ).fetchone()
     assert report.chain_head == bytes(head).hex()
 
 

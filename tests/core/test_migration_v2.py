@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -76,15 +75,14 @@ def test_json_export_is_byte_identical(v1_copy: Path, tmp_path: Path) -> None:
     assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(expected).digest()
 
 
-def test_csv_export_keeps_every_column_but_the_unified_flags(
-    v1_copy: Path, tmp_path: Path
-) -> None:
+def test_csv_export_keeps_every_column_but_the_unified_flags(v1_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "after.csv"
     with Store.open(v1_copy) as store:
         export_csv(store, out)
-    with out.open(newline="", encoding="utf-8") as a, (FIXTURES / "store-v1-export.csv").open(
-        newline="", encoding="utf-8"
-    ) as b:
+    with (
+        out.open(newline="", encoding="utf-8") as a,
+        (FIXTURES / "store-v1-export.csv").open(newline="", encoding="utf-8") as b,
+    ):
         after, before = list(csv.DictReader(a)), list(csv.DictReader(b))
     assert len(after) == len(before) == 297
     for new, old in zip(after, before, strict=True):
