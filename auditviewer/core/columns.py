@@ -528,8 +528,9 @@ class ColumnCache:
     def _load_conflicts(self, connection: sqlite3.Connection) -> None:
         conflict = np.zeros(self._capacity, dtype=np.int64)
         rows = connection.execute(
+            # CROSS JOIN keeps this order: the few conflict keys, each looked up by key.
             "SELECT x.seq, c.first_source_id FROM conflict_keys AS c "
-            "JOIN entry_texts AS x ON x.entry_key = c.entry_key"
+            "CROSS JOIN entry_texts AS x ON x.entry_key = c.entry_key"
         ).fetchall()
         if rows and self._size:
             seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

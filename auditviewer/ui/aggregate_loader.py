@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE_MS = 180
+# Merges the filter changes of one gesture (typing, a drag) without delaying a click much.
+DEBOUNCE_MS = 30
 # How many values the pickers list (store-wide counts).
 PICKER_LIMIT = 1000
 PICKER_DIMENSIONS = ("action", "actor", "project")

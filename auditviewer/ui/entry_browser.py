@@ -221,6 +221,8 @@ class EntryBrowser(QWidget):
         self.model.set_filter(new)
         self.facets.set_filter(new)
         self.timeline.set_selection(new.after, new.before)
+        self.facets.set_updating(True)
+        self.timeline.set_updating(True)
         self.aggregates.request(new)
         self._update_status()
 
@@ -251,12 +253,8 @@ class EntryBrowser(QWidget):
         entry = self.model.row_at(row)
         if entry is None or not entry.entity_type:
             return
-        # The filter has no entity-id field: the entity's type plus its name (or id) as a
-        # text term finds its entries.
-        marker = entry.entity_name or entry.entity_id
-        self.state.set_filter(
-            Filter(entities=(entry.entity_type,), text=(marker,) if marker else ())
-        )
+        ids = (entry.entity_id,) if entry.entity_id else ()
+        self.state.set_filter(Filter(entities=(entry.entity_type,), entity_ids=ids))
 
     def _show_actor_of_row(self, row: int) -> None:
         entry = self.model.row_at(row)
@@ -273,7 +271,6 @@ class EntryBrowser(QWidget):
         self.timeline.set_bins(
             result.bins, result.bucket, (result.filter.after, result.filter.before)
         )
-        self.facets.busy_label.setText("")
         if result.store_counts is not None:
             self.controls.set_store_counts(result.store_counts)
             self.reference_panel.set_store_counts(

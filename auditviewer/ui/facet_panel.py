@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -72,6 +72,21 @@ class FacetPanel(QWidget):
         self.busy_label = plain_label("")
         layout.addWidget(self.busy_label)
         self._included: dict[str, tuple[str, ...]] = {}
+        self.updating = False
+
+    def set_updating(self, updating: bool) -> None:
+        """Marks the counts as out of date (greyed, "Updating counts…") until new ones arrive."""
+        self.updating = updating
+        self.busy_label.setText("Updating counts…" if updating else "")
+        color = self.palette().color(
+            QPalette.ColorGroup.Disabled if updating else QPalette.ColorGroup.Active,
+            QPalette.ColorRole.Text,
+        )
+        for group in self.groups.values():
+            for index in range(group.childCount()):
+                child = group.child(index)
+                if child is not None:
+                    child.setForeground(1, color)
 
     def set_facets(self, facets: Mapping[str, Sequence[Any]]) -> None:
         """Shows ``FacetCount(value, count)`` lists per dimension."""
@@ -93,7 +108,9 @@ class FacetPanel(QWidget):
                     if value is not None and len(str(value)) > 30:
                         item.setToolTip(0, safe_tooltip(value))
                     if value is None:
-                        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                        item.setToolTip(
+                            0, "Click: entries without a value; Ctrl+click: entries with one"
+                        )
                     if value in included:
                         font = item.font(0)
                         font.setBold(True)
@@ -103,6 +120,7 @@ class FacetPanel(QWidget):
                 group.setText(0, f"{dict(FACET_DIMENSIONS)[dimension]}{suffix}")
         finally:
             self.tree.setUpdatesEnabled(True)
+        self.set_updating(False)
 
     def set_filter(self, filter_: Any) -> None:
         """Remembers which values the filter asks for, to mark them."""
@@ -120,6 +138,10 @@ class FacetPanel(QWidget):
     def _on_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         dimension = item.data(0, DIMENSION_ROLE)
         value = item.data(0, VALUE_ROLE)
-        if dimension is None or value is None:
+        if dimension is None:
+            return
+        if value is None:
+            # "(none)": the entries without a value are those not matching the wildcard.
+            self.facet_clicked.emit(str(dimension), "*", not exclude_modifier_held())
             return
         self.facet_clicked.emit(str(dimension), str(value), exclude_modifier_held())

@@ -51,6 +51,7 @@ class TimelineWidget(QWidget):
         self._drag_from: float | None = None
         self._drag_to: float | None = None
         self._selection: tuple[int | None, int | None] = (None, None)
+        self.updating = False
 
     def sizeHint(self) -> QSize:
         return QSize(600, 72)
@@ -79,6 +80,12 @@ class TimelineWidget(QWidget):
         else:
             self._start = self._end = 0
         self._peak = max((count for _, count in self._bins), default=0)
+        self.updating = False
+        self.update()
+
+    def set_updating(self, updating: bool) -> None:
+        """Shows the bars as out of date (greyed, "updating") until new bins arrive."""
+        self.updating = updating
         self.update()
 
     def set_selection(self, after: int | None, before: int | None) -> None:
@@ -137,6 +144,10 @@ class TimelineWidget(QWidget):
         step = BUCKETS[self.bucket]
         bar_color = palette.color(QPalette.ColorRole.Highlight)
         dim_color = QColor(palette.color(QPalette.ColorRole.Mid))
+        if self.updating:
+            bar_color = dim_color = palette.color(
+                QPalette.ColorGroup.Disabled, QPalette.ColorRole.Mid
+            )
         after, before = self._selection
         for start, count in self._bins:
             left = self.x_of(start)
@@ -161,7 +172,7 @@ class TimelineWidget(QWidget):
         width = self.fontMetrics().horizontalAdvance(last)
         if plot.right() - width > plot.left() + self.fontMetrics().horizontalAdvance(first) + 8:
             painter.drawText(QPointF(plot.right() - width, baseline), last)
-        peak = f"highest: {self._peak:,} per {self.bucket}"
+        peak = "updating…" if self.updating else f"highest: {self._peak:,} per {self.bucket}"
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(
             QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom()),

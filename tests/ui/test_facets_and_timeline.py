@@ -13,7 +13,7 @@ from auditviewer.ui.timeline_widget import DAY, TimelineWidget
 from tests.ui.conftest import table_seqs, wait_for_aggregates
 
 
-def facet_item(browser: EntryBrowser, dimension: str, value: str) -> Any:
+def facet_item(browser: EntryBrowser, dimension: str, value: str | None) -> Any:
     for item in browser.facets.items(dimension):
         if item.data(0, Qt.ItemDataRole.UserRole + 1) == value:
             return item
@@ -21,7 +21,7 @@ def facet_item(browser: EntryBrowser, dimension: str, value: str) -> Any:
 
 
 def click_facet(
-    qtbot: Any, browser: EntryBrowser, dimension: str, value: str, modifier: Any = None
+    qtbot: Any, browser: EntryBrowser, dimension: str, value: str | None, modifier: Any = None
 ) -> None:
     tree = browser.facets.tree
     item = facet_item(browser, dimension, value)
@@ -116,3 +116,41 @@ def test_clicking_one_bar_picks_its_day(qtbot: Any, browser: EntryBrowser) -> No
     qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=QPoint(x, timeline.height() // 2))
     assert (browser.current_filter.after, browser.current_filter.before) == (day, day + DAY)
     assert len(table_seqs(browser)) == 1
+
+
+def test_clicking_none_shows_the_entries_without_a_value(qtbot: Any, browser: EntryBrowser) -> None:
+    click_facet(qtbot, browser, "project", None)
+    assert browser.current_filter.not_projects == ("*",)
+    assert browser.model.rowCount() == 2
+    assert "-project:*" in browser.filter_bar.search.text()
+    wait_for_aggregates(qtbot, browser)
+    projects = {
+        i.data(0, Qt.ItemDataRole.UserRole + 1): i.text(1) for i in browser.facets.items("project")
+    }
+    assert projects == {None: "2"}
+
+
+def test_modifier_click_on_none_shows_the_entries_with_a_value(
+    qtbot: Any, browser: EntryBrowser
+) -> None:
+    click_facet(qtbot, browser, "project", None, Qt.KeyboardModifier.ControlModifier)
+    assert browser.current_filter.projects == ("*",)
+    assert browser.model.rowCount() == 8
+
+
+def test_counts_are_marked_updating_until_the_new_ones_arrive(
+    qtbot: Any, browser: EntryBrowser
+) -> None:
+    wait_for_aggregates(qtbot, browser)
+    assert not browser.facets.updating
+    assert not browser.timeline.updating
+    browser.state.include("actor", "CI bot")
+    # Until the refresh lands, the old numbers are shown as out of date, never as current.
+    assert browser.facets.updating
+    assert browser.timeline.updating
+    assert browser.facets.busy_label.text() == "Updating counts…"
+    wait_for_aggregates(qtbot, browser)
+    assert not browser.facets.updating
+    assert not browser.timeline.updating
+    assert browser.facets.busy_label.text() == ""
+    assert {i.text(1) for i in browser.facets.items("actor")} == {"3"}
