@@ -27,14 +27,14 @@ def add_parser(subparsers: Any) -> None:
             "gzip-compressed) to the store. Each file is imported whole or not at all; entries "
             "already stored are counted as duplicates, an id seen with other content is kept "
             "as a conflict, and entries that cannot be understood are quarantined with the "
-            "reason. The full-text index is brought up to date afterwards."
+            "reason. New entries are added to the full-text index in the same pass."
         ),
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="export files")
     parser.add_argument(
         "--no-index",
         action="store_true",
-        help="do not update the full-text index now (text search still finds everything)",
+        help="leave the full-text index for later (text search still finds everything)",
     )
     parser.set_defaults(handler=run)
 
@@ -43,11 +43,12 @@ def run(args: argparse.Namespace) -> int:
     """Imports each file in its own transaction; 1 if any file was rejected."""
     rejected = 0
     stored = 0
+    indexed = 0
     with open_store(args, create=True) as store:
         for path in args.files:
             progress = ProgressLine(f"importing {path.name}")
             try:
-                report = import_file(store, path, progress=progress)
+                report = import_file(store, path, progress=progress, index_text=not args.no_index)
             except ImportRejected as exc:
                 progress.clear()
                 fail(str(exc))
@@ -60,10 +61,12 @@ def run(args: argparse.Namespace) -> int:
             progress.clear()
             print_report(report)
             stored += report.imported + report.conflicts + report.quarantined
+            indexed += report.indexed
         if stored and not args.no_index:
             indexing = ProgressLine("full-text index")
             try:
-                indexed = build_fulltext(store, progress=indexing)
+                # Entries an earlier --no-index import left out.
+                indexed += build_fulltext(store, progress=indexing)
             except KeyboardInterrupt:
                 indexing.clear()
                 fail("index update interrupted; what was indexed is kept, the rest follows later")

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
 from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.search_text import (
+    body_text,
+    fts_query,
+    phrase_tokens,
+    text_matches,
+    tokenize,
+)
 from auditviewer.core.store import Store
 
 FTS_META_KEY = "fts_seq"
@@ -33,86 +36,6 @@ CHUNK_ROWS = 20_000
 MATCH_FUNCTION = "av_text_match"
 
 ProgressCallback = Callable[[Progress], None]
-
-# Alphanumeric runs: the token characters of FTS5's unicode61 tokenizer (letters, numbers).
-_TOKEN = re.compile(r"[^\W_]+")
-# Combining marks dropped after NFD decomposition (the diacritics unicode61 removes).
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-def body_text(raw: str) -> str:
-    """The searchable body of an entry: its JSON values in document order, joined by spaces.
-
-    Strings, integers and booleans (``true``/``false``) contribute words; key names, nulls and
-    non-integer numbers do not (``1e3`` is not spelled in the raw text as Python would print
-    it, which the pre-check of :func:`matching_seqs` relies on). Text that is not valid JSON
-    is searched as it stands.
-    """
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:
-            value = json.loads(raw)
-        except (ValueError, RecursionError):
-            return raw
-    parts: list[str] = []
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str:
-            parts.append(item)
-        elif kind is dict:
-            stack.extend(reversed(list(item.values())))
-        elif kind is list:
-            stack.extend(reversed(item))
-        elif kind is bool:
-            parts.append("true" if item else "false")
-        elif kind is int:
-            parts.append(str(item))
-    body = " ".join(parts)
-    # A lone surrogate escape decodes, but SQLite cannot store it.
-    return body.encode("utf-8", "replace").decode("utf-8")
-
-
-def tokenize(text: str) -> list[str]:
-    """The words of a text as the index sees them: case-folded, diacritics removed."""
-    return _TOKEN.findall(_fold(text))
-
-
-def _fold(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()))
-
-
-def phrase_tokens(phrase: str) -> list[str]:
-    """The words of a search phrase; an empty list when it holds nothing searchable."""
-    return tokenize(phrase)
-
-
-def fts_query(tokens: list[str]) -> str:
-    """An FTS5 MATCH expression for a phrase of words, the last one a prefix.
-
-    Tokens are alphanumeric runs, so quoting them cannot inject FTS5 operators.
-    """
-    assert tokens
-    assert all('"' not in t for t in tokens)
-    return '"' + " ".join(tokens) + '" *'
-
-
-def text_matches(body: str, tokens: list[str]) -> bool:
-    """Whether ``tokens`` appear consecutively among the words of ``body`` (last as a prefix)."""
-    folded = _fold(body)
-    if any(token not in folded for token in tokens):
-        return False
-    words = _TOKEN.findall(folded)
-    head, last = tokens[:-1], tokens[-1]
-    width = len(tokens)
-    for start in range(len(words) - width + 1):
-        if words[start + width - 1].startswith(last) and words[start : start + width - 1] == head:
-            return True
-    return False
 
 
 def _sql_text_match(raw: str | None, tokens_json: str) -> int:
@@ -136,6 +59,15 @@ def indexed_upto(connection: sqlite3.Connection) -> int:
     """The highest seq covered by the full-text index (0 when nothing is indexed)."""
     row = connection.execute("SELECT value FROM meta WHERE key = ?", (FTS_META_KEY,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def set_indexed_upto(connection: sqlite3.Connection, seq: int) -> None:
+    """Records that the full-text index covers every entry up to ``seq``."""
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (FTS_META_KEY, str(seq)),
+    )
 
 
 def matching_seqs(
@@ -217,12 +149,21 @@ def build_fulltext(
                 "INSERT INTO entries_fts (rowid, body) VALUES (?, ?)",
                 [(seq, body_text(raw)) for seq, raw in rows],
             )
-            connection.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (FTS_META_KEY, str(rows[-1][0])),
-            )
+            set_indexed_upto(connection, int(rows[-1][0]))
         done += len(rows)
         if progress is not None:
             progress(Progress(min(done, total), total, done, phase="index"))
     return done
+
+
+__all__ = [
+    "body_text",
+    "build_fulltext",
+    "fts_query",
+    "indexed_upto",
+    "matching_seqs",
+    "phrase_tokens",
+    "prepare_connection",
+    "text_matches",
+    "tokenize",
+]

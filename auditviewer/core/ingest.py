@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditviewer.core import fulltext
 from auditviewer.core.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
 from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.parse_process import prepared_batches
@@ -68,6 +69,7 @@ class WriteCounts:
     conflicts: int = 0
     quarantined: int = 0
     naive_times: int = 0
+    indexed: int = 0
     first_created: int | None = None
     last_created: int | None = None
     quarantine: list[QuarantinedEntry] = field(default_factory=list)
@@ -77,7 +79,12 @@ class EntryWriter:
     """Adds entries to the store inside the caller's write transaction, in batches."""
 
     def __init__(
-        self, connection: sqlite3.Connection, source_id: int, batch_size: int | None = None
+        self,
+        connection: sqlite3.Connection,
+        source_id: int,
+        batch_size: int | None = None,
+        *,
+        index_text: bool = True,
     ) -> None:
         self._connection = connection
         self._source_id = source_id
@@ -91,6 +98,9 @@ class EntryWriter:
         ).fetchone()
         self._last_seq: int = row[0] if row else 0
         self._chain: bytes = row[1] if row else GENESIS_CHAIN
+        # The full-text index is filled in the same transaction when it is complete so far;
+        # when it lags behind, the index build catches up later.
+        self._index_text = index_text and fulltext.indexed_upto(connection) == self._last_seq
 
     @property
     def full(self) -> bool:
@@ -166,6 +176,13 @@ class EntryWriter:
         self._connection.executemany(_INSERT_ENTRY, narrow)
         self._connection.executemany(_INSERT_TEXT, texts)
         write_block(self._connection, first_seq, arrays_from_rows(narrow))
+        if self._index_text:
+            self._connection.executemany(
+                "INSERT INTO entries_fts (rowid, body) VALUES (?, ?)",
+                [(row[0], item.body) for row, item in zip(narrow, to_store, strict=True)],
+            )
+            fulltext.set_indexed_upto(self._connection, self._last_seq)
+            self.counts.indexed += len(narrow)
         if new_conflicts:
             self._connection.executemany(
                 "INSERT INTO conflict_keys (entry_key, first_source_id) VALUES (?, ?) "
@@ -313,8 +330,13 @@ def import_file(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    index_text: bool = True,
 ) -> ImportReport:
     """Imports one export file in a single transaction; all of it is stored or nothing.
+
+    With ``index_text`` (and a full-text index complete so far) the new entries are added to
+    the full-text index in the same transaction; otherwise :func:`fulltext.build_fulltext`
+    indexes them later (text search finds them either way).
 
     Raises :class:`ImportRejected` for a file that is not a valid export and
     :class:`ImportCancelled` when ``cancel`` is set; the store is then unchanged.
@@ -329,7 +351,7 @@ def import_file(
     location = str(file_path.resolve())
     with store.write() as connection, store.bulk_cache(connection):
         source_id = begin_source(connection, "file", location, sha256, size)
-        writer = EntryWriter(connection, source_id)
+        writer = EntryWriter(connection, source_id, index_text=index_text)
         batches = prepared_batches(file_path, writer.batch_size)
         try:
             with _collector_paused():
@@ -359,6 +381,7 @@ def import_file(
         first_created_utc=counts.first_created,
         last_created_utc=counts.last_created,
         naive_times=counts.naive_times,
+        indexed=counts.indexed,
         quarantine=tuple(counts.quarantine),
         seconds=time.perf_counter() - started,
     )

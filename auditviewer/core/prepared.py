@@ -12,13 +12,15 @@ from typing import Any, NamedTuple
 import orjson
 
 from auditviewer.core.normalize import Normalized, normalize
+from auditviewer.core.search_text import body_of_value, body_text
 
 
 class PreparedEntry(NamedTuple):
     """One element ready to be stored (or counted as a duplicate).
 
     ``terms`` holds the entry's value in each dimension of
-    :data:`auditviewer.core.vocabulary.DIMENSIONS`, in that order (None: no value).
+    :data:`auditviewer.core.vocabulary.DIMENSIONS`, in that order (None: no value); ``body`` is
+    its text for the full-text index.
     """
 
     entry_key: str
@@ -32,6 +34,7 @@ class PreparedEntry(NamedTuple):
     text: str
     entity_name: str | None
     terms: tuple[str | None, ...]
+    body: str
 
 
 def content_sha256(value: Any) -> bytes:
@@ -79,4 +82,5 @@ def prepare_entry(
     return PreparedEntry(
         storable(n.entry_key) or "", content_hash, raw_hash, n.created_micros, index, line,
         storable(n.quarantine_reason), n.time_naive, text, storable(n.entity_name), _terms(n),
+        body_text(text) if duplicate_key is not None else body_of_value(value),
     )  # fmt: skip

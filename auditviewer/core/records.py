@@ -58,3 +58,5 @@ class ImportReport:
     naive_times: int
     quarantine: tuple[QuarantinedEntry, ...] = field(default=())
     seconds: float = 0.0
+    # How many of the stored entries were added to the full-text index in the same pass.
+    indexed: int = 0

@@ -104,7 +104,8 @@ def test_second_build_indexes_nothing(filled: Store) -> None:
 
 def test_build_continues_with_new_entries(filled: Store, tmp_path: Path) -> None:
     build_fulltext(filled)
-    import_file(filled, write_json(tmp_path / "new.json", [make_entry(500, note="zebra")]))
+    new = write_json(tmp_path / "new.json", [make_entry(500, note="zebra")])
+    import_file(filled, new, index_text=False)
     assert matched(filled, Filter(text=("zebra",))) == [34]
     assert build_fulltext(filled) == 1
     assert matched(filled, Filter(text=("zebra",))) == [34]
@@ -121,3 +122,35 @@ def test_progress_reports_indexed_entries(filled: Store) -> None:
 
 def test_building_an_empty_store_indexes_nothing(store: Store) -> None:
     assert build_fulltext(store) == 0
+
+
+def test_an_import_into_a_complete_index_indexes_in_the_same_pass(
+    filled: Store, tmp_path: Path
+) -> None:
+    build_fulltext(filled)
+    before = _answers(filled)
+    new = write_json(tmp_path / "new.json", [make_entry(500, note="zebra crossing")])
+    report = import_file(filled, new)
+    assert report.indexed == 1
+    with filled.raw() as connection:
+        assert indexed_upto(connection) == 34
+        rows = connection.execute(
+            "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?", (fts_query(["zebra"]),)
+        ).fetchall()
+    assert rows == [(34,)]
+    assert build_fulltext(filled) == 0
+    assert matched(filled, Filter(text=("zebra crossing",))) == [34]
+    after = _answers(filled)
+    without_new = {p: tuple([s for s in found if s != 34] for found in a) for p, a in after.items()}
+    assert without_new == before
+
+
+def test_an_import_behind_an_incomplete_index_leaves_it_to_the_build(
+    filled: Store, tmp_path: Path
+) -> None:
+    new = write_json(tmp_path / "new.json", [make_entry(500, note="zebra")])
+    assert import_file(filled, new).indexed == 0
+    with filled.raw() as connection:
+        assert indexed_upto(connection) == 0
+    assert matched(filled, Filter(text=("zebra",))) == [34]
+    assert build_fulltext(filled) == 34
