@@ -64,12 +64,18 @@ FORMS: dict[str, tuple[str, str]] = {
 DEFAULT_FORMS = ("json", "jsonl", "json.gz")
 PAGE = 200
 
-# Targets of issue 2 (2 cores, 10^6 entries).
-TARGET_RATE = 100_000
+# Targets of issue 8 (2 cores, 10^6 entries).
 TARGET_RATIO = 3.0
 TARGET_RSS_MB = 500
-TARGET_PAGE_MS = 20.0
-TARGET_COUNT_MS = 100.0
+TARGET_SEARCHABLE = 1.3
+TARGET_STORE_RATIO = 2.0
+TARGET_COUNT_MS = 20.0
+TARGET_AGGREGATES_MS = 50.0
+TARGET_SORTED_PAGE_MS = 50.0
+TARGET_DEEP_MS = 20.0
+# Above this size sqlite-utils reads JSON Lines (``--nl``): its JSON array reader holds the
+# whole file in memory (2.6 GB at 10^6).
+SQLITE_UTILS_ARRAY_MAX = 2_000_000
 
 
 # --- measuring a process -----------------------------------------------------------------------
@@ -221,6 +227,7 @@ def child_import(file: str, store_path: str) -> None:
             "duplicates": report.duplicates,
             "conflicts": report.conflicts,
             "quarantined": report.quarantined,
+            "indexed": report.indexed,
             "store_bytes": size,
             "tree_peak_kb": sampler.peak_kb,
             **_own_peaks(),
@@ -280,34 +287,30 @@ def _timed(action: Callable[[], object], runs: int) -> dict[str, Any]:
     }
 
 
-def _pick_values(connection: sqlite3.Connection) -> dict[str, str]:
+def _pick_values(store: Any) -> dict[str, str]:
     """Filter values taken from the data: the busiest and a rare actor, project, action."""
+    from auditviewer.core.aggregates import facets, histogram
+    from auditviewer.core.query import Filter
 
-    def ranked(column: str, where: str = "1") -> list[str]:
-        sql = (
-            f"SELECT {column} FROM entries WHERE {column} IS NOT NULL AND {where} "
-            f"GROUP BY {column} ORDER BY count(*) DESC, {column}"
-        )
-        return [row[0] for row in connection.execute(sql)]
+    def ranked(dimension: str, flt: Any) -> list[str]:
+        return [f.value for f in facets(store, flt, dimension, limit=100_000) if f.value]
 
-    actors = ranked("actor_label", "actor_type = 'user'")
-    projects = ranked("project")
-    months = [
-        row[0]
-        for row in connection.execute(
-            "SELECT strftime('%Y-%m', created_utc / 1000000, 'unixepoch') AS m FROM entries "
-            "WHERE created_utc IS NOT NULL GROUP BY m ORDER BY count(*) DESC"
-        )
-    ]
-    busiest = months[0]
+    actors = ranked("actor", Filter(actor_types=("user",)))
+    projects = ranked("project", Filter())
+    per_month: dict[str, int] = {}
+    for item in histogram(store, Filter(), "day"):
+        month = datetime.fromtimestamp(item.start_utc / 1e6, UTC).strftime("%Y-%m")
+        per_month[month] = per_month.get(month, 0) + item.count
+    busiest = max(per_month, key=lambda m: per_month[m])
     year, month = (int(x) for x in busiest.split("-"))
     following = f"{year + month // 12}-{month % 12 + 1:02d}"
     quarter_start = f"{year}-{(month - 1) // 3 * 3 + 1:02d}"
     q_year, q_month = divmod((month - 1) // 3 * 3 + 3, 12)
     quarter_end = f"{year + q_year}-{q_month + 1:02d}"
-    serial = connection.execute(
-        "SELECT entity_id FROM entries WHERE entity_type = 'device' ORDER BY seq LIMIT 1"
-    ).fetchone()
+    with store.raw() as connection:
+        serial = connection.execute(
+            "SELECT entity_id FROM entry_view WHERE entity_type = 'device' ORDER BY seq LIMIT 1"
+        ).fetchone()
     return {
         "actor_top": actors[0],
         "actor_rare": actors[-1],
@@ -368,7 +371,8 @@ def _filters(v: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def child_queries(store_path: str, runs_text: str) -> None:
-    from auditviewer.core.aggregates import DIMENSIONS, facets
+    from auditviewer.core.aggregates import DIMENSIONS, facet_counts, facets, histogram_bins
+    from auditviewer.core.columns import columns
     from auditviewer.core.entry_query import EntryQuery
     from auditviewer.core.query import SORT_COLUMNS, Filter, Sort
     from auditviewer.core.query_language import parse_query
@@ -377,11 +381,21 @@ def child_queries(store_path: str, runs_text: str) -> None:
     runs = int(runs_text)
     results: dict[str, Any] = {"runs": runs}
     with Store.open(store_path, create=False) as store:
-        with store.raw() as connection:
-            values = _pick_values(connection)
-            total = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
+        started = time.perf_counter()
+        total = columns(store).size
+        results["cache_load_ms"] = (time.perf_counter() - started) * 1000
+        results["cache_rss_kb"] = _status_kb("self", "VmRSS:")
+        values = _pick_values(store)
         results["values"] = values
         results["entries"] = total
+
+        def aggregates(flt: Filter) -> int:
+            # What the window asks after a filter change: five facets and the histogram.
+            snapshot = columns(store)
+            counted = sum(len(facet_counts(snapshot, flt, d, 50)) for d in DIMENSIONS)
+            narrow = flt.after is not None and flt.before is not None
+            bucket = "hour" if narrow and flt.before - flt.after <= 4 * 86_400_000_000 else "day"
+            return counted + len(histogram_bins(snapshot, flt, bucket))
 
         def first_page(flt: Filter, sort: Sort | None = None) -> int:
             with EntryQuery(store, flt, sort) as query:
@@ -394,14 +408,16 @@ def child_queries(store_path: str, runs_text: str) -> None:
         rows = []
         for name, text in _filters(values):
             flt = parse_query(text)
-            page = _timed(lambda flt=flt: first_page(flt), runs)
             counted = _timed(lambda flt=flt: count(flt), runs)
+            together = _timed(lambda flt=flt: aggregates(flt), runs)
+            page = _timed(lambda flt=flt: first_page(flt), runs)
             rows.append(
                 {
                     "name": name,
                     "query": text,
                     "page": _strip(page),
                     "count": _strip(counted),
+                    "aggregates": _strip(together),
                     "matches": counted["result"],
                 }
             )
@@ -414,12 +430,14 @@ def child_queries(store_path: str, runs_text: str) -> None:
                 timing = _timed(lambda sort=sort: first_page(Filter(), sort), runs)
                 sorts.append({"column": column, "descending": descending, **_strip(timing)})
         project = parse_query(f"project:{values['project_top']}")
-        for column in ("actor", "action", "ip"):
-            sort = Sort(column, False)
-            timing = _timed(lambda sort=sort: first_page(project, sort), runs)
-            sorts.append(
-                {"column": column, "descending": False, "filter": "project", **_strip(timing)}
-            )
+        negated = parse_query("-action:release.update")
+        for label, flt in (("project", project), ("-action:release.update", negated)):
+            for column in SORT_COLUMNS:
+                sort = Sort(column, False)
+                timing = _timed(lambda sort=sort, flt=flt: first_page(flt, sort), runs)
+                sorts.append(
+                    {"column": column, "descending": False, "filter": label, **_strip(timing)}
+                )
         results["sorts"] = sorts
 
         month = parse_query(f"after:{values['month_after']} before:{values['month_before']}")
@@ -530,11 +548,12 @@ def remove_store(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def sqlite_utils_insert(file: Path, size: int) -> dict[str, Any]:
+def sqlite_utils_insert(file: Path, size: int, *, lines: bool = False) -> dict[str, Any]:
     executable = Path(sys.executable).parent / "sqlite-utils"
     db = DATA / f"sqlite-utils-{size}.sqlite"
     remove_store(db)
-    result = run_measured([str(executable), "insert", str(db), "entries", str(file)])
+    command = [str(executable), "insert", str(db), "entries", str(file)]
+    result = run_measured([*command, "--nl"] if lines else command)
     if result.returncode != 0:
         raise RuntimeError(f"sqlite-utils failed ({result.returncode}): {result.stderr[-2000:]}")
     with contextlib.closing(sqlite3.connect(db)) as connection:
@@ -636,18 +655,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"/s, peak {measured['tree_peak_kb'] / 1024:,.0f} MB",
                 file=sys.stderr,
             )
-            if keep is None and form in ("json", "json-pretty"):
+            if keep is None and (form in ("json", "json-pretty") or len(args.forms) == 1):
                 keep = store
             elif store != keep and not args.keep_stores:
                 remove_store(store)
         if keep is None:
             keep = DATA / f"store-{size}-{args.forms[0].replace('.', '-')}.sqlite"
         array_form = next((f for f in ("json", "json-pretty") if f in files), None)
-        if not args.skip_sqlite_utils and array_form is not None:
-            print(f"  sqlite-utils insert ({array_form}) ...", file=sys.stderr)
+        lines = size > SQLITE_UTILS_ARRAY_MAX or array_form is None
+        tool_form = "jsonl" if lines else array_form
+        if not args.skip_sqlite_utils and tool_form in files:
+            print(f"  sqlite-utils insert ({tool_form}) ...", file=sys.stderr)
             entry["sqlite_utils"] = {
-                "form": array_form,
-                **sqlite_utils_insert(files[array_form], size),
+                "form": tool_form,
+                **sqlite_utils_insert(files[tool_form], size, lines=lines),
             }
             print(f"    {entry['sqlite_utils']['seconds']:.1f} s", file=sys.stderr)
         if keep.exists():
@@ -749,14 +770,16 @@ def render(results: dict[str, Any]) -> str:
         ]
         if "fulltext" in entry:
             ft = entry["fulltext"]
+            during = ", ".join(
+                f"{form} {m.get('indexed', 0):,}" for form, m in entry["imports"].items()
+            )
             lines += [
-                f"Full-text build (`build_fulltext`, after the import): {ft['seconds']:.1f} s for "
-                f"{ft['indexed']:,} entries ({ft['indexed'] / max(ft['seconds'], 1e-9):,.0f}/s), "
-                f"peak RSS {_mb(ft['tree_peak_kb'])}; store with the index "
-                f"{ft['store_bytes'] / 1e6:,.0f} MB.",
+                f"Full-text index: entries indexed in the import's own pass: {during}. "
+                f"`build_fulltext` afterwards: {ft['seconds']:.1f} s for {ft['indexed']:,} "
+                f"more entries; store with the index {ft['store_bytes'] / 1e6:,.0f} MB.",
                 "",
             ]
-        if size == max(e["size"] for e in results["sizes"]) and size >= 1_000_000:
+        if size >= 1_000_000:
             lines += _import_targets(entry)
     if "queries" in results:
         lines += _render_queries(results["queries"])
@@ -764,19 +787,36 @@ def render(results: dict[str, Any]) -> str:
 
 
 def _import_targets(entry: dict[str, Any]) -> list[str]:
-    lines = ["Targets (issue 2) at this size:", ""]
+    lines = ["Targets (issue 8) at this size:", ""]
     tool = entry.get("sqlite_utils")
+    fulltext = entry.get("fulltext", {}).get("seconds", 0.0)
     for form, measured in entry["imports"].items():
         rate = measured["parsed"] / measured["seconds"]
-        parts = [f"rate ≥ 100k/s: {_verdict(rate, TARGET_RATE, higher_is_better=True)}"]
+        parts = []
         if tool:
             ratio = rate / (tool["rows"] / tool["seconds"])
             parts.append(
                 f"≥ 3× sqlite-utils: {_verdict(ratio, TARGET_RATIO, higher_is_better=True)} "
                 f"({ratio:.2f}x)"
             )
+            store_ratio = measured["store_bytes"] / tool["store_bytes"]
+            parts.append(
+                f"store ≤ 2× sqlite-utils': {_verdict(store_ratio, TARGET_STORE_RATIO)} "
+                f"({store_ratio:.2f}x)"
+            )
         peak_mb = measured["tree_peak_kb"] / 1024
         parts.append(f"peak RSS ≤ 500 MB: {_verdict(peak_mb, TARGET_RSS_MB)}")
+        indexed_all = (
+            measured.get("indexed", 0)
+            == measured["imported"] + measured["conflicts"] + measured["quarantined"]
+        )
+        searchable = (measured["seconds"] + (0.0 if indexed_all else fulltext)) / measured[
+            "seconds"
+        ]
+        parts.append(
+            f"fully indexed ≤ 1.3× the import's time: "
+            f"{_verdict(searchable, TARGET_SEARCHABLE)} ({searchable:.2f}x)"
+        )
         lines.append(f"- {form}: " + "; ".join(parts))
     return [*lines, ""]
 
@@ -785,47 +825,51 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
     lines = [
         f"### Queries on the {q['entries']:,}-entry store (full-text index built)",
         "",
-        f"Each figure: {q['runs']} runs in one process, each with a fresh `EntryQuery` "
-        '(connection from the pool); "first" is the first run, the rest are warm. Milliseconds.',
+        f"Column cache loaded (first `columns(store)` of the process) in "
+        f"{_ms(q['cache_load_ms'])} ms; the process's RSS after loading it "
+        f"{_mb(q['cache_rss_kb'])}, peak over the whole run {_mb(q['self_hwm_kb'])}.",
         "",
-        "| Filter | Query | Matches | First page: first | median | Count: first | median "
-        "| Page ≤ 20 ms | Count ≤ 100 ms |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        f"Each figure: {q['runs']} runs in one process, each with a fresh `EntryQuery`; "
+        '"first" is the first run (nothing of this filter cached), the median includes the '
+        "warm runs. Milliseconds. Facets + histogram: the five facets and the histogram "
+        "together, as the window asks for them after a filter change.",
+        "",
+        "| Filter | Query | Matches | Count: first | median | Facets + histogram: first "
+        "| median | First page: first | median | Count ≤ 20 | Facets + hist. ≤ 50 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in q["filters"]:
-        page, count = row["page"], row["count"]
+        page, count, together = row["page"], row["count"], row["aggregates"]
         query = row["query"].replace("|", "\\|") or "(empty)"
-        fewer = " ¹" if min(page["runs"], count["runs"]) < q["runs"] else ""
         lines.append(
-            f"| {row['name']} | `{query}` | {row['matches']:,} | {_ms(page['first_ms'])} "
-            f"| {_ms(page['median_ms'])}{fewer} | {_ms(count['first_ms'])} "
-            f"| {_ms(count['median_ms'])}{fewer} "
-            f"| {_verdict(page['median_ms'], TARGET_PAGE_MS)} "
-            f"| {_verdict(count['median_ms'], TARGET_COUNT_MS)} |"
+            f"| {row['name']} | `{query}` | {row['matches']:,} | {_ms(count['first_ms'])} "
+            f"| {_ms(count['median_ms'])} | {_ms(together['first_ms'])} "
+            f"| {_ms(together['median_ms'])} | {_ms(page['first_ms'])} "
+            f"| {_ms(page['median_ms'])} "
+            f"| {_verdict(count['first_ms'], TARGET_COUNT_MS)} "
+            f"| {_verdict(together['first_ms'], TARGET_AGGREGATES_MS)} |"
         )
-    if any(min(r["page"]["runs"], r["count"]["runs"]) < q["runs"] for r in q["filters"]):
-        lines += [
-            "",
-            f"¹ slow: the first run took over {SLOW_MS:,.0f} ms, so the median is of "
-            f"{SLOW_RUNS} runs.",
-        ]
     lines += [
         "",
-        "First page sorted by each column (no filter unless named), ms:",
+        "Verdicts are on the *first* run (nothing cached for the filter). First page sorted by "
+        "each column, ms (the first run of a column computes its order over every entry once; "
+        "later queries, under any filter, reuse it):",
         "",
-        "| Sort | first | median | ≤ 20 ms |",
-        "|---|---:|---:|---|",
+        "| Sort | Filter | first | median | ≤ 50 ms (first) | ≤ 50 ms (median) |",
+        "|---|---|---:|---:|---|---|",
     ]
     for row in q["sorts"]:
         direction = "desc" if row["descending"] else "asc"
-        where = f", filter {row['filter']}" if row.get("filter") else ""
         lines.append(
-            f"| {row['column']} {direction}{where} | {_ms(row['first_ms'])} "
-            f"| {_ms(row['median_ms'])} | {_verdict(row['median_ms'], TARGET_PAGE_MS)} |"
+            f"| {row['column']} {direction} | {row.get('filter') or '(none)'} "
+            f"| {_ms(row['first_ms'])} | {_ms(row['median_ms'])} "
+            f"| {_verdict(row['first_ms'], TARGET_SORTED_PAGE_MS)} "
+            f"| {_verdict(row['median_ms'], TARGET_SORTED_PAGE_MS)} |"
         )
     lines += [
         "",
-        "Facets (`facets(store, filter, dimension)`), median ms (first run in brackets):",
+        "Facets one by one (`facets(store, filter, dimension)`), median ms (first run in "
+        "brackets):",
         "",
     ]
     dimensions = list(dict.fromkeys(row["dimension"] for row in q["facets"]))
@@ -834,21 +878,16 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
         "| Filter | " + " | ".join(dimensions) + " |",
         "|---|" + "---:|" * len(dimensions),
     ]
-    worst = 0.0
     for label in filters:
         cells = []
         for dimension in dimensions:
             row = next(
                 r for r in q["facets"] if r["filter"] == label and r["dimension"] == dimension
             )
-            worst = max(worst, row["median_ms"])
-            mark = "" if row["median_ms"] <= TARGET_COUNT_MS else " ✗"
-            cells.append(f"{_ms(row['median_ms'])} ({_ms(row['first_ms'])}){mark}")
+            cells.append(f"{_ms(row['median_ms'])} ({_ms(row['first_ms'])})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    deep = q["deep_fresh"]["median_ms"]
     lines += [
-        "",
-        f"Slowest facet median: {_ms(worst)} ms — target ≤ 100 ms: "
-        f"{_verdict(worst, TARGET_COUNT_MS)}.",
         "",
         "Histograms: "
         + "; ".join(
@@ -858,11 +897,11 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
         + ".",
         "",
         f"Deep window (offset {q['deep_offset']:,}, 200 rows): fresh query "
-        f"{_ms(q['deep_fresh']['median_ms'])} ms median "
-        f"(first {_ms(q['deep_fresh']['first_ms'])}); "
-        f"after the first page of the same query {_ms(q['deep_first_scroll_ms'])} ms; "
-        f"sorted by actor {_ms(q['deep_sorted_actor_ms'])} ms. Scrolling (random 200-row "
-        f"windows of an open query): median {_ms(q['scroll']['median_ms'])} ms, max "
+        f"{_ms(deep)} ms median (first {_ms(q['deep_fresh']['first_ms'])}) — ≤ 20 ms: "
+        f"{_verdict(deep, TARGET_DEEP_MS)}; after the first page of the same query "
+        f"{_ms(q['deep_first_scroll_ms'])} ms; sorted by actor "
+        f"{_ms(q['deep_sorted_actor_ms'])} ms. Scrolling (random 200-row windows of an open "
+        f"query): median {_ms(q['scroll']['median_ms'])} ms, max "
         f"{_ms(q['scroll']['max_ms'])} ms over {q['scroll']['samples']} windows.",
         "",
     ]
