@@ -958,6 +958,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument("--keep-stores", action="store_true", help="keep every store in bench/data")
     parser.add_argument("--write", action="store_true", help="write the results into BENCHMARKS.md")
+    parser.add_argument(
+        "--block",
+        default="bench",
+        help="name of the BENCHMARKS.md block to write (another name keeps the default block)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -970,7 +975,11 @@ def main(argv: list[str] | None = None) -> int:
     markdown = render(results)
     print(markdown)
     if args.write:
-        write_benchmarks(markdown)
+        if args.block == "bench":
+            write_benchmarks(markdown)
+        else:
+            begin = f"<!-- {args.block}:begin (written by bench/bench_core.py --write --block "
+            write_benchmarks(markdown, f"{begin}{args.block}) -->", f"<!-- {args.block}:end -->")
         print(f"wrote {BENCHMARKS_MD}", file=sys.stderr)
     return 0
 

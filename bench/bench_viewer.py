@@ -384,8 +384,7 @@ def child_window(store_path: str, runs_text: str) -> None:
         results["entries"] = browser.total_count
         results["viewport"] = [viewer.viewport.width(), viewer.viewport.height()]
         results["visible_rows"] = viewer.viewport.height() // table.rowHeight(0)
-        with browser.store.raw() as connection:
-            values = bench_core._pick_values(connection)
+        values = bench_core._pick_values(browser.store)
         results["values"] = values
         loads: list[float] = [os.getloadavg()[0]]
 

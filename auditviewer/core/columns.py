@@ -14,6 +14,7 @@ SQLite answers the text search (see :mod:`auditviewer.core.fulltext`) and the ro
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -55,6 +56,8 @@ _T = TypeVar("_T")
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 Positions = npt.NDArray[np.intp]
+
+log = logging.getLogger(__name__)
 
 _TEXT_CACHE_SIZE: Final = 16
 _LUT_CACHE_SIZE: Final = 256
@@ -635,6 +638,24 @@ def column_cache(store: Store) -> ColumnCache:
         if cache is None:
             cache = _CACHES[store] = ColumnCache(store)
         return cache
+
+
+def preload(store: Store) -> threading.Thread:
+    """Starts loading the store's column cache in a background thread.
+
+    The first query waits for it instead of loading it itself; an error is left for that query
+    to raise, where its caller reports it.
+    """
+
+    def load() -> None:
+        try:
+            column_cache(store).snapshot()
+        except Exception:  # the caller's own query raises it again, with its context
+            log.debug("preloading the column cache failed", exc_info=True)
+
+    thread = threading.Thread(target=load, name="column-cache", daemon=True)
+    thread.start()
+    return thread
 
 
 def columns(store: Store) -> Columns:

@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
 
     def open_store(self, path: Path) -> bool:
         """Opens (or creates) the store and shows its entries; False if it cannot be used."""
+        from auditviewer.core.columns import preload
         from auditviewer.core.errors import AuditViewerError
         from auditviewer.core.reference import ActionReference
         from auditviewer.core.store import Store
@@ -214,6 +215,8 @@ class MainWindow(QMainWindow):
             self._error("Cannot open the store", str(exc))
             return False
         self.store = store
+        # The column cache loads while the widgets are built; the first query waits for it.
+        preload(store)
         self.setWindowTitle(f"{APP_TITLE} — {visible(path.name, 80)}")
         browser = EntryBrowser(store, ActionReference.load(), self.settings, self)
         browser.status_changed.connect(self._show_status)
