@@ -23,7 +23,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -55,13 +55,15 @@ from auditviewer.core.vocabulary import (
 _T = TypeVar("_T")
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
-Positions = npt.NDArray[np.intp]
+Positions = npt.NDArray[np.signedinteger[Any]]
 
 log = logging.getLogger(__name__)
 
 _TEXT_CACHE_SIZE: Final = 16
 _LUT_CACHE_SIZE: Final = 256
 _MAX_HISTOGRAM_BINS: Final = 5_000_000
+# Filter masks and sort orders kept per snapshot (a mask is 1 byte, an order 4 bytes per entry).
+_RECENT_RESULTS: Final = 8
 
 
 def _now_micros() -> int:
@@ -138,20 +140,28 @@ class Columns:
 
     size: int
     max_source: int
-    seq: IntArray
+    seq: npt.NDArray[np.uint32]
     created: IntArray
     stored_flags: npt.NDArray[np.uint8]
     source: npt.NDArray[np.uint32]
     terms: dict[str, npt.NDArray[np.uint32]]
     term_sizes: dict[str, int]
-    conflict_source: npt.NDArray[np.int64]
+    conflict_positions: IntArray
+    conflict_sources: IntArray
     cache: ColumnCache
     _memo: dict[object, object] = field(default_factory=dict)
+    _recent: OrderedDict[object, Any] = field(default_factory=OrderedDict)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def last_seq(self) -> int:
+        """The highest seq in the snapshot (0 when it is empty)."""
+        return int(self.seq[-1]) if self.size else 0
 
     @property
     def dense(self) -> bool:
         """Whether entry seqs are exactly 1..size (position = seq - 1)."""
-        return self.size == 0 or int(self.seq[-1]) == self.size
+        return self.last_seq == self.size
 
     def positions_of(self, seqs: IntArray) -> Positions:
         """The positions of the given seqs that are in this snapshot."""
@@ -191,10 +201,14 @@ class Columns:
 
     def conflicts(self) -> BoolArray:
         """Entries whose id arrived with more than one content (by imports up to max_source)."""
-        return self._memoized(
-            "conflicts",
-            lambda: (self.conflict_source > 0) & (self.conflict_source <= self.max_source),
-        )
+
+        def compute() -> BoolArray:
+            mask = np.zeros(self.size, dtype=np.bool_)
+            counted = self.conflict_sources <= self.max_source
+            mask[self.conflict_positions[counted]] = True
+            return mask
+
+        return self._memoized("conflicts", compute)
 
     def unknown_actions(self) -> BoolArray:
         """Entries whose action the (current) reference does not list."""
@@ -223,7 +237,7 @@ class Columns:
 
     def text_matches(self, phrase: str) -> BoolArray:
         """Entries whose text contains ``phrase`` (see :mod:`auditviewer.core.fulltext`)."""
-        seqs = self.cache.text_hits(phrase, int(self.seq[-1]) if self.size else 0)
+        seqs = self.cache.text_hits(phrase, self.last_seq)
         mask = np.zeros(self.size, dtype=np.bool_)
         mask[self.positions_of(seqs)] = True
         return mask
@@ -233,9 +247,9 @@ class Columns:
         if flt.is_empty:
             return None
         key = ("mask", flt)
-        cached = self._memo.get(key)
+        cached = self._recently(key)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached  # type: ignore[no-any-return]
         terms: list[BoolArray] = []
         negated: list[BoolArray] = []
         for values, negative, dimension in (
@@ -278,7 +292,7 @@ class Columns:
             result &= term
         for term in negated:
             result &= ~term
-        self._memo[key] = result
+        self._remember(key, result)
         return result
 
     # --- ordering ----------------------------------------------------------------------------
@@ -309,7 +323,7 @@ class Columns:
     def _time_order(self) -> Positions:
         """Positions by (time, seq) ascending; entries without a time first."""
         return self._memoized(
-            "order:time", lambda: np.argsort(self.created, kind="stable").astype(np.intp)
+            "order:time", lambda: np.argsort(self.created, kind="stable").astype(np.int32)
         )
 
     def _split_order(
@@ -329,12 +343,17 @@ class Columns:
 
     def order(self, sort: Sort) -> Positions:
         """Every position in ``sort``'s order (cached per sort)."""
-        return self._memoized(("order", sort), lambda: self._compute_order(sort))
+        key = ("order", sort)
+        cached = self._recently(key)
+        if cached is None:
+            cached = self._compute_order(sort)
+            self._remember(key, cached)
+        return cached  # type: ignore[no-any-return]
 
     def _compute_order(self, sort: Sort) -> Positions:
         descending = sort.descending
         if sort.column == "seq":
-            ordered = np.arange(self.size, dtype=np.intp)
+            ordered = np.arange(self.size, dtype=np.int32)
             return ordered[::-1] if descending else ordered
         if sort.column == "time":
             base = self._time_order()
@@ -387,6 +406,19 @@ class Columns:
         starts, counts = np.unique(bins, return_counts=True)
         return [(int(s) * width, int(c)) for s, c in zip(starts, counts, strict=True)]
 
+    def _recently(self, key: object) -> Any:
+        with self._recent_lock:
+            value = self._recent.get(key)
+            if value is not None:
+                self._recent.move_to_end(key)
+            return value
+
+    def _remember(self, key: object, value: object) -> None:
+        with self._recent_lock:
+            self._recent[key] = value
+            while len(self._recent) > _RECENT_RESULTS:
+                self._recent.popitem(last=False)
+
     def _memoized(self, key: object, compute: Callable[[], _T]) -> _T:
         value = self._memo.get(key)
         if value is None:
@@ -403,8 +435,9 @@ class ColumnCache:
         self._size = 0
         self._capacity = 0
         self._arrays: dict[str, npt.NDArray[np.generic]] = {}
-        self._seq: IntArray = np.zeros(0, dtype=np.int64)
-        self._conflict_source: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._seq: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
+        self._conflict_positions: IntArray = np.zeros(0, dtype=np.int64)
+        self._conflict_sources: IntArray = np.zeros(0, dtype=np.int64)
         self._conflict_keys = -1
         self._max_source = 0
         self._tables: dict[str, TermTable] = {d.name: TermTable() for d in DIMENSIONS}
@@ -437,7 +470,8 @@ class ColumnCache:
             source=self._arrays["source"][:n],  # type: ignore[arg-type]
             terms={d.name: self._arrays[d.name][:n] for d in DIMENSIONS},  # type: ignore[misc]
             term_sizes={name: table.size for name, table in self._tables.items()},
-            conflict_source=self._conflict_source[:n],
+            conflict_positions=self._conflict_positions,
+            conflict_sources=self._conflict_sources,
             cache=self,
         )
 
@@ -522,14 +556,14 @@ class ColumnCache:
                 new[:n] = old[:n]
             return new
 
-        self._seq = grown(self._seq, np.dtype(np.int64))  # type: ignore[assignment]
-        self._conflict_source = grown(self._conflict_source, np.dtype(np.int64))  # type: ignore[assignment]
+        self._seq = grown(self._seq, np.dtype(np.uint32))  # type: ignore[assignment]
         for name, dtype in COLUMNS:
             self._arrays[name] = grown(self._arrays.get(name), dtype)
         self._capacity = capacity
 
     def _load_conflicts(self, connection: sqlite3.Connection) -> None:
-        conflict = np.zeros(self._capacity, dtype=np.int64)
+        positions = np.zeros(0, dtype=np.int64)
+        sources = np.zeros(0, dtype=np.int64)
         rows = connection.execute(
             # CROSS JOIN keeps this order: the few conflict keys, each looked up by key.
             "SELECT x.seq, c.first_source_id FROM conflict_keys AS c "
@@ -537,12 +571,14 @@ class ColumnCache:
         ).fetchall()
         if rows and self._size:
             seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            sources = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+            firsts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
             seq_view = self._seq[: self._size]
             index = np.clip(np.searchsorted(seq_view, seqs), 0, self._size - 1)
             found = seq_view[index] == seqs
-            conflict[index[found]] = sources[found]
-        self._conflict_source = conflict
+            positions, sources = index[found].astype(np.int64), firsts[found]
+        # Conflicts are few: kept as (position, source that found it) pairs.
+        self._conflict_positions = positions
+        self._conflict_sources = sources
 
     # --- per-term tables ---------------------------------------------------------------------
 

@@ -317,7 +317,7 @@ def store_stats(store: Store) -> StoreStats:
         sync_runs = int(
             one("SELECT count(*) FROM sources WHERE kind = 'sync' AND id <= ?", snapshot.max_source)
         )
-        last_seq = int(snapshot.seq[-1]) if snapshot.size else 0
+        last_seq = snapshot.last_seq
         head = connection.execute(
             "SELECT seq, chain_sha256 FROM entry_texts WHERE seq = ?", (last_seq,)
         ).fetchone()

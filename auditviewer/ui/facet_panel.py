@@ -16,14 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditviewer.core.vocabulary import FACETS
 from auditviewer.ui.filter_state import DIMENSION_FIELDS
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
 
-FACET_DIMENSIONS: tuple[tuple[str, str], ...] = (
-    ("action", "Action"),
-    ("actor", "Actor"),
-    ("project", "Project"),
-    ("entity", "Entity type"),
+# The facets the side bar lists (actor type has its own control), titled as the core names them.
+FACET_DIMENSIONS: tuple[tuple[str, str], ...] = tuple(
+    (name, FACETS[name].title) for name in ("action", "actor", "project", "entity")
 )
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 DIMENSION_ROLE = Qt.ItemDataRole.UserRole + 2
