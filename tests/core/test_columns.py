@@ -1,4 +1,4 @@
-"""The column cache: loaded from blocks or rows alike, extended as the store grows, snapshots fixed."""
+"""The column cache: from blocks or rows alike, extended as the store grows, snapshots fixed."""
 
 from __future__ import annotations
 
