@@ -442,7 +442,7 @@ class ColumnCache:
         self._max_source = 0
         self._tables: dict[str, TermTable] = {d.name: TermTable() for d in DIMENSIONS}
         self._luts: OrderedDict[object, BoolArray] = OrderedDict()
-        self._ranks: dict[str, tuple[int, npt.NDArray[np.uint32]]] = {}
+        self._ranks: dict[str, tuple[int, npt.NDArray[np.unsignedinteger[Any]]]] = {}
         self._texts: OrderedDict[object, IntArray] = OrderedDict()
         self._snapshot: Columns | None = None
         self._indexed = 0
@@ -600,13 +600,19 @@ class ColumnCache:
                 self._luts.move_to_end(key)
             return cached
 
-    def ranks(self, dimension: str, size: int) -> npt.NDArray[np.uint32]:
-        """Each of the first ``size`` term ids' case-insensitive sort rank; id 0 last."""
+    def ranks(self, dimension: str, size: int) -> npt.NDArray[np.unsignedinteger[Any]]:
+        """Each of the first ``size`` term ids' case-insensitive sort rank; id 0 last.
+
+        In the narrowest unsigned type that holds them: numpy's stable sort is a radix sort
+        for 8- and 16-bit keys, several times faster than the merge sort of wider ones.
+        """
         with self._lock:
             known = self._ranks.get(dimension)
             table = self._tables[dimension]
             if known is None or known[0] != table.size:
-                known = (table.size, table.group_ranks()[table.group_ids(table.size)])
+                ranks = table.group_ranks()[table.group_ids(table.size)]
+                narrow = np.min_scalar_type(int(ranks.max(initial=0)))
+                known = (table.size, ranks.astype(narrow))
                 self._ranks[dimension] = known
             return known[1][:size]
 
