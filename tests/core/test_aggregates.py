@@ -104,3 +104,19 @@ def test_histogram_floors_times_before_1970(filled: Store) -> None:
 def test_unknown_bucket_is_refused(filled: Store) -> None:
     with pytest.raises(ValueError, match="no bucket"):
         histogram(filled, Filter(), bucket="week")
+
+
+def test_values_differing_in_case_are_one_facet_value_and_filter_together(
+    store: Store, tmp_path: Path
+) -> None:
+    from auditviewer.core.entry_query import EntryQuery
+    from auditviewer.core.ingest import import_file
+    from tests.conftest import make_entry, write_json
+
+    shouty = {"type": "user", "id": 17, "email": "Jane@Example.com"}
+    entries = [make_entry(n) for n in range(1, 4)] + [make_entry(9, actor=shouty)]
+    import_file(store, write_json(tmp_path / "e.json", entries))
+    assert facets(store, Filter(), "actor") == [FacetCount("jane@example.com", 4)]
+    for spelling in ("jane@example.com", "JANE@EXAMPLE.COM", "Jane@Example.com"):
+        with EntryQuery(store, Filter(actors=(spelling,))) as query:
+            assert query.count() == 4, spelling
