@@ -368,6 +368,9 @@ def import_file(
         if cancel is not None and cancel.cancelled:
             raise ImportCancelled(f"{file_path}: import cancelled")
         record_counts(connection, source_id, writer.counts, finished=True)
+    # The import passed through the WAL (gigabytes for a big file): move it into the store file
+    # now, so committed work does not live only in the -wal file and the disk space comes back.
+    store.checkpoint()
     counts = writer.counts
     return ImportReport(
         source_id=source_id,

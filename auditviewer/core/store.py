@@ -20,6 +20,7 @@ BUSY_TIMEOUT_MS = 5000
 # a modest cache each; a bulk import raises its own (see ``bulk_cache``).
 READ_CACHE_KIB = 16 * 1024
 BULK_CACHE_KIB = 64 * 1024
+WAL_SIZE_LIMIT = 64 << 20
 
 
 def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -32,6 +33,8 @@ def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         "PRAGMA foreign_keys = ON",
         f"PRAGMA cache_size = -{READ_CACHE_KIB}",
         "PRAGMA temp_store = MEMORY",
+        # A big import passes through the WAL; once checkpointed, the file shrinks back to this.
+        f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}",
     ):
         dbapi_connection.execute(pragma)
 
@@ -118,6 +121,19 @@ class Store:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Copies committed work from the WAL into the store file and truncates the WAL.
+
+        Best effort: a reader holding an old snapshot keeps part of the WAL alive, and the
+        next checkpoint (SQLite's own, or this one after the next write) finishes the job.
+        """
+        with self.raw() as connection:
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc):
+                    raise
 
     @staticmethod
     @contextmanager

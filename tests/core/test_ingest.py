@@ -277,3 +277,16 @@ def test_parsing_process_stops_on_cancel(store: Store, tmp_path: Path) -> None:
         import_file(store, path, progress=lambda _: token.cancel(), cancel=token)
     assert _rows(store) == []
     assert not [p for p in multiprocessing.active_children() if p.name == "auditviewer-parser"]
+
+
+def test_an_import_leaves_its_work_in_the_store_file_not_in_the_wal(
+    store: Store, tmp_path: Path
+) -> None:
+    entries = [make_entry(n) for n in range(3000)]
+    import_file(store, write_json(tmp_path / "e.json", entries))
+    wal = Path(f"{store.path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(store.path.read_bytes())  # the store file alone, without its -wal
+    with Store.open(copy) as alone, alone.raw() as connection:
+        assert connection.execute("SELECT count(*) FROM entry_texts").fetchone()[0] == 3000

@@ -410,6 +410,8 @@ class _Run:
                 self._check_state(connection)
                 state.last_success_utc = now_micros()
                 self._saved = self._save_state(connection, state)
+        # The run's pages passed through the WAL: move them into the store file.
+        self.store.checkpoint()
 
     def abort(self, error: SyncError) -> None:
         """Records why the run stopped on its source (if it stored anything)."""
