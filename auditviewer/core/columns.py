@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -63,7 +63,8 @@ _TEXT_CACHE_SIZE: Final = 16
 _LUT_CACHE_SIZE: Final = 256
 _MAX_HISTOGRAM_BINS: Final = 5_000_000
 # Filter masks and sort orders kept per snapshot (a mask is 1 byte, an order 4 bytes per entry).
-_RECENT_RESULTS: Final = 8
+_RECENT_MASKS: Final = 8
+_RECENT_ORDERS: Final = 3
 
 
 def _now_micros() -> int:
@@ -144,13 +145,14 @@ class Columns:
     created: IntArray
     stored_flags: npt.NDArray[np.uint8]
     source: npt.NDArray[np.uint32]
-    terms: dict[str, npt.NDArray[np.uint32]]
+    terms: dict[str, npt.NDArray[np.unsignedinteger[Any]]]
     term_sizes: dict[str, int]
     conflict_positions: IntArray
     conflict_sources: IntArray
     cache: ColumnCache
     _memo: dict[object, object] = field(default_factory=dict)
     _recent: OrderedDict[object, Any] = field(default_factory=OrderedDict)
+    _orders: OrderedDict[object, Any] = field(default_factory=OrderedDict)
     _recent_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -181,7 +183,8 @@ class Columns:
         return self.cache.lookup(dimension, values, size)
 
     def _match(self, dimension: str, values: tuple[str, ...]) -> BoolArray:
-        return self.lut(dimension, values)[self.terms[dimension]]
+        matched: BoolArray = self.lut(dimension, values)[self.terms[dimension]]
+        return matched
 
     def _actor_match(self, values: tuple[str, ...]) -> BoolArray:
         # An email is a label, never an actor id.
@@ -222,7 +225,8 @@ class Columns:
 
         def compute() -> BoolArray:
             since = self.cache.since_lut(self.term_sizes["action"])
-            return (self.created < since[self.terms["action"]]) & self.has_time()
+            early: BoolArray = self.created < since[self.terms["action"]]
+            return early & self.has_time()
 
         return self._memoized("anomalies", compute)
 
@@ -247,7 +251,7 @@ class Columns:
         if flt.is_empty:
             return None
         key = ("mask", flt)
-        cached = self._recently(key)
+        cached = self._recently(key, self._recent)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         terms: list[BoolArray] = []
@@ -292,7 +296,7 @@ class Columns:
             result &= term
         for term in negated:
             result &= ~term
-        self._remember(key, result)
+        self._remember(key, result, self._recent, _RECENT_MASKS)
         return result
 
     # --- ordering ----------------------------------------------------------------------------
@@ -343,11 +347,10 @@ class Columns:
 
     def order(self, sort: Sort) -> Positions:
         """Every position in ``sort``'s order (cached per sort)."""
-        key = ("order", sort)
-        cached = self._recently(key)
+        cached = self._recently(sort, self._orders)
         if cached is None:
             cached = self._compute_order(sort)
-            self._remember(key, cached)
+            self._remember(sort, cached, self._orders, _RECENT_ORDERS)
         return cached  # type: ignore[no-any-return]
 
     def _compute_order(self, sort: Sort) -> Positions:
@@ -381,6 +384,11 @@ class Columns:
 
     def facet(self, mask: BoolArray | None, dimension: str) -> list[tuple[str | None, int]]:
         """(value, count) of each case-insensitive group of a dimension among the matches."""
+        if mask is None:  # the store-wide counts are asked again and again: kept
+            return list(self._memoized(("facet", dimension), lambda: self._facet(None, dimension)))
+        return self._facet(mask, dimension)
+
+    def _facet(self, mask: BoolArray | None, dimension: str) -> list[tuple[str | None, int]]:
         ids = self.terms[dimension] if mask is None else self.terms[dimension][mask]
         size = self.term_sizes[dimension]
         per_id = np.bincount(ids, minlength=size)[:size]
@@ -392,6 +400,11 @@ class Columns:
 
     def histogram(self, mask: BoolArray | None, width: int) -> list[tuple[int, int]]:
         """(bin start, count) of the matches with a time, per ``width`` microseconds."""
+        if mask is None:
+            return list(self._memoized(("histogram", width), lambda: self._histogram(None, width)))
+        return self._histogram(mask, width)
+
+    def _histogram(self, mask: BoolArray | None, width: int) -> list[tuple[int, int]]:
         wanted = self.has_time() if mask is None else mask & self.has_time()
         created = self.created[wanted]
         if created.size == 0:
@@ -406,18 +419,20 @@ class Columns:
         starts, counts = np.unique(bins, return_counts=True)
         return [(int(s) * width, int(c)) for s, c in zip(starts, counts, strict=True)]
 
-    def _recently(self, key: object) -> Any:
+    def _recently(self, key: object, kept: OrderedDict[object, Any]) -> Any:
         with self._recent_lock:
-            value = self._recent.get(key)
+            value = kept.get(key)
             if value is not None:
-                self._recent.move_to_end(key)
+                kept.move_to_end(key)
             return value
 
-    def _remember(self, key: object, value: object) -> None:
+    def _remember(
+        self, key: object, value: object, kept: OrderedDict[object, Any], limit: int
+    ) -> None:
         with self._recent_lock:
-            self._recent[key] = value
-            while len(self._recent) > _RECENT_RESULTS:
-                self._recent.popitem(last=False)
+            kept[key] = value
+            while len(kept) > limit:
+                kept.popitem(last=False)
 
     def _memoized(self, key: object, compute: Callable[[], _T]) -> _T:
         value = self._memo.get(key)
@@ -488,6 +503,7 @@ class ColumnCache:
         changed = False
         if last_seq > loaded_last:
             self._load_terms(connection)
+            self._fit_types()
             self._load_entries(connection, loaded_last)
             changed = True
         if conflict_keys != self._conflict_keys or changed:
@@ -512,7 +528,11 @@ class ColumnCache:
                 table.add(int(term_id), value)
 
     def _load_entries(self, connection: sqlite3.Connection, after_seq: int) -> None:
-        parts: list[tuple[IntArray, Arrays]] = []
+        # One block at a time: a block's blob is copied into the arrays and let go.
+        (blocked,) = connection.execute(
+            "SELECT coalesce(sum(count), 0) FROM column_blocks WHERE first_seq > ?", (after_seq,)
+        ).fetchone()
+        self._reserve(self._size + int(blocked))
         next_seq = after_seq + 1
         for first_seq, count, blob in connection.execute(
             "SELECT first_seq, count, data FROM column_blocks WHERE first_seq > ? "
@@ -521,26 +541,38 @@ class ColumnCache:
         ):
             if first_seq != next_seq:
                 break  # a hole in the blocks: read the rest from the rows
-            parts.append(
-                (np.arange(first_seq, first_seq + count, dtype=np.int64), decode(blob, count))
+            self._append(
+                np.arange(first_seq, first_seq + count, dtype=np.int64), decode(blob, count)
             )
             next_seq = first_seq + count
-        rows_after = next_seq - 1
-        for chunk in _narrow_chunks(connection, rows_after):
+        for chunk in _narrow_chunks(connection, next_seq - 1):
             seqs = np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk))
-            parts.append((seqs, arrays_from_rows(chunk)))
-        added = sum(len(seqs) for seqs, _ in parts)
-        if not added:
-            return
-        self._reserve(self._size + added)
+            self._append(seqs, arrays_from_rows(chunk))
+
+    def _append(self, seqs: IntArray, arrays: Arrays) -> None:
         at = self._size
-        for seqs, arrays in parts:
-            end = at + len(seqs)
-            self._seq[at:end] = seqs
-            for name, _ in COLUMNS:
-                self._arrays[name][at:end] = arrays[name]
-            at = end
-        self._size = at
+        end = at + len(seqs)
+        self._reserve(end)
+        self._seq[at:end] = seqs
+        for name, _ in COLUMNS:
+            # Term ids fit the column's (possibly narrower) type: see _fit_types.
+            self._arrays[name][at:end] = arrays[name]
+        self._size = end
+
+    def _column_type(self, name: str, stored: np.dtype[np.generic]) -> np.dtype[np.generic]:
+        """A term column in the narrowest unsigned type its ids (with room to grow) fit."""
+        table = self._tables.get(name)
+        if table is None:
+            return stored
+        return np.dtype(np.min_scalar_type(max(2 * table.size, 255)))
+
+    def _fit_types(self) -> None:
+        """Widens a term column whose dictionary has outgrown its type (ids only grow)."""
+        for name, stored in COLUMNS:
+            table = self._tables.get(name)
+            array = self._arrays[name]
+            if table is not None and table.size - 1 > np.iinfo(array.dtype).max:  # type: ignore[type-var]
+                self._arrays[name] = array.astype(self._column_type(name, stored))
 
     def _reserve(self, needed: int) -> None:
         if needed <= self._capacity:
@@ -548,17 +580,17 @@ class ColumnCache:
         capacity = max(needed, int(self._capacity * 1.5), 1024)
         n = self._size
 
-        def grown(
-            old: npt.NDArray[np.generic] | None, dtype: np.dtype[np.generic]
-        ) -> npt.NDArray[np.generic]:
+        def grown(old: npt.NDArray[np.generic], dtype: np.dtype[np.generic]) -> Any:
             new = np.zeros(capacity, dtype=dtype)
-            if old is not None and n:
+            if n:
                 new[:n] = old[:n]
             return new
 
-        self._seq = grown(self._seq, np.dtype(np.uint32))  # type: ignore[assignment]
-        for name, dtype in COLUMNS:
-            self._arrays[name] = grown(self._arrays.get(name), dtype)
+        self._seq = grown(self._seq, np.dtype(np.uint32))
+        for name, stored in COLUMNS:
+            old = self._arrays[name]
+            wanted = self._column_type(name, stored) if n == 0 else old.dtype
+            self._arrays[name] = grown(old, wanted)
         self._capacity = capacity
 
     def _load_conflicts(self, connection: sqlite3.Connection) -> None:
@@ -658,15 +690,15 @@ class ColumnCache:
         return hits
 
 
-def _narrow_chunks(connection: sqlite3.Connection, after_seq: int) -> list[list[tuple[int, ...]]]:
+def _narrow_chunks(
+    connection: sqlite3.Connection, after_seq: int
+) -> Iterator[list[tuple[int, ...]]]:
     cursor = connection.execute(
         f"SELECT seq, {', '.join(ENTRY_COLUMNS)} FROM entries WHERE seq > ? ORDER BY seq",  # noqa: S608
         (after_seq,),
     )
-    chunks = []
     while rows := cursor.fetchmany(65536):
-        chunks.append(rows)
-    return chunks
+        yield rows
 
 
 _CACHES: weakref.WeakKeyDictionary[Store, ColumnCache] = weakref.WeakKeyDictionary()

@@ -81,3 +81,27 @@ def test_a_replaced_store_file_is_loaded_again(tmp_path: Path) -> None:
         with Store.open(path) as fresh:
             import_file(fresh, write_json(tmp_path / "b.json", [make_entry(9)]))
         assert cache.snapshot().size == 1
+
+
+def test_a_growing_dictionary_widens_its_column(store: Store, tmp_path: Path) -> None:
+    def entry(n: int) -> dict[str, object]:
+        return make_entry(n, entity={"type": "device", "id": f"SN{n:05d}", "name": "x"})
+
+    import_file(store, write_json(tmp_path / "a.json", [entry(n) for n in range(10)]))
+    small = columns(store)
+    assert small.terms["entity_key"].dtype == np.uint8
+    import_file(store, write_json(tmp_path / "b.json", [entry(n) for n in range(10, 700)]))
+    grown = columns(store)
+    assert grown.terms["entity_key"].dtype.itemsize >= 2
+    assert small.terms["entity_key"].dtype == np.uint8  # an older snapshot is untouched
+    mask = grown.mask(Filter(entity_ids=("sn00650",)))
+    assert mask is not None
+    with store.raw() as connection:
+        expected = [
+            seq
+            for (seq,) in connection.execute(
+                "SELECT seq FROM entry_view WHERE entity_id = 'SN00650'"
+            )
+        ]
+    assert len(expected) == 1
+    assert [int(s) for s in grown.seq[mask]] == expected
