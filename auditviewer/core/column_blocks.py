@@ -10,7 +10,7 @@ derived data written in the same transaction as the rows they copy, and append-o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Final
 
 import numpy as np
@@ -83,7 +83,7 @@ def write_block(connection: sqlite3.Connection, first_seq: int, arrays: Arrays) 
         )
 
 
-def narrow_rows(connection: sqlite3.Connection, after_seq: int) -> Iterable[list[tuple[int, ...]]]:
+def narrow_rows(connection: sqlite3.Connection, after_seq: int) -> Iterator[list[tuple[int, ...]]]:
     """The narrow rows above ``after_seq`` in seq order, in chunks."""
     cursor = connection.execute(
         f"SELECT seq, {', '.join(ENTRY_COLUMNS)} FROM entries WHERE seq > ? ORDER BY seq",  # noqa: S608

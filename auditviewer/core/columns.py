@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -31,11 +31,11 @@ import numpy.typing as npt
 from auditviewer.core import fulltext
 from auditviewer.core.column_blocks import (
     COLUMNS,
-    ENTRY_COLUMNS,
     NO_TIME,
     Arrays,
     arrays_from_rows,
     decode,
+    narrow_rows,
 )
 from auditviewer.core.query import Filter, Sort
 from auditviewer.core.reference import MICROS_PER_DAY, ActionReference
@@ -545,7 +545,7 @@ class ColumnCache:
                 np.arange(first_seq, first_seq + count, dtype=np.int64), decode(blob, count)
             )
             next_seq = first_seq + count
-        for chunk in _narrow_chunks(connection, next_seq - 1):
+        for chunk in narrow_rows(connection, next_seq - 1):
             seqs = np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk))
             self._append(seqs, arrays_from_rows(chunk))
 
@@ -688,17 +688,6 @@ class ColumnCache:
             if len(self._texts) > _TEXT_CACHE_SIZE:
                 self._texts.popitem(last=False)
         return hits
-
-
-def _narrow_chunks(
-    connection: sqlite3.Connection, after_seq: int
-) -> Iterator[list[tuple[int, ...]]]:
-    cursor = connection.execute(
-        f"SELECT seq, {', '.join(ENTRY_COLUMNS)} FROM entries WHERE seq > ? ORDER BY seq",  # noqa: S608
-        (after_seq,),
-    )
-    while rows := cursor.fetchmany(65536):
-        yield rows
 
 
 _CACHES: weakref.WeakKeyDictionary[Store, ColumnCache] = weakref.WeakKeyDictionary()
