@@ -1,7 +1,8 @@
 """Counts under a filter: facet values per dimension and a time histogram.
 
-Both are computed on the column cache (:mod:`auditviewer.core.columns`): one mask for the
-filter, then one ``bincount`` per facet and one for the histogram.
+Both are computed on the column cache (:mod:`auditviewer.core.columns`): one selection of the
+matching positions for the filter, then one gather and ``bincount`` per facet and one for the
+histogram.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def facet_counts(
     """:func:`facets` on a given column snapshot."""
     if dimension not in FACETS:
         raise ValueError(f"no facet {dimension!r}; dimensions: {', '.join(FACETS)}")
-    counted = snapshot.facet(snapshot.mask(flt), FACETS[dimension].name)
+    counted = snapshot.facet(snapshot.selection(flt), FACETS[dimension].name)
     # Among equal counts "(none)" first, then the values case-insensitively.
     counted.sort(key=lambda item: (-item[1], item[0] is not None, (item[0] or "").casefold()))
     return [FacetCount(value, count) for value, count in counted[:limit]]
@@ -62,7 +63,7 @@ def histogram_bins(snapshot: Columns, flt: Filter, bucket: str = "day") -> list[
         raise ValueError(f"no bucket {bucket!r}; buckets: {', '.join(BUCKETS)}")
     return [
         HistogramBin(start, count)
-        for start, count in snapshot.histogram(snapshot.mask(flt), BUCKETS[bucket])
+        for start, count in snapshot.histogram(snapshot.selection(flt), BUCKETS[bucket])
     ]
 
 

@@ -57,6 +57,17 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 Positions = npt.NDArray[np.signedinteger[Any]]
 
+
+@dataclass(frozen=True)
+class Complement:
+    """Every entry but those at ``positions`` (a selection that holds most entries)."""
+
+    positions: Positions
+
+
+# Entries chosen from the columns: their positions, or all but some positions.
+Chosen = Positions | Complement
+
 log = logging.getLogger(__name__)
 
 _TEXT_CACHE_SIZE: Final = 16
@@ -330,20 +341,20 @@ class Columns:
             "order:time", lambda: np.argsort(self.created, kind="stable").astype(np.int32)
         )
 
-    def _split_order(
-        self, key: npt.NDArray[np.generic], null: BoolArray | None, descending: bool
-    ) -> Positions:
-        """Positions ordered by ``key`` then (time, seq), both in the same direction;
-        the positions where ``null`` holds last in both directions."""
+    def _split_order(self, key: npt.NDArray[np.generic], nulls: int, descending: bool) -> Positions:
+        """Positions ordered by ``key`` then (time, seq), both in the same direction.
+
+        The ``nulls`` entries without a value carry the highest key, so they end the
+        ascending order; descending, each part is reversed on its own to keep them last.
+        """
         base = self._time_order()
         ordered = base[np.argsort(key[base], kind="stable")]
-        if null is None:
-            return ordered[::-1] if descending else ordered
-        nulls = null[ordered]
-        kept, last = ordered[~nulls], ordered[nulls]
-        if descending:
-            kept, last = kept[::-1], last[::-1]
-        return np.concatenate((kept, last))
+        if not descending:
+            return ordered
+        if not nulls:
+            return ordered[::-1]
+        split = self.size - nulls
+        return np.concatenate((ordered[:split][::-1], ordered[split:][::-1]))
 
     def order(self, sort: Sort) -> Positions:
         """Every position in ``sort``'s order (cached per sort)."""
@@ -359,19 +370,20 @@ class Columns:
             ordered = np.arange(self.size, dtype=np.int32)
             return ordered[::-1] if descending else ordered
         if sort.column == "time":
+            # Entries without a time have the smallest key: they begin the time order.
             base = self._time_order()
-            has_time = self.has_time()[base]
-            kept, last = base[has_time], base[~has_time]
+            untimed = self.size - int(np.count_nonzero(self.has_time()))
+            kept, last = base[untimed:], base[:untimed]
             if descending:
                 kept, last = kept[::-1], last[::-1]
             return np.concatenate((kept, last))
         if sort.column == "flags":
-            return self._split_order(self.flag_bits(), None, descending)
+            return self._split_order(self.flag_bits(), 0, descending)
         dimension = SORT_DIMENSIONS[sort.column]
         ids = self.terms[dimension.name]
         ranks = self.cache.ranks(dimension.name, self.term_sizes[dimension.name])
         rank_of = ranks[ids]
-        return self._split_order(rank_of, ids == 0, descending)
+        return self._split_order(rank_of, int(np.count_nonzero(ids == 0)), descending)
 
     def ordered(self, mask: BoolArray | None, sort: Sort) -> Positions:
         """The positions ``mask`` lets through, in ``sort``'s order."""
@@ -382,42 +394,98 @@ class Columns:
 
     # --- aggregates --------------------------------------------------------------------------
 
-    def facet(self, mask: BoolArray | None, dimension: str) -> list[tuple[str | None, int]]:
-        """(value, count) of each case-insensitive group of a dimension among the matches."""
-        if mask is None:  # the store-wide counts are asked again and again: kept
-            return list(self._memoized(("facet", dimension), lambda: self._facet(None, dimension)))
-        return self._facet(mask, dimension)
+    def selection(self, flt: Filter) -> Chosen | None:
+        """What ``flt`` lets through, as index into the columns; None for every entry.
 
-    def _facet(self, mask: BoolArray | None, dimension: str) -> list[tuple[str | None, int]]:
-        ids = self.terms[dimension] if mask is None else self.terms[dimension][mask]
+        A result holding at most half the entries is their positions, which aggregates gather
+        from each column (one scan of the mask for all of them); a bigger one is the
+        :class:`Complement` of the rest, counted and subtracted from the store-wide counts.
+        """
+        mask = self.mask(flt)
+        if mask is None:
+            return None
+        key = ("selection", flt)
+        cached = self._recently(key, self._recent)
+        if cached is None:
+            dense = np.count_nonzero(mask) * 2 > self.size
+            cached = Complement(np.flatnonzero(~mask)) if dense else np.flatnonzero(mask)
+            self._remember(key, cached, self._recent, _RECENT_MASKS)
+        return cached  # type: ignore[no-any-return]
+
+    def facet(self, chosen: Chosen | None, dimension: str) -> list[tuple[str | None, int]]:
+        """(value, count) of each case-insensitive group of a dimension among the entries at
+        ``chosen`` (a :meth:`selection`; None: every entry)."""
+        if chosen is None:  # the store-wide counts are asked again and again: kept
+            return list(self._memoized(("facet", dimension), lambda: self._facet(None, dimension)))
+        return self._facet(chosen, dimension)
+
+    def _facet(self, chosen: Chosen | None, dimension: str) -> list[tuple[str | None, int]]:
+        column = self.terms[dimension]
         size = self.term_sizes[dimension]
-        per_id = np.bincount(ids, minlength=size)[:size]
+        everything = self._memoized(
+            ("ids", dimension), lambda: np.bincount(column, minlength=size)[:size]
+        )
+        if chosen is None:
+            per_id = everything
+        elif isinstance(chosen, Complement):
+            per_id = everything - np.bincount(column[chosen.positions], minlength=size)[:size]
+        else:
+            per_id = np.bincount(column[chosen], minlength=size)[:size]
         table = self.cache.term_table(dimension)
         groups = table.group_ids(size)
         per_group = np.bincount(groups, weights=per_id, minlength=int(groups.max(initial=0)) + 1)
         present = np.flatnonzero(per_group)
         return [(table.group_values[g], int(per_group[g])) for g in present]
 
-    def histogram(self, mask: BoolArray | None, width: int) -> list[tuple[int, int]]:
-        """(bin start, count) of the matches with a time, per ``width`` microseconds."""
-        if mask is None:
+    def histogram(self, chosen: Chosen | None, width: int) -> list[tuple[int, int]]:
+        """(bin start, count) of the entries at ``chosen`` that have a time, per ``width``
+        microseconds (``chosen``: a :meth:`selection`; None: every entry)."""
+        if chosen is None:
             return list(self._memoized(("histogram", width), lambda: self._histogram(None, width)))
-        return self._histogram(mask, width)
+        return self._histogram(chosen, width)
 
-    def _histogram(self, mask: BoolArray | None, width: int) -> list[tuple[int, int]]:
-        wanted = self.has_time() if mask is None else mask & self.has_time()
-        created = self.created[wanted]
-        if created.size == 0:
-            return []
-        bins = created // width
-        low = int(bins.min())
-        span = int(bins.max()) - low + 1
-        if span <= _MAX_HISTOGRAM_BINS:
-            counts = np.bincount(bins - low, minlength=span)
-            present = np.flatnonzero(counts)
-            return [((low + int(b)) * width, int(counts[b])) for b in present]
+    def _histogram(self, chosen: Chosen | None, width: int) -> list[tuple[int, int]]:
+        whole = self._memoized(("bins", width), lambda: self._bins(self.created, width))
+        if whole is None:  # times spread too far for one count per bin (absurd dates)
+            return self._sparse_histogram(chosen, width)
+        low, everything = whole
+        if chosen is None:
+            counts = everything
+        elif isinstance(chosen, Complement):
+            left_out = self._bins(self.created[chosen.positions], width, low, len(everything))
+            counts = everything - (left_out[1] if left_out else 0)
+        else:
+            mine = self._bins(self.created[chosen], width, low, len(everything))
+            counts = mine[1] if mine else everything[:0]
+        present = np.flatnonzero(counts)
+        return [((low + int(b)) * width, int(counts[b])) for b in present]
+
+    def _sparse_histogram(self, chosen: Chosen | None, width: int) -> list[tuple[int, int]]:
+        if isinstance(chosen, Complement):
+            keep = np.ones(self.size, dtype=np.bool_)
+            keep[chosen.positions] = False
+            created = self.created[keep]
+        else:
+            created = self.created if chosen is None else self.created[chosen]
+        bins = created[created != NO_TIME] // width
         starts, counts = np.unique(bins, return_counts=True)
         return [(int(s) * width, int(c)) for s, c in zip(starts, counts, strict=True)]
+
+    @staticmethod
+    def _bins(
+        created: IntArray, width: int, low: int | None = None, span: int | None = None
+    ) -> tuple[int, IntArray] | None:
+        """(first bin, counts per bin) of the times in ``created`` (entries without one left
+        out); ``low`` and ``span`` fix the bins, to subtract one count from another. None when
+        the times span more bins than a dense count should hold."""
+        bins = created[created != NO_TIME] // width
+        if low is None:
+            low = int(bins.min()) if bins.size else 0
+        if span is None:
+            span = int(bins.max()) - low + 1 if bins.size else 0
+            if span > _MAX_HISTOGRAM_BINS:
+                return None
+        return low, np.bincount(bins - low, minlength=span)
 
     def _recently(self, key: object, kept: OrderedDict[object, Any]) -> Any:
         with self._recent_lock:

@@ -120,3 +120,21 @@ def test_values_differing_in_case_are_one_facet_value_and_filter_together(
     for spelling in ("jane@example.com", "JANE@EXAMPLE.COM", "Jane@Example.com"):
         with EntryQuery(store, Filter(actors=(spelling,))) as query:
             assert query.count() == 4, spelling
+
+
+def test_histogram_of_times_spread_over_millennia(store: Store, tmp_path: Path) -> None:
+    from auditviewer.core.ingest import import_file
+    from tests.conftest import make_entry, write_json
+
+    entries = [
+        make_entry(1, created_date="1971-01-01T00:00:00Z"),
+        make_entry(2, created_date="2024-09-01T10:00:00Z"),
+        make_entry(3, created_date="2024-09-01T10:30:00Z"),
+        make_entry(4, created_date="9000-01-01T00:00:00Z"),
+    ]
+    import_file(store, write_json(tmp_path / "e.json", entries))
+    bins = histogram(store, Filter(), "hour")
+    assert [b.count for b in bins] == [1, 2, 1]
+    assert bins[1].start_utc == parse_moment("2024-09-01T10:00:00Z")
+    negated = histogram(store, Filter(not_actions=("x.y",)), "hour")
+    assert negated == bins
