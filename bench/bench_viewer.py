@@ -559,6 +559,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def _debounce_ms() -> int:
+    from auditviewer.ui.aggregate_loader import DEBOUNCE_MS
+
+    return DEBOUNCE_MS
+
+
 def _ms(value: float | None) -> str:
     if value is None:
         return "–"
@@ -716,7 +722,8 @@ def render(results: dict[str, Any]) -> str:
         f"included ({_forced(w)}); split into apply / events + paint. "
         "*Count* and *facets + histogram* = until the background count, and the facets of 4 "
         "dimensions + the histogram, are delivered to the window, from the same start (the "
-        f"loader's {180} ms debounce skipped). *GUI gap* = longest interval between ticks of "
+        f"loader's {_debounce_ms()} ms debounce skipped). *GUI gap* = longest interval between "
+        "ticks of "
         "a 5 ms timer on the GUI thread from the first screen until both are delivered (worst "
         "run).",
         "",
