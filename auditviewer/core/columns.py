@@ -515,6 +515,10 @@ class ColumnCache:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.RLock()
+        self._clear()
+
+    def _clear(self) -> None:
+        """Forgets everything loaded (a new cache, or the store file was replaced)."""
         self._size = 0
         self._capacity = 0
         self._arrays: dict[str, npt.NDArray[np.generic]] = {}
@@ -528,7 +532,6 @@ class ColumnCache:
         self._ranks: dict[str, tuple[int, npt.NDArray[np.unsignedinteger[Any]]]] = {}
         self._texts: OrderedDict[object, IntArray] = OrderedDict()
         self._snapshot: Columns | None = None
-        self._indexed = 0
         for name, dtype in COLUMNS:
             self._arrays[name] = np.zeros(0, dtype=dtype)
 
@@ -566,7 +569,7 @@ class ColumnCache:
         last_seq, max_source, conflict_keys = int(head[0] or 0), int(head[1] or 0), int(head[2])
         loaded_last = int(self._seq[self._size - 1]) if self._size else 0
         if last_seq < loaded_last:
-            self._reset()  # the file was replaced: start again
+            self._clear()  # the file was replaced: start again
             loaded_last = 0
         changed = False
         if last_seq > loaded_last:
@@ -581,11 +584,7 @@ class ColumnCache:
         if max_source != self._max_source:
             self._max_source = max_source
             changed = True
-        self._indexed = fulltext.indexed_upto(connection)
         return changed
-
-    def _reset(self) -> None:
-        self.__init__(self._store)  # type: ignore[misc]
 
     def _load_terms(self, connection: sqlite3.Connection) -> None:
         for name, table in self._tables.items():
