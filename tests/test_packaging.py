@@ -10,9 +10,11 @@ import ast
 import configparser
 import importlib.util
 import io
+import os
 import shutil
 import struct
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -139,3 +141,57 @@ def test_self_test_passes_against_the_source_tree(qapp: Any) -> None:
     assert len(lines) == len(CHECKS) + 1
     assert all(line.startswith("ok    ") for line in lines[:-1]), out.getvalue()
     assert lines[-1].startswith("self-test passed")
+
+
+def test_pyproject_lists_every_package_of_the_source_tree() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "auditviewer").rglob("__init__.py")
+    }
+    assert found <= listed
+    assert config["tool"]["setuptools"]["package-dir"]["auditviewer.resources"] == "resources"
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_carries_its_resources(tmp_path: Path) -> None:
+    """The wheel, installed on its own (not the source tree), imports and exports."""
+    python = sys.executable
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [python, "-m", "pip", "wheel", "--quiet", "--no-deps",
+         "-w", str(wheels), str(ROOT)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("auditviewer-*.whl")
+    site = tmp_path / "site"
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    sample = site / "auditviewer" / "resources" / "sample-export.json"
+    assert sample.is_file()
+    script = (
+        "import sys, auditviewer\n"
+        f"assert auditviewer.__file__.startswith({str(site)!r}), auditviewer.__file__\n"
+        "from auditviewer.cli import main\n"
+        "store = sys.argv[1]\n"
+        "codes = [main(['actions']), main(['--store', store, 'import', sys.argv[2]]),\n"
+        "         main(['--store', store, 'query', '--format', 'json', 'unknown:yes']),\n"
+        "         main(['--store', store, 'export', '--format', 'csv', '-o', store + '.csv'])]\n"
+        "sys.exit(max(codes))\n"
+    )
+    result = subprocess.run(
+        [python, "-c", script, str(tmp_path / "s.sqlite"), str(sample)],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "artifact.create" in result.stdout
+    assert '"unknown-action' in result.stdout
+    assert (tmp_path / "s.sqlite.csv").read_text(encoding="utf-8").startswith("seq,id,time_utc")

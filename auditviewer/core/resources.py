@@ -1,4 +1,5 @@
-"""Locates the files shipped in ``resources/``, in a source tree and in a frozen build."""
+"""Locates the files shipped in ``resources/``: in a frozen build, in an installed package
+(where they are ``auditviewer/resources/``) and in a source tree (the top-level folder)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ def resources_dir() -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root is not None:
         return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    if installed.is_dir():
+        return installed
+    return package.parent / "resources"
 
 
 def resource_path(name: str) -> Path:
