@@ -28,8 +28,6 @@ COLUMNS: Final[tuple[tuple[str, np.dtype[np.generic]], ...]] = (
     ("source", np.dtype(np.uint32)),
     *((d.name, np.dtype(np.uint32)) for d in DIMENSIONS),
 )
-COLUMN_NAMES: Final = tuple(name for name, _ in COLUMNS)
-BYTES_PER_ENTRY: Final = sum(dtype.itemsize for _, dtype in COLUMNS)
 # The narrow ``entries`` columns in COLUMNS order.
 ENTRY_COLUMNS: Final = (
     "created_utc",

@@ -18,7 +18,6 @@ import logging
 import re
 import sqlite3
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from auditviewer.core.column_blocks import (
     narrow_rows,
 )
 from auditviewer.core.query import Filter, Sort
+from auditviewer.core.records import now_micros
 from auditviewer.core.reference import MICROS_PER_DAY, ActionReference
 from auditviewer.core.store import Store
 from auditviewer.core.vocabulary import (
@@ -76,10 +76,6 @@ _MAX_HISTOGRAM_BINS: Final = 5_000_000
 # Filter masks and sort orders kept per snapshot (a mask is 1 byte, an order 4 bytes per entry).
 _RECENT_MASKS: Final = 8
 _RECENT_ORDERS: Final = 3
-
-
-def _now_micros() -> int:
-    return time.time_ns() // 1000
 
 
 class TermTable:
@@ -316,7 +312,7 @@ class Columns:
         self, positions: Positions | None = None, now: int | None = None
     ) -> npt.NDArray[np.uint8]:
         """The current flag bits of the entries at ``positions`` (all when None)."""
-        now = _now_micros() if now is None else now
+        now = now_micros() if now is None else now
 
         def take(values: BoolArray) -> BoolArray:
             return values if positions is None else values[positions]
@@ -329,10 +325,7 @@ class Columns:
             (ANOMALY, self.anomalies()),
         ):
             bits |= take(values).astype(np.uint8) * np.uint8(flag.bit)
-        created = self.created if positions is None else self.created[positions]
-        limit = now - ActionReference.shared().retention_days * MICROS_PER_DAY
-        past = (created < limit) & (created != NO_TIME)
-        bits |= past.astype(np.uint8) * np.uint8(PAST_RETENTION.bit)
+        bits |= take(self.past_retention(now)).astype(np.uint8) * np.uint8(PAST_RETENTION.bit)
         return bits
 
     def _time_order(self) -> Positions:

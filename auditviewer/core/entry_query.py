@@ -24,9 +24,9 @@ import numpy as np
 from auditviewer.core import fulltext
 from auditviewer.core.columns import Columns, Positions, columns
 from auditviewer.core.query import Filter, Sort
+from auditviewer.core.records import now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
-from auditviewer.core.store_v2 import reference_flags
 from auditviewer.core.vocabulary import (
     CONFLICT,
     NAIVE_TIME,
@@ -132,7 +132,7 @@ def current_flags(
     bits = stored & (QUARANTINED.bit | NAIVE_TIME.bit)
     if conflict:
         bits |= CONFLICT.bit
-    bits |= reference_flags(reference, action, created)
+    bits |= reference.flag_bits(action, created)
     if reference.past_retention(created, now):
         bits |= PAST_RETENTION.bit
     return bits
@@ -149,19 +149,13 @@ def _row_values(values: tuple[Any, ...], now: int) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _now() -> int:
-    import time
-
-    return time.time_ns() // 1000
-
-
 def _fetch_rows(connection: sqlite3.Connection, seqs: list[int]) -> dict[int, EntryRow]:
     rows = connection.execute(
         f"SELECT {ROW_COLUMNS} FROM entry_view AS v "  # noqa: S608
         "WHERE v.seq IN (SELECT value FROM json_each(?))",
         (json.dumps(seqs),),
     ).fetchall()
-    now = _now()
+    now = now_micros()
     return {int(r[0]): EntryRow(*_row_values(r, now)) for r in rows}
 
 
@@ -285,7 +279,7 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
             )
         }
     by_seq: dict[int, EntryDetail] = {}
-    now = _now()
+    now = now_micros()
     for r in rows:
         values = _row_values(r[:18], now)
         raw, raw_hash, content_hash, chain_hash, index, line = r[18:]

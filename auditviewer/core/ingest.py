@@ -21,10 +21,15 @@ from auditviewer.core.column_blocks import ENTRY_COLUMNS, arrays_from_rows, writ
 from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.parse_process import prepared_batches
 from auditviewer.core.prepared import PreparedEntry, prepare_entry
-from auditviewer.core.records import CancelToken, ImportReport, Progress, QuarantinedEntry
+from auditviewer.core.records import (
+    CancelToken,
+    ImportReport,
+    Progress,
+    QuarantinedEntry,
+    now_micros,
+)
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
-from auditviewer.core.store_v2 import reference_flags
 from auditviewer.core.terms import TermDictionary
 from auditviewer.core.vocabulary import CONFLICT, NAIVE_TIME, QUARANTINED
 
@@ -43,11 +48,6 @@ _INSERT_TEXT = (
     "content_sha256, chain_sha256, entity_name, quarantine_reason, raw) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def now_micros() -> int:
-    """The current UTC time in microseconds since the epoch."""
-    return time.time_ns() // 1000
 
 
 def file_sha256(path: Path) -> str:
@@ -222,7 +222,7 @@ class EntryWriter:
             bits |= CONFLICT.bit
         if item.time_naive:
             bits |= NAIVE_TIME.bit
-        return bits | reference_flags(self._reference, item.terms[0], item.created_micros)
+        return bits | self._reference.flag_bits(item.terms[0], item.created_micros)
 
     def _rows(
         self, items: list[PreparedEntry], conflicting: set[int]

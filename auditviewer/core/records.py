@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+
+
+def now_micros() -> int:
+    """The current UTC time in microseconds since the epoch."""
+    return time.time_ns() // 1000
 
 
 class CancelToken:

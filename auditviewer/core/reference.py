@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from auditviewer.core.resources import resource_path
+from auditviewer.core.vocabulary import ANOMALY, UNKNOWN_ACTION
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -99,6 +100,16 @@ class ActionReference:
             return False
         since = self._first_logged_micros.get(action)
         return since is not None and created_micros < since
+
+    def flag_bits(self, action: str | None, created_micros: int | None) -> int:
+        """The bits of the flags an entry gets from the reference (unknown action, logged
+        before the reference date), as :mod:`auditviewer.core.vocabulary` numbers them."""
+        bits = 0
+        if action is not None and not self.is_known(action):
+            bits |= UNKNOWN_ACTION.bit
+        if self.logged_before_reference(action, created_micros):
+            bits |= ANOMALY.bit
+        return bits
 
     def past_retention(self, created_micros: int | None, now_micros: int) -> bool:
         """Whether the service no longer keeps an entry this old (it keeps one year)."""

@@ -24,12 +24,10 @@ from typing import Final
 from auditviewer.core.column_blocks import build_blocks
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.vocabulary import (
-    ANOMALY,
     CONFLICT,
     DIMENSIONS,
     NAIVE_TIME,
     QUARANTINED,
-    UNKNOWN_ACTION,
 )
 
 _REFUSE = "SELECT RAISE(ABORT, '{table} are append-only: {verb} refused')"
@@ -124,16 +122,6 @@ VIEW: Final = f"""
 """  # noqa: S608 (constant names)
 
 
-def reference_flags(reference: ActionReference, action: str | None, created: int | None) -> int:
-    """The flag bits an entry gets from the action reference at import."""
-    bits = 0
-    if action is not None and not reference.is_known(action):
-        bits |= UNKNOWN_ACTION.bit
-    if reference.logged_before_reference(action, created):
-        bits |= ANOMALY.bit
-    return bits
-
-
 def upgrade_to_v2(connection: sqlite3.Connection) -> None:
     """Moves a v1 store (possibly empty) to the v2 tables, inside the caller's transaction."""
     for name in (
@@ -152,12 +140,8 @@ def upgrade_to_v2(connection: sqlite3.Connection) -> None:
             f"(SELECT DISTINCT {column} AS v FROM entries_v1 WHERE {column} IS NOT NULL)",
             (dimension.name,),
         )
-    reference = ActionReference.load()
     connection.create_function(
-        "av_reference_flags",
-        2,
-        lambda action, created: reference_flags(reference, action, created),
-        deterministic=True,
+        "av_reference_flags", 2, ActionReference.shared().flag_bits, deterministic=True
     )
     term_ids = ",\n            ".join(
         f"(SELECT id FROM terms WHERE dimension = '{d.name}' "  # noqa: S608 (constant names)

@@ -50,24 +50,28 @@ class _AggregateJob(QRunnable):
         self._signals = signals
 
     def run(self) -> None:
-        from auditviewer.core.aggregates import facets, histogram
+        from auditviewer.core.aggregates import facet_counts, histogram_bins
+        from auditviewer.core.columns import columns
         from auditviewer.core.query import Filter
 
         result = self._result
         try:
+            # One snapshot: the facets, the histogram and the picker counts describe the same
+            # entries even while an import or a sync adds more.
+            snapshot = columns(self._store)
             for dimension, _ in FACET_DIMENSIONS:
-                result.facets[dimension] = facets(
-                    self._store, result.filter, dimension, limit=FACET_LIMIT
+                result.facets[dimension] = facet_counts(
+                    snapshot, result.filter, dimension, limit=FACET_LIMIT
                 )
             result.bins = [
                 (item.start_utc, item.count)
-                for item in histogram(self._store, result.filter, bucket=result.bucket)
+                for item in histogram_bins(snapshot, result.filter, bucket=result.bucket)
             ]
             if result.store_counts is not None:
                 everything = Filter()
                 for dimension in PICKER_DIMENSIONS:
-                    result.store_counts[dimension] = facets(
-                        self._store, everything, dimension, limit=PICKER_LIMIT
+                    result.store_counts[dimension] = facet_counts(
+                        snapshot, everything, dimension, limit=PICKER_LIMIT
                     )
         except Exception as exc:  # reported in the window; a failed refresh must not crash
             log.exception("facet refresh failed")

@@ -29,7 +29,6 @@ from auditviewer.ui.entry_format import (
     entity_text,
     entry_flags,
     format_time,
-    now_micros,
 )
 from auditviewer.ui.plain_text import safe_tooltip, visible
 
@@ -133,7 +132,6 @@ class EntryTableModel(QAbstractTableModel):
         self._count = 0
         self._pages: OrderedDict[int, list[EntryRow]] = OrderedDict()
         self._utc = False
-        self._now = now_micros()
         self._icons: dict[str, QIcon] = {}
         self._open_query()
 
@@ -143,7 +141,6 @@ class EntryTableModel(QAbstractTableModel):
         if self._query is not None:
             self._query.close()
         self._pages.clear()
-        self._now = now_micros()
         self._query = EntryQuery(self._store, self._filter, self._sort)
         if not recount:
             return

@@ -40,11 +40,10 @@ from auditviewer.core.ingest import (
     EntryWriter,
     WriteCounts,
     begin_source,
-    now_micros,
     record_counts,
 )
 from auditviewer.core.normalize import normalize
-from auditviewer.core.records import CancelToken
+from auditviewer.core.records import CancelToken, now_micros
 from auditviewer.core.store import Store
 from auditviewer.core.sync.client import AuditLogClient, Sleep
 from auditviewer.core.sync.config import SyncConfig
