@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from auditviewer.cli.common import ProgressLine, fail, open_store, printable, span
-from auditviewer.core.errors import ImportRejected
+from auditviewer.core.errors import ImportRejected, StoreError
 from auditviewer.core.fulltext import build_fulltext
 from auditviewer.core.ingest import import_file
 from auditviewer.core.records import ImportReport
@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
                 indexing.clear()
                 fail("index update interrupted; what was indexed is kept, the rest follows later")
                 return EXIT_INTERRUPTED
+            except StoreError as exc:
+                # The entries are committed; only the derived text index is behind.
+                indexing.clear()
+                noun = "entry" if stored == 1 else "entries"
+                return fail(f"{stored:,} {noun} imported and kept. {exc}")
             indexing.clear()
             print(f"Full-text index: {indexed:,} entries added")
     return 1 if rejected else 0

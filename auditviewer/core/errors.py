@@ -66,5 +66,17 @@ class StoreLocked(StoreError):
     """Another process holds the write lock for longer than the busy timeout."""
 
 
+class StoreFull(StoreError):
+    """The disk (or the store's size limit) has no room for what was being written."""
+
+
+class StoreReadOnly(StoreError):
+    """The store can be read but not written: its file, folder or file system is read-only."""
+
+
+class StoreDamaged(StoreError):
+    """SQLite found the store file damaged (corrupt pages, not a database any more)."""
+
+
 class ExportFailed(AuditViewerError):
     """An export could not be written; the target file was not touched."""

@@ -136,7 +136,7 @@ def build_fulltext(
     total = int(row[0])
     done = 0
     while not (cancel is not None and cancel.cancelled):
-        with store.write() as connection:
+        with store.write(undone="the rest of the text index will be built next time") as connection:
             # Re-read inside the write lock: another build may have gone further meanwhile.
             low = indexed_upto(connection)
             rows = connection.execute(

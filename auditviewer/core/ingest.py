@@ -349,7 +349,8 @@ def import_file(
     except OSError as exc:
         raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
     location = str(file_path.resolve())
-    with store.write() as connection, store.bulk_cache(connection):
+    undone = f"nothing of {file_path} was imported"
+    with store.write(undone=undone) as connection, store.bulk_cache(connection):
         source_id = begin_source(connection, "file", location, sha256, size)
         writer = EntryWriter(connection, source_id, index_text=index_text)
         batches = prepared_batches(file_path, writer.batch_size)

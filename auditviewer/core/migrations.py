@@ -166,5 +166,6 @@ def migrate(connection: sqlite3.Connection, location: str) -> None:
             connection.execute(f"PRAGMA user_version = {step_number + 1}")
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise

@@ -217,7 +217,8 @@ class MainWindow(QMainWindow):
         self.store = store
         # The column cache loads while the widgets are built; the first query waits for it.
         preload(store)
-        self.setWindowTitle(f"{APP_TITLE} — {visible(path.name, 80)}")
+        read_only = " (read-only)" if store.read_only else ""
+        self.setWindowTitle(f"{APP_TITLE} — {visible(path.name, 80)}{read_only}")
         browser = EntryBrowser(store, ActionReference.load(), self.settings, self)
         browser.status_changed.connect(self._show_status)
         browser.copy_requested.connect(self.copy_entries)
@@ -332,7 +333,12 @@ class MainWindow(QMainWindow):
 
     def start_indexing(self) -> None:
         """Indexes new entries for text search in the background."""
-        if self.store is None or self.index_worker is not None or self.import_worker is not None:
+        if (
+            self.store is None
+            or self.store.read_only
+            or self.index_worker is not None
+            or self.import_worker is not None
+        ):
             return
         from auditviewer.ui.index_worker import IndexWorker
 

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from auditviewer.core.errors import StoreError
 from auditviewer.core.ingest import (
     EntryWriter,
     WriteCounts,
@@ -47,7 +48,12 @@ from auditviewer.core.records import CancelToken, now_micros
 from auditviewer.core.store import Store
 from auditviewer.core.sync.client import AuditLogClient, Sleep
 from auditviewer.core.sync.config import SyncConfig
-from auditviewer.core.sync.errors import SyncError, SyncMalformedPage, SyncStateConflict
+from auditviewer.core.sync.errors import (
+    SyncError,
+    SyncMalformedPage,
+    SyncStateConflict,
+    SyncStoreFailed,
+)
 from auditviewer.core.sync.page import Page, PageElement
 
 STATE_VERSION = 1
@@ -360,7 +366,9 @@ class _Run:
             )
         else:
             new_state = _State(state.complete_through, state.last_success_utc, crawl)
-        with self.store.write() as connection:
+        with self.store.write(
+            undone="this page was not stored; the next sync continues after the last page stored"
+        ) as connection:
             self._check_state(connection)
             if self.source_id is None:
                 self.source_id = begin_source(connection, "sync", self.config.location)
@@ -417,7 +425,7 @@ class _Run:
         if self.source_id is None:
             return
         # The run's pages are committed; at worst only this note is lost.
-        with contextlib.suppress(sqlite3.Error, SyncError):
+        with contextlib.suppress(sqlite3.Error, SyncError, StoreError):
             self._finish(_State(), detail=f"incomplete: {error}"[:500])
 
     # --- reporting ----------------------------------------------------------------------------
@@ -498,3 +506,8 @@ def sync(
         run.abort(error)
         error.report = run.report()
         raise
+    except StoreError as error:
+        failure = SyncStoreFailed(str(error))
+        run.abort(failure)
+        failure.report = run.report()
+        raise failure from error

@@ -82,3 +82,7 @@ class SyncCancelled(SyncError):
 
 class SyncStateConflict(SyncError):
     """The sync bookmark changed underneath this run: another sync of the same scope runs."""
+
+
+class SyncStoreFailed(SyncError):
+    """The store could not take a page (disk full, read-only, damaged); earlier pages stay."""
