@@ -184,19 +184,21 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_store = self.store is not None
+        # A read-only store can be browsed and exported, never added to.
+        writable = has_store and not (self.store is not None and self.store.read_only)
         busy = self.import_worker is not None or self.export_worker is not None or self.syncing
         browsing = self.browser is not None
         for action in (self.open_action, self.sample_action):
-            action.setEnabled(has_store)
-        self.recent_menu.setEnabled(has_store)
-        self.sync_action.setEnabled(has_store and not busy)
+            action.setEnabled(writable)
+        self.recent_menu.setEnabled(writable)
+        self.sync_action.setEnabled(writable and not busy)
         self.export_action.setEnabled(browsing and not busy)
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
         if self.welcome is not None:
-            self.welcome.open_button.setEnabled(has_store)
-            self.welcome.sync_button.setEnabled(has_store and not busy)
+            self.welcome.open_button.setEnabled(writable)
+            self.welcome.sync_button.setEnabled(writable and not busy)
 
     # --- the store ---------------------------------------------------------------------------
 

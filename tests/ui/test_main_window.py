@@ -209,3 +209,29 @@ def test_none_refcount_stays_stable_across_many_qt_calls(window: MainWindow) -> 
             QApplication.processEvents()
     growth = sys.getrefcount(None) - before
     assert growth < 1000, f"None gained {growth} references over 80,000 Qt calls"
+
+
+def test_a_read_only_store_is_browsed_and_never_added_to(
+    qtbot: Any, filled_store: Store, ui_settings: UiSettings
+) -> None:
+    path = filled_store.path
+    filled_store.close()
+    path.chmod(0o444)
+    before = path.read_bytes()
+    window = MainWindow(ui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_store(path)
+    assert window.store is not None
+    assert window.store.read_only
+    assert "(read-only)" in window.windowTitle()
+    qtbot.waitUntil(lambda: window.browser is not None and window.browser.total_count == 10)
+    assert not window.open_action.isEnabled()
+    assert not window.sync_action.isEnabled()
+    assert window.export_action.isEnabled()
+    assert window.index_worker is None
+    window.close()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name)) == [
+        path.name
+    ]
