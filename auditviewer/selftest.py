@@ -308,13 +308,25 @@ def check_keyring(_run: _Run) -> str:
 
 
 def check_tls(_run: _Run) -> str:
-    import httpx
+    import ssl
 
-    # The sync client's certificate bundle (certifi's cacert.pem) must be inside the build.
-    context = httpx.create_ssl_context()
-    certificates = len(context.get_ca_certs())
-    _require(certificates > 0, "no CA certificates loaded")
-    return f"httpx {httpx.__version__}, {certificates} CA certificates"
+    import certifi
+    import httpx
+    import truststore
+    from cryptography import __version__ as cryptography_version
+
+    from auditviewer.core.sync.network import ssl_context
+
+    # The bundled list (certifi's cacert.pem) must be inside the build, and the sync client's
+    # context (the system's trust store through truststore, plus that list) must build.
+    bundled = ssl.create_default_context(cafile=certifi.where())
+    certificates = len(bundled.get_ca_certs())
+    _require(certificates > 0, "no CA certificates in the bundled list")
+    ssl_context()
+    return (
+        f"httpx {httpx.__version__}, truststore {truststore.__version__}, cryptography "
+        f"{cryptography_version}, {certificates} CA certificates"
+    )
 
 
 CHECKS: tuple[tuple[str, Callable[[_Run], str]], ...] = (

@@ -11,8 +11,10 @@ import argparse
 import getpass
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.paths import default_store_path
@@ -29,6 +31,7 @@ from auditviewer.core.sync import (
     sync,
 )
 from auditviewer.core.sync.config import MAX_PER_PAGE
+from auditviewer.core.sync.network import parse_proxy_url, resolve_proxy
 from auditviewer.core.sync.token_store import TokenStore, account_name
 
 NAME = "sync"
@@ -68,6 +71,22 @@ def add_parser(subparsers: Any) -> None:
         "--token-env",
         metavar="VAR",
         help="read the token from this environment variable (it is not saved)",
+    )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help=(
+            "the HTTP proxy, http://[USER@]HOST:PORT (default: $HTTPS_PROXY, else $ALL_PROXY, "
+            "unless $NO_PROXY lists the host); a password in the URL is used, never saved"
+        ),
+    )
+    parser.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help=(
+            "also trust the certificate authorities in this PEM file (a company's TLS "
+            "inspection CA); the system's trust store is always used"
+        ),
     )
     parser.add_argument(
         "--timeout",
@@ -125,6 +144,15 @@ def _summary(report: SyncReport) -> str:
     )
 
 
+def _without_password(url: str) -> str:
+    choice = parse_proxy_url(url, "--proxy")
+    assert choice.url is not None
+    if not choice.username:
+        return choice.url
+    scheme, _, rest = choice.url.partition("://")
+    return f"{scheme}://{quote(choice.username, safe='')}@{rest}"
+
+
 def _token(args: argparse.Namespace, tokens: TokenStore, account: str) -> tuple[str | None, bool]:
     """The token and whether it was typed in (so it may be saved); (None, False) if none."""
     if args.token_env:
@@ -155,10 +183,19 @@ def run(args: argparse.Namespace) -> int:
         per_page=args.per_page,
         overlap=args.per_page,
         read_timeout=args.timeout,
+        proxy=None,
+        ca_file=args.ca_file,
     )
     progress = _ProgressLine(sys.stderr)
     try:
+        proxy = None
+        if args.proxy:
+            proxy = parse_proxy_url(args.proxy, "--proxy")
+            config = replace(config, proxy=_without_password(args.proxy))
         config = config.validated()
+        proxy = resolve_proxy(config, password=None if proxy is None else proxy.password)
+        if proxy.url is not None:
+            print(f"auditviewer: connecting through the {proxy.describe()}", file=sys.stderr)
         tokens = TokenStore()
         account = account_name(config.base_url, config.org)
         token, typed = _token(args, tokens, account)
@@ -166,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
             return _error("no token given")
         with Store.open(store_path) as store:
             try:
-                report = sync(store, config, token, progress=progress)
+                report = sync(store, config, token, progress=progress, proxy=proxy)
             except SyncError as exc:
                 progress.end()
                 if typed and not isinstance(exc, SyncAuthError):

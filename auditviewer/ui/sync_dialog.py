@@ -1,9 +1,10 @@
 """The Sync dialog: where to sync from, the token, a connection test and the last sync time.
 
-Settings (base URL, organization, project, endpoint path, page size) are remembered in
-QSettings; the token never is. A typed token is kept (in the system keyring, or in memory when
-the system has no secure keyring) only once the server has accepted it. A stored token is not
-put back into the token field: leaving the field empty uses it.
+Settings (base URL, organization, project, endpoint path, page size, proxy, CA file) are
+remembered in QSettings; the token and the proxy password never are. A typed token is kept (in
+the system keyring, or in memory when the system has no secure keyring) only once the server
+has accepted it. A stored token is not put back into the token field: leaving the field empty
+uses it. The advanced section says which proxy is used and where that setting came from.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -38,9 +41,16 @@ from auditviewer.core.sync import (
     sync_status,
 )
 from auditviewer.core.sync.config import MAX_PER_PAGE
+from auditviewer.core.sync.network import parse_proxy_url
 from auditviewer.core.sync.token_store import TokenStore, account_name
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
-from auditviewer.ui.sync_worker import ConnectionCheck, SyncRequest
+from auditviewer.ui.sync_worker import (
+    PROXY_SETTING_SOURCE,
+    ConnectionCheck,
+    SyncRequest,
+    proxy_account,
+    settings_proxy,
+)
 
 if TYPE_CHECKING:
     from auditviewer.core.store import Store
@@ -73,6 +83,8 @@ class SyncSettings:
             "project": self._text("project", ""),
             "path": self._text("path", DEFAULT_PATH_TEMPLATE) or DEFAULT_PATH_TEMPLATE,
             "per_page": self._text("per_page", str(DEFAULT_PER_PAGE)),
+            "proxy": self._text("proxy", ""),
+            "ca_file": self._text("ca_file", ""),
             "remember": self._text("remember", "true"),
         }
 
@@ -84,6 +96,8 @@ class SyncSettings:
             "project": config.project or "",
             "path": config.path_template,
             "per_page": str(config.per_page),
+            "proxy": config.proxy or "",
+            "ca_file": config.ca_file or "",
             "remember": "true" if remember else "false",
         }
         for key, value in values.items():
@@ -167,6 +181,34 @@ class SyncDialog(QDialog):
         self.per_page_spin.setValue(_int(saved["per_page"], DEFAULT_PER_PAGE))
         self.per_page_spin.setAccessibleName("Entries per page")
         advanced_form.addRow(plain_label("Entries per page"), self.per_page_spin)
+        self.proxy_edit = QLineEdit(saved["proxy"])
+        self.proxy_edit.setPlaceholderText("from the environment, or http://[user@]host:port")
+        self.proxy_edit.setAccessibleName("Proxy")
+        self.proxy_edit.setToolTip(
+            "The HTTP proxy to use. Empty: HTTPS_PROXY or ALL_PROXY from the environment, "
+            "unless NO_PROXY lists the host."
+        )
+        advanced_form.addRow(plain_label("Proxy"), self.proxy_edit)
+        self.proxy_password_edit = QLineEdit()
+        self.proxy_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.proxy_password_edit.setAccessibleName("Proxy password")
+        advanced_form.addRow(plain_label("Proxy password"), self.proxy_password_edit)
+        ca_row = QHBoxLayout()
+        self.ca_edit = QLineEdit(saved["ca_file"])
+        self.ca_edit.setPlaceholderText("optional: a company CA certificate (PEM)")
+        self.ca_edit.setAccessibleName("CA file")
+        self.ca_edit.setToolTip(
+            "Certificate authorities to trust besides the system's trust store, e.g. the CA "
+            "of a company proxy that inspects TLS. Verification is never turned off."
+        )
+        ca_row.addWidget(self.ca_edit, 1)
+        self.ca_browse_button = QPushButton("Browse…")
+        self.ca_browse_button.clicked.connect(self._choose_ca_file)
+        ca_row.addWidget(self.ca_browse_button)
+        advanced_form.addRow(plain_label("CA file"), ca_row)
+        self.network_label = plain_label("")
+        self.network_label.setWordWrap(True)
+        advanced_form.addRow(self.network_label)
         self.advanced.setVisible(False)
         form.addRow(self.advanced)
         layout.addWidget(source)
@@ -218,7 +260,14 @@ class SyncDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
-        for edit in (self.base_edit, self.org_edit, self.project_edit, self.path_edit):
+        for edit in (
+            self.base_edit,
+            self.org_edit,
+            self.project_edit,
+            self.path_edit,
+            self.proxy_edit,
+            self.ca_edit,
+        ):
             edit.editingFinished.connect(self._on_scope_changed)
         self.org_edit.textChanged.connect(self._update_buttons)
         self.setMinimumWidth(560)
@@ -237,7 +286,68 @@ class SyncDialog(QDialog):
             path_template=self.path_edit.text().strip() or DEFAULT_PATH_TEMPLATE,
             per_page=per_page,
             overlap=per_page,
+            proxy=self._proxy_setting(),
+            ca_file=self.ca_edit.text().strip() or None,
         ).validated()
+
+    def _proxy_setting(self) -> str | None:
+        """The proxy field as a URL without a password; a typed password moves to its field."""
+        text = self.proxy_edit.text().strip()
+        if not text:
+            return None
+        choice = parse_proxy_url(text, PROXY_SETTING_SOURCE)
+        assert choice.url is not None
+        if choice.password is not None:
+            self.proxy_password_edit.setText(choice.password)
+        url = choice.url
+        if choice.username:
+            scheme, _, rest = url.partition("://")
+            url = f"{scheme}://{quote(choice.username, safe='')}@{rest}"
+        if url != text:
+            self.proxy_edit.setText(url)
+        return url
+
+    def _proxy_password(self, config: SyncConfig) -> str:
+        """The typed proxy password, else the one kept for this proxy."""
+        typed = self.proxy_password_edit.text()
+        if typed or not config.proxy:
+            return typed
+        return self.tokens.load(proxy_account(config.proxy)) or ""
+
+    def _choose_ca_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a CA certificate", "", "Certificates (*.pem *.crt *.cer);;All files (*)"
+        )
+        if path:
+            self.ca_edit.setText(path)
+            self._on_scope_changed()
+
+    def _update_network(self, config: SyncConfig | None) -> None:
+        if config is None:
+            self.network_label.setText("")
+            return
+        try:
+            choice = settings_proxy(config, self._proxy_password(config))
+        except SyncError as exc:
+            self.network_label.setText(visible(str(exc), 400))
+            return
+        text = "Connection: " + choice.describe()
+        if choice.url is not None and choice.username:
+            kept = bool(self._proxy_password(config))
+            text += "; password " + ("given" if kept else "not given")
+        text += ". Certificates: the system's trust store and the bundled list"
+        if config.ca_file:
+            text += f", and {config.ca_file}"
+        shown = visible(text + ".", 600)
+        self.network_label.setText(shown)
+        # The form does not pass a wrapped label's height on: reserve its lines.
+        width = max(self.network_label.width(), 400)
+        lines = self.network_label.fontMetrics().boundingRect(
+            0, 0, width, 10_000, Qt.TextFlag.TextWordWrap, shown
+        )
+        self.network_label.setMinimumHeight(lines.height())
+        if self.advanced.isVisible():
+            QTimer.singleShot(0, self.adjustSize)
 
     def _show_advanced(self, on: bool) -> None:
         self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
@@ -260,6 +370,7 @@ class SyncDialog(QDialog):
         self.token_edit.setPlaceholderText(placeholder.get(kind or "", EMPTY_PLACEHOLDER))
         self.forget_button.setVisible(kind is not None)
         self._update_status(config)
+        self._update_network(config)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -308,6 +419,14 @@ class SyncDialog(QDialog):
         text = text[:1].upper() + text[1:1000]
         self.result_label.setText(visible_multiline(text))
 
+    def _keep_proxy_password(self, config: SyncConfig) -> str:
+        """The proxy password for this run; a typed one is kept like the token when asked."""
+        password = self._proxy_password(config)
+        typed = self.proxy_password_edit.text()
+        if typed and config.proxy and self.remember_check.isChecked():
+            self.tokens.save(proxy_account(config.proxy), typed)
+        return password
+
     def _inputs(self) -> tuple[SyncConfig, str, bool] | None:
         """(config, token, typed) from the fields; None after saying what is missing."""
         try:
@@ -337,7 +456,12 @@ class SyncDialog(QDialog):
         config, token, typed = inputs
         self.sync_settings.save(config, self.remember_check.isChecked())
         # The window outlives the dialog: a check still running when it closes finishes there.
-        check = ConnectionCheck(config, token, self.parentWidget() or self)
+        check = ConnectionCheck(
+            config,
+            token,
+            self.parentWidget() or self,
+            proxy_password=self._keep_proxy_password(config),
+        )
         check.finished.connect(self._on_check_finished)
         self._check_token = token if typed and self.remember_check.isChecked() else ""
         self.check = check
@@ -385,7 +509,14 @@ class SyncDialog(QDialog):
         config, token, typed = inputs
         remember = self.remember_check.isChecked()
         self.sync_settings.save(config, remember)
-        self.sync_requested.emit(SyncRequest(config, token, save_token=typed and remember))
+        self.sync_requested.emit(
+            SyncRequest(
+                config,
+                token,
+                save_token=typed and remember,
+                proxy_password=self._keep_proxy_password(config),
+            )
+        )
         self.accept()
 
     def done(self, result: int) -> None:
@@ -401,6 +532,7 @@ class SyncDialog(QDialog):
             else:
                 check.finished.connect(check.deleteLater)
         self.token_edit.clear()
+        self.proxy_password_edit.clear()
         super().done(result)
 
 

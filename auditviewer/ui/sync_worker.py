@@ -37,6 +37,8 @@ from auditviewer.core.sync import (
     check_connection,
     sync,
 )
+from auditviewer.core.sync.errors import SyncCertificateError
+from auditviewer.core.sync.network import ProxyChoice, resolve_proxy
 from auditviewer.core.sync.token_store import TokenSaved, TokenStore, account_name
 from auditviewer.ui.plain_text import plain_message_box, visible
 
@@ -56,6 +58,7 @@ _TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (SyncAuthError, "The server refused the token"),
     (SyncNotFound, "The audit log was not found"),
     (SyncConfigError, "The sync settings cannot be used"),
+    (SyncCertificateError, "The server's certificate is not trusted"),
     (SyncNetworkError, "The server could not be reached"),
     (SyncServerError, "The server kept failing"),
     (SyncRateLimited, "The server is rate limiting"),
@@ -93,6 +96,19 @@ def _log_unexpected(what: str, exc: BaseException, token: str) -> None:
     log.error("%s failed unexpectedly:\n%s", what, scrub(trace, token))
 
 
+PROXY_SETTING_SOURCE = "the sync settings"
+
+
+def settings_proxy(config: SyncConfig, password: str = "") -> ProxyChoice:
+    """The proxy of the dialog's setting (with its password), else the environment's."""
+    return resolve_proxy(config, password=password or None, setting_source=PROXY_SETTING_SOURCE)
+
+
+def proxy_account(proxy_url: str) -> str:
+    """The keyring account of a proxy password: the proxy URL with its user name."""
+    return f"proxy {proxy_url}"
+
+
 @dataclass(frozen=True)
 class SyncRequest:
     """What the Sync dialog asks for. ``save_token``: keep the token once the server took it."""
@@ -100,6 +116,7 @@ class SyncRequest:
     config: SyncConfig
     token: str = field(repr=False)
     save_token: bool = False
+    proxy_password: str = field(default="", repr=False)
 
     @property
     def account(self) -> str:
@@ -114,12 +131,19 @@ class SyncWorker(QThread):
     page_stored = Signal(object)  # SyncProgress, after each committed page
 
     def __init__(
-        self, store_path: Path, config: SyncConfig, token: str, parent: QObject | None = None
+        self,
+        store_path: Path,
+        config: SyncConfig,
+        token: str,
+        parent: QObject | None = None,
+        *,
+        proxy_password: str = "",
     ) -> None:
         super().__init__(parent)
         self.store_path = store_path
         self.config = config
         self._token = token
+        self._proxy_password = proxy_password
         self._cancel = CancelToken()
         self.report: SyncReport | None = None
         self.cancelled = False
@@ -146,9 +170,15 @@ class SyncWorker(QThread):
 
         token = self._token
         try:
+            proxy = settings_proxy(self.config, self._proxy_password)
             with Store.open(self.store_path, create=False) as store:
                 self.report = sync(
-                    store, self.config, token, progress=self._on_progress, cancel=self._cancel
+                    store,
+                    self.config,
+                    token,
+                    progress=self._on_progress,
+                    cancel=self._cancel,
+                    proxy=proxy,
                 )
         except SyncCancelled as exc:
             self.cancelled = True
@@ -164,15 +194,24 @@ class SyncWorker(QThread):
             self.error_title, self.error = describe_error(exc, token)
         finally:
             self._token = ""
+            self._proxy_password = ""
 
 
 class ConnectionCheck(QThread):
     """Runs :func:`check_connection` off the GUI thread; read the outcome on ``finished``."""
 
-    def __init__(self, config: SyncConfig, token: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        config: SyncConfig,
+        token: str,
+        parent: QObject | None = None,
+        *,
+        proxy_password: str = "",
+    ) -> None:
         super().__init__(parent)
         self.config = replace(config, read_timeout=min(config.read_timeout, CHECK_READ_TIMEOUT))
         self._token = token
+        self._proxy_password = proxy_password
         self._cancel = CancelToken()
         self.ok = False
         self.total: int | None = None
@@ -188,7 +227,8 @@ class ConnectionCheck(QThread):
         """Runs in the worker thread."""
         token = self._token
         try:
-            self.total = check_connection(self.config, token, cancel=self._cancel)
+            proxy = settings_proxy(self.config, self._proxy_password)
+            self.total = check_connection(self.config, token, cancel=self._cancel, proxy=proxy)
             self.ok = True
         except SyncCancelled:
             self.cancelled = True
@@ -200,6 +240,7 @@ class ConnectionCheck(QThread):
             self.error = describe_error(exc, token)[1]
         finally:
             self._token = ""
+            self._proxy_password = ""
 
 
 class SyncController(QObject):
@@ -260,7 +301,13 @@ class SyncController(QObject):
             return False
         # One writer at a time: indexing waits for its chunk, and resumes after the sync.
         window.stop_indexing(wait=True)
-        worker = SyncWorker(store.path, request.config, request.token, self)
+        worker = SyncWorker(
+            store.path,
+            request.config,
+            request.token,
+            self,
+            proxy_password=request.proxy_password,
+        )
         worker.progressed.connect(self._on_progress)
         worker.page_stored.connect(self._on_page_stored)
         worker.finished.connect(self._on_finished)

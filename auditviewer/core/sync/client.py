@@ -3,9 +3,10 @@
 The client is built so that the token cannot leak: it is held in a private attribute that no
 ``repr`` shows, sent only as an ``Authorization`` header built per request (never in a URL, never
 on the client's default headers), and only to the configured origin: a redirect to another host
-is refused, not followed. ``trust_env=False`` keeps ``.netrc``, proxy variables and other
-ambient credentials out. Exceptions from httpx are translated and never chained, so a traceback
-cannot show the request and its headers.
+is refused, not followed. ``trust_env=False`` keeps ``.netrc`` and other ambient credentials
+out; the proxy and the trusted certificate authorities are chosen explicitly (see
+:mod:`auditviewer.core.sync.network`). Exceptions from httpx are translated and never chained,
+so a traceback cannot show the request and its headers.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from auditviewer.core.sync.config import SyncConfig, origin_of
 from auditviewer.core.sync.errors import (
     SyncAuthError,
     SyncCancelled,
+    SyncCertificateError,
     SyncConfigError,
     SyncMalformedPage,
     SyncNetworkError,
@@ -36,6 +38,12 @@ from auditviewer.core.sync.errors import (
     SyncRedirectRefused,
     SyncServerError,
     SyncUnexpectedResponse,
+)
+from auditviewer.core.sync.network import (
+    ProxyChoice,
+    presented_issuer,
+    resolve_proxy,
+    ssl_context,
 )
 from auditviewer.core.sync.page import Page, PageError, parse_page
 
@@ -80,6 +88,7 @@ class AuditLogClient:
         sleep: Sleep | None = None,
         rng: Callable[[], float] | None = None,
         on_wait: WaitCallback | None = None,
+        proxy: ProxyChoice | None = None,
     ) -> None:
         if not token or any(c in token for c in "\r\n\x00"):
             raise SyncConfigError("the token is empty or contains control characters")
@@ -92,6 +101,7 @@ class AuditLogClient:
         self._on_wait = on_wait
         self.retries = 0
         self.rate_limited = 0
+        self.proxy = proxy if proxy is not None else resolve_proxy(self.config)
         self._http = httpx.Client(
             timeout=httpx.Timeout(
                 connect=self.config.connect_timeout,
@@ -99,7 +109,8 @@ class AuditLogClient:
                 write=self.config.read_timeout,
                 pool=self.config.connect_timeout,
             ),
-            verify=True,
+            verify=ssl_context(self.config.ca_file),
+            proxy=_httpx_proxy(self.proxy),
             trust_env=False,
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -134,13 +145,15 @@ class AuditLogClient:
             except httpx.TimeoutException:
                 failures = self._retry_or_raise(failures, page, "the server did not answer in time")
                 continue
+            except httpx.ProxyError as exc:
+                raise self._proxy_error(exc) from None
             except httpx.TransportError as exc:
-                if _is_tls_failure(exc):
-                    raise SyncNetworkError(
-                        f"{self._origin[1]}: the TLS certificate could not be verified "
-                        "(the connection was refused for safety)"
-                    ) from None
+                failure = _tls_failure(exc)
+                if failure is not None:
+                    raise self._certificate_error(failure) from None
                 reason = _describe_transport(exc)
+                if self.proxy.url is not None and isinstance(exc, httpx.ConnectError):
+                    reason = f"cannot connect through the {self.proxy.describe()}"
                 failures = self._retry_or_raise(failures, page, reason)
                 continue
             if status == 200:
@@ -261,6 +274,40 @@ class AuditLogClient:
                 time.sleep(min(remaining, 0.1))
         self.check_cancel()
 
+    def _certificate_error(self, failure: str) -> SyncCertificateError:
+        _, host, port = self._origin
+        detail = failure.rstrip(".")
+        if "mismatch" in detail.lower():
+            return SyncCertificateError(
+                f"{host}: the server's TLS certificate is for another host name ({detail}); "
+                "the connection was refused for safety: check the base URL"
+            )
+        issuer = presented_issuer(host, port, self.proxy)
+        issued = f"issued by {issuer}" if issuer else "its issuer could not be read"
+        return SyncCertificateError(
+            f"{host}: the server's TLS certificate is not trusted ({detail}; {issued}); the "
+            "connection was refused for safety. If your company inspects TLS, add its "
+            "certificate authority to the system's trust store or name its PEM file as the "
+            "CA file (--ca-file FILE, or CA file in the sync dialog's advanced settings)"
+        )
+
+    def _proxy_error(self, exc: httpx.ProxyError) -> SyncNetworkError:
+        where = self.proxy.describe()
+        text = str(exc)
+        status = text.split(" ", 1)[0]
+        if status == "407":
+            return SyncNetworkError(
+                f"the {where} asks for a user name and password (407 Proxy Authentication "
+                "Required): give them with the proxy URL (http://USER:PASSWORD@HOST:PORT) or in "
+                "the sync dialog's advanced settings"
+            )
+        if status.isdigit():
+            return SyncNetworkError(
+                f"the {where} refused to connect to {self._origin[1]} ({text}): check the "
+                "proxy setting, or ask whoever runs the proxy"
+            )
+        return SyncNetworkError(f"the {where} failed ({text or type(exc).__name__})")
+
     def _status_error(self, status: int) -> Exception:
         org = self.config.org
         if status == 401:
@@ -294,17 +341,28 @@ class AuditLogClient:
         )
 
 
-def _is_tls_failure(exc: BaseException) -> bool:
+def _tls_failure(exc: BaseException) -> str | None:
+    """What failed in verifying the server's certificate, or None for another failure."""
     seen: BaseException | None = exc
-    for _ in range(5):
+    for _ in range(6):
         if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
-            seen
-        ):
-            return True
+            return None
+        message = getattr(seen, "verify_message", None)
+        if isinstance(seen, ssl.SSLCertVerificationError) and message:
+            return str(message)
+        text = str(seen)
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            reason = text.partition("certificate verify failed:")[2] or "not trusted"
+            return reason.split(" (_ssl.c", 1)[0].strip()
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
+
+
+def _httpx_proxy(proxy: ProxyChoice) -> httpx.Proxy | None:
+    if proxy.url is None:
+        return None
+    auth = (proxy.username, proxy.password or "") if proxy.username else None
+    return httpx.Proxy(proxy.url, auth=auth)
 
 
 def _describe_transport(exc: httpx.TransportError) -> str:

@@ -58,6 +58,14 @@ def normalize_base_url(base_url: str) -> str:
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
+def _has_password(url: str) -> bool:
+    text = url if "://" in url else f"http://{url}"
+    try:
+        return urlsplit(text).password is not None
+    except ValueError:
+        return False
+
+
 def origin_of(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a URL, the unit the token is bound to."""
     parts = urlsplit(url)
@@ -91,6 +99,11 @@ class SyncConfig:
     max_passes: int = 3
     max_redirects: int = 5
     max_page_bytes: int = 64 << 20
+    # The proxy to use instead of the environment's (a URL, with a user name at most: the
+    # password is a secret kept like the token), and a PEM file of certificate authorities to
+    # trust besides the system's and the bundled ones.
+    proxy: str | None = None
+    ca_file: str | None = None
 
     def validated(self) -> SyncConfig:
         """A copy with the base URL normalised; raises :class:`SyncConfigError` when unusable."""
@@ -119,6 +132,11 @@ class SyncConfig:
             raise SyncConfigError("timeouts must be positive")
         if self.max_passes < 1:
             raise SyncConfigError("at least one pass is needed")
+        if self.proxy is not None and _has_password(self.proxy):
+            raise SyncConfigError(
+                "the proxy setting must not hold a password; it is asked for and kept like the "
+                "token"
+            )
         base = normalize_base_url(self.base_url)
         if base == self.base_url:
             return self

@@ -16,6 +16,7 @@ import binascii
 import json
 import math
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -122,6 +123,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read :attr:`AuditLogEmulator.requests` instead."""
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ssl.SSLError:
+            # A client that does not trust the certificate ends the handshake: not a fault.
+            self.close_connection = True
+
     def do_GET(self) -> None:
         try:
             self.server.emulator.handle(self)
@@ -159,6 +167,7 @@ class AuditLogEmulator:
         port: int = 0,
         path_template: str = DEFAULT_PATH_TEMPLATE,
         max_per_page: int = 1000,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._token = token
         self.org = org
@@ -176,6 +185,12 @@ class AuditLogEmulator:
         self.add_entries(entries)
         self._server = _Server((host, port), _Handler)
         self._server.emulator = self
+        self.tls = tls is not None
+        if tls is not None:
+            # The handshake happens in the request's thread, on its first read.
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -193,7 +208,7 @@ class AuditLogEmulator:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> AuditLogEmulator:
         self._thread = threading.Thread(

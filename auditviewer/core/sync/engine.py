@@ -54,6 +54,7 @@ from auditviewer.core.sync.errors import (
     SyncStateConflict,
     SyncStoreFailed,
 )
+from auditviewer.core.sync.network import ProxyChoice
 from auditviewer.core.sync.page import Page, PageElement
 
 STATE_VERSION = 1
@@ -204,7 +205,11 @@ def sync_status(store: Store, config: SyncConfig) -> SyncStatus:
 
 
 def check_connection(
-    config: SyncConfig, token: str, *, cancel: CancelToken | None = None
+    config: SyncConfig,
+    token: str,
+    *,
+    cancel: CancelToken | None = None,
+    proxy: ProxyChoice | None = None,
 ) -> int | None:
     """Fetches one entry to check the URL, organization and token; returns the total count.
 
@@ -213,7 +218,7 @@ def check_connection(
     from dataclasses import replace
 
     quick = replace(config, max_retries=min(config.max_retries, 1), max_rate_limited=1)
-    with AuditLogClient(quick, token, cancel=cancel) as client:
+    with AuditLogClient(quick, token, cancel=cancel, proxy=proxy) as client:
         page = client.fetch_page(1, 1)
     return page.total_count
 
@@ -488,18 +493,20 @@ def sync(
     cancel: CancelToken | None = None,
     sleep: Sleep | None = None,
     rng: Callable[[], float] | None = None,
+    proxy: ProxyChoice | None = None,
 ) -> SyncReport:
     """Syncs the audit log of ``config``'s scope into ``store``; see the module docstring.
 
     Raises a :class:`SyncError` subclass when the run stops early; its ``report`` says what was
     stored before (all of it stays, and the next run resumes). ``sleep`` and ``rng`` replace the
-    waits and the jitter (tests); the default sleep wakes up on ``cancel``.
+    waits and the jitter (tests); the default sleep wakes up on ``cancel``. ``proxy`` is the
+    proxy to use; by default the one the environment names (see :func:`choose_proxy`).
     """
     config = config.validated()
     run = _Run(store, config, progress)
     try:
         with AuditLogClient(
-            config, token, cancel=cancel, sleep=sleep, rng=rng, on_wait=run.on_wait
+            config, token, cancel=cancel, sleep=sleep, rng=rng, on_wait=run.on_wait, proxy=proxy
         ) as client:
             return run.execute(client)
     except SyncError as error:

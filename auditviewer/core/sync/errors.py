@@ -55,6 +55,10 @@ class SyncNetworkError(SyncError):
     """Timeouts or broken connections beyond the configured number of retries."""
 
 
+class SyncCertificateError(SyncNetworkError):
+    """The server's TLS certificate could not be verified; the connection was refused."""
+
+
 class SyncMalformedPage(SyncError):
     """A page was not a valid audit-log page; nothing of it was stored."""
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -497,7 +498,7 @@ def test_redirect_on_the_same_host_is_followed(
     assert stored_identity(store) == server_identity(emulator)
 
 
-def test_ambient_proxy_and_netrc_credentials_are_ignored(
+def test_netrc_credentials_are_ignored_and_only_named_proxy_variables_are_read(
     store: Store,
     emulator: AuditLogEmulator,
     config: SyncConfig,
@@ -509,11 +510,16 @@ def test_ambient_proxy_and_netrc_credentials_are_ignored(
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOCKS_PROXY", "http://127.0.0.1:9")  # not a variable sync reads
     sync(store, config, TOKEN)
     assert all(r.authorized for r in emulator.requests)
+    # HTTP_PROXY (the endpoint is http://) is read: nothing listens there, and the message
+    # names the proxy and where it came from.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    emulator.add_entries(1)
+    with pytest.raises(SyncNetworkError, match=r"through the proxy http://127.0.0.1:9 \(from"):
+        sync(store, replace(config, max_retries=0), TOKEN)
 
 
 @pytest.mark.parametrize(
