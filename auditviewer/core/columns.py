@@ -15,7 +15,6 @@ SQLite answers the text search (see :mod:`auditviewer.core.fulltext`) and the ro
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import threading
 import weakref
@@ -78,6 +77,26 @@ _RECENT_MASKS: Final = 8
 _RECENT_ORDERS: Final = 3
 
 
+def wildcard_match(parts: list[str], text: str) -> bool:
+    """Whether ``text`` is the pieces ``parts`` in order with anything between them.
+
+    ``parts`` is a pattern split at its ``*`` (so at least two pieces). Taking each piece's
+    first occurrence after the one before is enough for ``*`` wildcards, so the time is linear
+    in the text for any pattern (a regular expression backtracks exponentially on ``*a*a*a*``).
+    """
+    first, last = parts[0], parts[-1]
+    end = len(text) - len(last)
+    if end < len(first) or not text.startswith(first) or not text.endswith(last):
+        return False
+    position = len(first)
+    for part in parts[1:-1]:
+        found = text.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
+
+
 class TermTable:
     """The terms of one dimension: id -> value, and their case-insensitive groups.
 
@@ -120,9 +139,9 @@ class TermTable:
                 if group is not None:
                     groups[group] = True
                 continue
-            pattern = re.compile(".*".join(re.escape(part) for part in folded.split("*")), re.S)
+            parts = folded.split("*")
             for group, text in enumerate(self._folded):
-                if group and pattern.fullmatch(text):
+                if group and not groups[group] and wildcard_match(parts, text):
                     groups[group] = True
         return groups[np.asarray(self.group_of[:size], dtype=np.intp)]
 
@@ -282,8 +301,6 @@ class Columns:
             terms.append(self.created >= flt.after)
         if flt.before is not None:
             terms.append((self.created < flt.before) & self.has_time())
-        terms.extend(self.text_matches(phrase) for phrase in flt.text)
-        negated.extend(self.text_matches(phrase) for phrase in flt.not_text)
         for wanted, compute in (
             (flt.conflicts, self.conflicts),
             (flt.quarantined, self.quarantined),
@@ -303,8 +320,24 @@ class Columns:
             result &= term
         for term in negated:
             result &= ~term
+        self._apply_text(result, flt)
         self._remember(key, result, self._recent, _RECENT_MASKS)
         return result
+
+    def _apply_text(self, result: BoolArray, flt: Filter) -> None:
+        """Narrows ``result`` by the text terms, one search each, while any entry is left.
+
+        The searches come last and stop once nothing is left, so a query of many words costs
+        only as many searches as it takes to rule every entry out.
+        """
+        for phrase, wanted in (
+            *((phrase, True) for phrase in dict.fromkeys(flt.text)),
+            *((phrase, False) for phrase in dict.fromkeys(flt.not_text)),
+        ):
+            if not result.any():
+                return
+            found = self.text_matches(phrase)
+            result &= found if wanted else ~found
 
     # --- ordering ----------------------------------------------------------------------------
 

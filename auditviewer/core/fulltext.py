@@ -34,6 +34,7 @@ from auditviewer.core.store import Store
 FTS_META_KEY = "fts_seq"
 CHUNK_ROWS = 20_000
 MATCH_FUNCTION = "av_text_match"
+PRECHECK_WORDS = 8
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -98,9 +99,10 @@ def matching_seqs(
         uncertain = f"(length({raw}) != length(CAST({raw} AS BLOB)) OR instr({raw}, '\\u') > 0)"
         params: list[object] = [indexed, last_seq]
         if all(token.isascii() for token in tokens):
-            likes = " AND ".join(f"{raw} LIKE ?" for _ in tokens)
+            required = _precheck_words(tokens)
+            likes = " AND ".join(f"{raw} LIKE ?" for _ in required)
             precheck = f"(({likes}) OR {uncertain})"
-            params.extend(f"%{token}%" for token in tokens)
+            params.extend(f"%{token}%" for token in required)
         else:
             precheck = uncertain
         params.append(json.dumps(tokens))
@@ -113,6 +115,16 @@ def matching_seqs(
     if not found:
         return np.zeros(0, dtype=np.int64)
     return np.concatenate(found)
+
+
+def _precheck_words(tokens: list[str]) -> list[str]:
+    """The few longest distinct words of a phrase, for the pre-check of unindexed entries.
+
+    Any subset of the words is a correct pre-check; a few keep the SQL expression small
+    whatever the phrase's length (SQLite refuses expressions nested 1000 deep).
+    """
+    distinct = sorted(set(tokens), key=lambda token: (-len(token), token))
+    return distinct[:PRECHECK_WORDS]
 
 
 def build_fulltext(

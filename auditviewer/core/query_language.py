@@ -37,6 +37,11 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROS_PER_DAY: Final = 86_400_000_000
 _KEY: Final = re.compile(r"([A-Za-z][A-Za-z_-]*):")
 _DIGITS: Final = re.compile(r"[0-9]+")
+# The largest whole number SQLite stores, and so the largest seq or source number there can be.
+MAX_NUMBER: Final = 2**63 - 1
+# The moments a query can name: those :func:`format_moment` can write back.
+_FIRST_MOMENT: Final = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
+_LAST_MOMENT: Final = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 
 # key -> (field, negated field) for the value lists.
 _LIST_KEYS: Final[dict[str, tuple[str, str]]] = {
@@ -117,7 +122,7 @@ class _Parser:
         if key not in KEYS:
             raise self.fail(
                 key_pos,
-                f"unknown key {key_match.group(1)!r} (keys: {', '.join(KEYS)}; "
+                f"unknown key {_excerpt(key_match.group(1))} (keys: {', '.join(KEYS)}; "
                 "put text with a colon in quotes)",
             )
         self.pos = key_match.end()
@@ -140,21 +145,29 @@ class _Parser:
         elif key in _BOOL_KEYS:
             lowered = value.lower()
             if lowered not in _YES | _NO:
-                raise self.fail(value_pos, f"{key}: expects yes or no, not {value!r}")
+                raise self.fail(value_pos, f"{key}: expects yes or no, not {_excerpt(value)}")
             self.set_single(_BOOL_KEYS[key], (lowered in _YES) != negated, key_pos)
         else:
             if negated:
                 raise self.fail(key_pos - 1, f"{key}: cannot be negated")
-            if not _DIGITS.fullmatch(value):
-                raise self.fail(value_pos, f"{key}: expects a number, not {value!r}")
-            self.add_list(_INT_KEYS[key], int(value))
+            self.add_list(_INT_KEYS[key], self.number(key, value, value_pos))
+
+    def number(self, key: str, value: str, position: int) -> int:
+        if not _DIGITS.fullmatch(value):
+            raise self.fail(position, f"{key}: expects a number, not {_excerpt(value)}")
+        digits = value.lstrip("0")
+        # Checked before int(): Python refuses to convert more than 4300 digits.
+        if not digits or len(digits) > len(str(MAX_NUMBER)) or int(digits) > MAX_NUMBER:
+            raise self.fail(position, f"{key} must be a whole number between 1 and {MAX_NUMBER}")
+        return int(digits)
 
     def actor_type(self, value: str, position: int) -> str:
         lowered = value.lower()
         kind = ACTOR_TYPE_UNKNOWN if lowered == ACTOR_TYPE_UNKNOWN else ACTOR_TYPES.get(lowered)
         if kind is None:
             raise self.fail(
-                position, f"actor-type: expects {', '.join(ACTOR_TYPE_VALUES)}, not {value!r}"
+                position,
+                f"actor-type: expects {', '.join(ACTOR_TYPE_VALUES)}, not {_excerpt(value)}",
             )
         return kind
 
@@ -207,12 +220,24 @@ def parse_moment(value: str, query: str = "", position: int = 0) -> int:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise QueryError(
-            query or value, position, f"not a date or time: {value!r} (use YYYY-MM-DD)"
+            query or value, position, f"not a date or time: {_excerpt(value)} (use YYYY-MM-DD)"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if not _FIRST_MOMENT <= micros <= _LAST_MOMENT:
+        raise QueryError(
+            query or value,
+            position,
+            f"{_excerpt(value)} is outside the years 1 to 9999 (UTC) that a query can name",
+        )
+    return micros
+
+
+def _excerpt(value: str) -> str:
+    """``value`` quoted for a message, shortened when long."""
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "…"
 
 
 def format_moment(micros: int) -> str:

@@ -135,6 +135,43 @@ def test_malformed_query_points_at_the_bad_token(text: str, position: int, reaso
     assert caught.value.pointer().splitlines()[1] == " " * position + "^"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "source:9223372036854775808",
+        "seq:" + "9" * 4301,
+        "seq:0",
+        "source:000",
+        "seq:" + "0" * 5000 + "9223372036854775808",
+    ],
+)
+def test_numbers_outside_what_a_store_can_hold_are_refused(text: str) -> None:
+    key = text.split(":")[0]
+    with pytest.raises(QueryError, match=f"{key} must be a whole number between 1 and ") as caught:
+        parse_query(text)
+    assert caught.value.position == len(key) + 1
+    assert len(str(caught.value)) < 200
+
+
+def test_the_largest_number_and_leading_zeros_are_accepted() -> None:
+    assert parse_query("seq:9223372036854775807 source:007").seqs == (2**63 - 1,)
+    assert parse_query("source:007").sources == (7,)
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "0001-01-01T00:00+23:59"]
+)
+def test_moments_outside_the_years_1_to_9999_utc_are_refused(value: str) -> None:
+    with pytest.raises(QueryError, match="outside the years 1 to 9999"):
+        parse_query(f"after:{value}")
+
+
+def test_a_long_bad_value_is_shortened_in_the_message() -> None:
+    with pytest.raises(QueryError, match="expects yes or no") as caught:
+        parse_query("conflicts:" + "x" * 100_000)
+    assert len(str(caught.value)) < 200
+
+
 def test_empty_and_blank_queries_are_the_empty_filter() -> None:
     assert parse_query("").is_empty
     assert parse_query(" \t\n ").is_empty
@@ -172,7 +209,7 @@ _moment = st.one_of(
     st.integers(min_value=-10_000, max_value=30_000).map(lambda d: d * 86_400_000_000),
 )
 _flag = st.one_of(st.none(), st.booleans())
-_numbers = st.lists(st.integers(min_value=0, max_value=10**12), max_size=3).map(tuple)
+_numbers = st.lists(st.integers(min_value=1, max_value=2**63 - 1), max_size=3).map(tuple)
 
 filters = st.builds(
     Filter,
