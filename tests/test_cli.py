@@ -155,6 +155,46 @@ def test_malformed_query_is_one_line_error(
     assert_one_line_error(capsys.readouterr().err, "colour")
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-action:organization_auth_token.update", "--format", "count"],
+        ["--format", "count", "-action:organization_auth_token.update"],
+        ["--format=count", "-action:organization_auth_token.update"],
+        ["--form", "count", "-action:organization_auth_token.update"],
+        ["--format", "count", "--", "-action:organization_auth_token.update"],
+        ["-action:organization_auth_token.update", "--format", "count", '-"no such words"'],
+        ["project:smart-sensor", "--format", "count", "-action:organization_auth_token.update"],
+    ],
+)
+def test_negated_terms_are_query_words_wherever_they_stand(
+    store_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", *argv) == 0
+    assert capsys.readouterr().out == ("1\n" if "project:smart-sensor" in argv else "2\n")
+
+
+def test_real_options_stay_options_next_to_negated_terms(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "-action:x", "-h") == 0
+    assert "usage: auditviewer query" in capsys.readouterr().out
+    assert run(store_path, "query", "-action:x", "--colour", "red") == 2
+    assert "unrecognized arguments: --colour" in capsys.readouterr().err
+    assert run(store_path, "query", "-", "--format", "count") == 1
+    assert_one_line_error(capsys.readouterr().err, "'-' must be followed")
+
+
+def test_export_takes_negated_terms_anywhere(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "rest.json"
+    argv = ["-action:organization_auth_token.update", "-o", str(target), "-quarantined:yes"]
+    assert run(store_path, "export", *argv) == 0
+    assert "Exported 1 entries" in capsys.readouterr().out
+    assert [e["action"] for e in json.loads(target.read_bytes())] == ["deprecated.action"]
+
+
 def test_missing_store_is_an_error_and_is_not_created(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -331,6 +371,8 @@ def test_python_m_auditviewer_runs_commands(tmp_path: Path, export_file: Path) -
     usage = _process("--store", store, "export")
     assert usage.returncode == 2
     assert "-o" in usage.stderr
+    negated = _process("--store", store, "query", "-project:smart-sensor", "--format", "count")
+    assert (negated.returncode, negated.stdout, negated.stderr) == (0, "1\n", "")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")

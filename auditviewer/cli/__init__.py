@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import os
 import sys
 from collections.abc import Sequence
@@ -140,6 +141,73 @@ def run_viewer(request: GuiRequest) -> int:
     return int(run_gui(store, list(request.files)))
 
 
+def query_words_last(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``argv`` with the QUERY words of a command that takes them moved behind ``--``.
+
+    argparse takes every word that starts with ``-`` for an option, so a negated term such as
+    ``-action:release.update`` would be refused as an unknown option. For ``query``, ``export``
+    and any command with a QUERY, a word is an option only when it is one of the command's
+    option names (``--format``, ``-o``; a long name may be shortened or carry ``=VALUE``) or
+    starts with ``--``; every other word, with or without ``-``, is part of the query, in the
+    order given. Words after a ``--`` of the user's stay query words.
+    """
+    arguments = list(argv)
+    at = _command_index(arguments)
+    if at is None:
+        return arguments
+    command = _command_parser(parser, arguments[at])
+    if command is None or not any(action.dest == "query" for action in command._actions):
+        return arguments
+    options: list[str] = []
+    words: list[str] = []
+    rest = iter(arguments[at + 1 :])
+    for item in rest:
+        if item == "--":
+            words.extend(rest)
+        elif item.startswith("--") or item in command._option_string_actions:
+            options.append(item)
+            if "=" not in item and _takes_value(command, item):
+                options.extend(itertools.islice(rest, 1))
+        else:
+            words.append(item)
+    return [*arguments[: at + 1], *options, *(["--", *words] if words else [])]
+
+
+def _command_index(arguments: list[str]) -> int | None:
+    """Where the command name is in ``arguments`` (after the main options), if anywhere."""
+    index = 0
+    while index < len(arguments):
+        item = arguments[index]
+        if item in COMMAND_NAMES:
+            return index
+        if item == "--store":
+            index += 1
+        elif not item.startswith("-") or item == "--":
+            return None
+        index += 1
+    return None
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser | None = action.choices.get(name)
+            return found
+    return None
+
+
+def _takes_value(parser: argparse.ArgumentParser, option: str) -> bool:
+    """Whether ``option`` (a name of ``parser``'s, or the start of a single one) has a value."""
+    known = parser._option_string_actions
+    action = known.get(option)
+    if action is None:
+        starting = {known[name] for name in known if name.startswith(option)}
+        if len(starting) != 1:
+            return False
+        (action,) = starting
+    return action.nargs != 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line and returns the exit code (see :data:`EPILOG`)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -151,8 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         request = gui_request(arguments)
         if request is not None:
             return run_viewer(request)
+        parser = build_parser()
         try:
-            args = build_parser().parse_args(arguments)
+            args = parser.parse_args(query_words_last(parser, arguments))
         except SystemExit as exc:  # --help, --version and usage errors
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         if args.command is None:

@@ -49,7 +49,8 @@ def add_query_argument(parser: argparse.ArgumentParser) -> None:
         metavar="QUERY",
         help=(
             "filter, e.g. 'action:release.* actor-type:token after:2024-09-01 -project:demo'; "
-            "several words are joined with spaces; none matches every entry"
+            "several words are joined with spaces; none matches every entry; a negated term "
+            "may stand anywhere, before or after the options"
         ),
     )
 
