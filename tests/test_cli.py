@@ -18,6 +18,7 @@ import pytest
 from auditviewer.cli import COMMAND_NAMES, GuiRequest, command_modules, gui_request, main
 from auditviewer.core.store import Store
 from tests.conftest import make_entry, write_json
+from tests.core.query_data import damage_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -249,6 +250,48 @@ def test_export_that_cannot_be_written_is_one_line_error(
     target = tmp_path / "missing" / "x.json"
     assert run(store_path, "export", "-o", str(target)) == 1
     assert_one_line_error(capsys.readouterr().err, str(target))
+
+
+def test_export_to_an_empty_file_name_says_a_name_is_needed(
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert run(store_path, "export", "-o", "") == 1
+    assert_one_line_error(capsys.readouterr().err, "a file name is needed after -o")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_export_over_a_read_only_file_needs_force(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "kept.json"
+    target.write_bytes(b"[]")
+    target.chmod(0o444)
+    assert run(store_path, "export", "-o", str(target)) == 1
+    assert_one_line_error(capsys.readouterr().err, str(target), "read-only", "--force")
+    assert target.read_bytes() == b"[]"
+    assert run(store_path, "export", "-o", str(target), "--force") == 0
+    assert "Exported 22 entries" in capsys.readouterr().out
+    assert len(json.loads(target.read_bytes())) == 22
+
+
+def test_a_damaged_store_is_named_by_export_and_query(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage_table(store_path, "entries")
+    target = tmp_path / "out.json"
+    target.write_bytes(b"[]")
+    assert run(store_path, "export", "-o", str(target)) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, f"{store_path}: cannot read the store", "verify")
+    assert target.read_bytes() == b"[]"
+    for argv in (["--format", "count"], ["jane"], []):
+        assert run(store_path, "query", *argv) == 1
+        assert_one_line_error(capsys.readouterr().err, f"{store_path}: cannot read the store")
 
 
 # --- stats, actions, verify ------------------------------------------------------------------

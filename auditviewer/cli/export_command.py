@@ -8,7 +8,8 @@ from typing import Any
 
 from auditviewer.cli.common import ProgressLine, open_store, printable
 from auditviewer.cli.query_command import add_query_argument
-from auditviewer.core.export import FORMATS, export_csv, export_json
+from auditviewer.core.errors import ExportFailed
+from auditviewer.core.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
 from auditviewer.core.query_language import parse_query
 
 NAME = "export"
@@ -28,8 +29,14 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     add_query_argument(parser)
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     parser.add_argument(
-        "-o", "--output", required=True, type=Path, metavar="FILE", help="the file to write"
+        "--force",
+        action="store_true",
+        help=(
+            "replace FILE even when it is read-only: when its mode has no write permission bit "
+            "(chmod 444) or you may not write to it; without --force such a file is left as it is"
+        ),
     )
     parser.add_argument(
         "--format",
@@ -41,14 +48,24 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exports and prints what was written."""
+    if not args.output.strip():
+        raise ExportFailed("a file name is needed after -o, for example -o entries.json")
+    output = Path(args.output)
     text = " ".join(args.query)
     flt = parse_query(text) if text.strip() else None
-    fmt = args.format or ("csv" if args.output.suffix.lower() == ".csv" else "json")
+    fmt = args.format or ("csv" if output.suffix.lower() == ".csv" else "json")
     write = export_csv if fmt == "csv" else export_json
-    progress = ProgressLine(f"exporting to {args.output.name}")
+    progress = ProgressLine(f"exporting to {output.name}")
     with open_store(args) as store:
         try:
-            report = write(store, args.output, filter=flt, progress=progress)
+            report = write(
+                store, output, filter=flt, progress=progress, replace_read_only=args.force
+            )
+        except ExportTargetReadOnly as exc:
+            raise ExportFailed(
+                f"{exc.target}: the file is read-only and was left as it is; export to another "
+                "file, or add --force to replace it"
+            ) from None
         finally:
             progress.clear()
     print(

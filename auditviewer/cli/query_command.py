@@ -7,13 +7,16 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditviewer.cli.common import open_store, printable, when
-from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources
+from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources, reading
 from auditviewer.core.export import CSV_COLUMNS, csv_row, entry_flags, entry_record
-from auditviewer.core.query import SORT_COLUMNS, Sort
+from auditviewer.core.query import SORT_COLUMNS, Filter, Sort
 from auditviewer.core.query_language import parse_query
+
+if TYPE_CHECKING:
+    from auditviewer.core.store import Store
 
 NAME = "query"
 FORMATS = ("table", "json", "csv", "count")
@@ -85,7 +88,13 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Prints the matching entries (or their number) on stdout."""
     flt = parse_query(" ".join(args.query))
-    with open_store(args) as store, EntryQuery(store, flt, Sort(args.sort, not args.asc)) as query:
+    with open_store(args) as store, reading(store):
+        return _listing(args, store, flt)
+
+
+def _listing(args: argparse.Namespace, store: Store, flt: Filter) -> int:
+    """Prints what ``flt`` matches in the format ``args`` asks for."""
+    with EntryQuery(store, flt, Sort(args.sort, not args.asc)) as query:
         total = query.count()
         if args.format == "count":
             print(total)

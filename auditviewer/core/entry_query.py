@@ -16,13 +16,16 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+from sqlalchemy.exc import DBAPIError
 
 from auditviewer.core import fulltext
 from auditviewer.core.columns import Columns, Positions, columns
+from auditviewer.core.errors import StoreError
 from auditviewer.core.query import Filter, Sort
 from auditviewer.core.records import now_micros
 from auditviewer.core.reference import ActionReference
@@ -238,6 +241,30 @@ class EntryQuery:
         with self._lock:
             self._closed = True
             self._order = None
+
+
+def unreadable_store(store: Store, error: sqlite3.Error | DBAPIError, outcome: str = "") -> str:
+    """The sentence for SQLite's ``error`` while reading ``store``: it names the store, then
+    ``outcome`` (what became of the work), then what to do when the file looks damaged."""
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    damaged = isinstance(cause, sqlite3.DatabaseError) and not isinstance(
+        cause, sqlite3.OperationalError
+    )
+    parts = [f"{store.path}: cannot read the store ({cause})"]
+    if outcome:
+        parts.append(outcome)
+    if damaged:
+        parts.append("the store may be damaged, check it with verify")
+    return "; ".join(parts)
+
+
+@contextmanager
+def reading(store: Store) -> Iterator[None]:
+    """Turns SQLite's errors while reading ``store`` into a :class:`StoreError` naming it."""
+    try:
+        yield
+    except (sqlite3.Error, DBAPIError) as exc:
+        raise StoreError(unreadable_store(store, exc)) from None
 
 
 def _source(values: tuple[Any, ...]) -> SourceRecord:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from sqlalchemy.exc import DBAPIError
+
 from auditviewer.core.atomic import atomic_write
-from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources
+from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources, unreadable_store
 from auditviewer.core.errors import AuditViewerError, ExportFailed
 from auditviewer.core.query import Filter, Sort
 from auditviewer.core.records import CancelToken, Progress
@@ -63,6 +67,16 @@ _STORE_SUFFIXES: Final = ("", "-wal", "-shm", "-journal")
 
 class ExportCancelled(AuditViewerError):
     """The user cancelled an export; the target file was not touched."""
+
+
+class ExportTargetReadOnly(ExportFailed):
+    """The file to export to exists and is read-only; it was left as it is."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        super().__init__(
+            f"{target}: the file is read-only and was left as it is; export to another file"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,17 +177,20 @@ def export_json(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     chunk_size: int = CHUNK_ENTRIES,
+    replace_read_only: bool = False,
 ) -> ExportReport:
     """Writes the original texts of the selected entries, newest first, as a JSON array.
 
     The selection is what ``filter`` matches, narrowed to ``seqs`` when given (an empty
-    ``seqs`` selects nothing); with neither, every entry, quarantined ones included. Raises
-    :class:`ExportFailed` (naming the file, and the entry where one is at fault) or
+    ``seqs`` selects nothing); with neither, every entry, quarantined ones included. An
+    existing read-only target (see :func:`is_read_only`) is replaced only with
+    ``replace_read_only``. Raises :class:`ExportFailed` (naming the file, the entry where one is
+    at fault, or the store when it cannot be read), :class:`ExportTargetReadOnly` or
     :class:`ExportCancelled`; the target is then untouched.
     """
-    target = _checked_target(store, path)
+    target = _checked_target(store, path, replace_read_only)
     started = time.perf_counter()
-    with _failures(target), _Selection(store, filter, seqs) as selection:
+    with _failures(store, target), _Selection(store, filter, seqs) as selection:
         total = selection.count()
         written = 0
         size = 0
@@ -206,6 +223,7 @@ def export_csv(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     chunk_size: int = CHUNK_ENTRIES,
+    replace_read_only: bool = False,
 ) -> ExportReport:
     """Writes the normalised columns of the selected entries, newest first, as UTF-8 CSV.
 
@@ -213,10 +231,10 @@ def export_csv(
     neutralised (:func:`neutralize_cell`). Selection, errors and cancellation as for
     :func:`export_json`.
     """
-    target = _checked_target(store, path)
+    target = _checked_target(store, path, replace_read_only)
     started = time.perf_counter()
-    sources = {source.id: source.location for source in list_sources(store)}
-    with _failures(target), _Selection(store, filter, seqs) as selection:
+    with _failures(store, target), _Selection(store, filter, seqs) as selection:
+        sources = {source.id: source.location for source in list_sources(store)}
         total = selection.count()
         written = 0
         size = 0
@@ -302,7 +320,23 @@ class _CsvLines:
         return len(data)
 
 
-def _checked_target(store: Store, path: Path | str) -> Path:
+def is_read_only(path: Path) -> bool:
+    """Whether the existing file at ``path`` is read-only: its mode has no write permission bit
+    for anyone (as ``chmod 444`` leaves it), or this process may not write to it.
+
+    The mode bits count even where the permission check would let the write through (for the
+    administrator, root), so a file the user protected is not replaced unasked.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
+
+
+def _checked_target(store: Store, path: Path | str, replace_read_only: bool) -> Path:
+    if not str(path).strip():
+        raise ExportFailed("a file name is needed to export to")
     target = Path(path).expanduser()
     resolved = target.resolve()
     store_file = store.path.resolve()
@@ -311,19 +345,23 @@ def _checked_target(store: Store, path: Path | str) -> Path:
             raise ExportFailed(f"{target}: refusing to write an export over the store itself")
     if target.is_dir():
         raise ExportFailed(f"{target}: is a folder; name a file to export to")
+    if not replace_read_only and is_read_only(target):
+        raise ExportTargetReadOnly(target)
     return target
 
 
 @contextmanager
-def _failures(target: Path) -> Iterator[None]:
-    """Turns the errors of writing the file and reading the store into :class:`ExportFailed`."""
+def _failures(store: Store, target: Path) -> Iterator[None]:
+    """Turns the errors of writing the file and reading the store into :class:`ExportFailed`,
+    naming the file or the store, whichever failed."""
     try:
         yield
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ExportFailed(f"{target}: cannot write the export ({reason})") from None
-    except sqlite3.Error as exc:
-        raise ExportFailed(f"{target}: cannot read the store ({exc})") from None
+    except (sqlite3.Error, DBAPIError) as exc:
+        outcome = f"nothing was exported and {target} was not touched"
+        raise ExportFailed(unreadable_store(store, exc, outcome)) from None
 
 
 def _check(cancel: CancelToken | None, target: Path) -> None:

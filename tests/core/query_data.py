@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from auditviewer.core import fulltext
 from auditviewer.core.entry_query import EntryDetail, EntryQuery, get_entries
@@ -176,3 +179,28 @@ def expected_order(details: list[EntryDetail], sort: Sort) -> list[int]:
         present.reverse()
         missing.reverse()
     return [e.seq for e in present + missing]
+
+
+def damage_table(path: Path, table: str) -> None:
+    """Overwrites the pages of ``table`` in the closed store file at ``path`` with garbage.
+
+    The store stays openable (its schema pages are intact); reading the table then fails with
+    "database disk image is malformed". Skips the test where SQLite lacks the dbstat table.
+    """
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        try:
+            pages = [
+                row[0]
+                for row in connection.execute("SELECT pageno FROM dbstat WHERE name = ?", (table,))
+            ]
+        except sqlite3.OperationalError:
+            pytest.skip("this SQLite has no dbstat table to find a table's pages")
+    finally:
+        connection.close()
+    with path.open("r+b") as handle:
+        for page in pages:
+            handle.seek((page - 1) * page_size)
+            handle.write(b"\xde\xad" * (page_size // 2))

@@ -21,11 +21,13 @@ from auditviewer.core.errors import ExportFailed
 from auditviewer.core.export import (
     CSV_COLUMNS,
     ExportCancelled,
+    ExportTargetReadOnly,
     csv_cells,
     csv_row,
     entry_record,
     export_csv,
     export_json,
+    is_read_only,
     iso_utc,
     neutralize_cell,
 )
@@ -34,6 +36,7 @@ from auditviewer.core.query import Filter
 from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.store import Store
 from tests.conftest import make_entry, write_json
+from tests.core.query_data import damage_table
 
 
 def _stored(store: Store) -> Counter[tuple[str, bytes]]:
@@ -209,6 +212,63 @@ def test_export_over_the_store_itself_is_refused(filled: Store, suffix: str) -> 
     with pytest.raises(ExportFailed, match="over the store itself"):
         export_json(filled, target)
     assert (target.read_bytes() if target.exists() else None) == before
+
+
+@pytest.mark.parametrize("export", [export_json, export_csv])
+@pytest.mark.parametrize("table", ["entries", "entry_texts"])
+def test_a_damaged_store_is_named_and_the_target_left_as_it_was(
+    filled: Store, tmp_path: Path, export: Any, table: str
+) -> None:
+    path = filled.path
+    filled.close()
+    damage_table(path, table)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "export"
+    target.write_bytes(b"the previous export")
+    with Store.open(path, create=False) as damaged, pytest.raises(ExportFailed) as caught:
+        export(damaged, target)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: cannot read the store (database disk image is malformed)")
+    assert f"{target} was not touched" in message
+    assert "check it with verify" in message
+    assert target.read_bytes() == b"the previous export"
+    assert _names(folder) == ["export"]
+
+
+@pytest.mark.parametrize("export", [export_json, export_csv])
+def test_a_read_only_target_is_left_as_it_is_unless_replacing_it_is_asked(
+    filled: Store, tmp_path: Path, export: Any
+) -> None:
+    target = tmp_path / "kept.json"
+    target.write_bytes(b"the previous export")
+    target.chmod(0o444)
+    with pytest.raises(ExportTargetReadOnly, match=r"kept\.json: the file is read-only"):
+        export(filled, target)
+    assert target.read_bytes() == b"the previous export"
+    assert not [name for name in _names(tmp_path) if name.endswith(".partial")]
+    report = export(filled, target, replace_read_only=True)
+    assert report.entries == 19
+    assert target.read_bytes() != b"the previous export"
+    assert target.stat().st_mode & 0o777 == 0o444
+
+
+def test_read_only_is_decided_by_the_mode_bits_too(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    assert not is_read_only(target)
+    target.write_bytes(b"x")
+    target.chmod(0o644)
+    assert not is_read_only(target)
+    target.chmod(0o444)
+    assert is_read_only(target)  # even for root, whom the system lets write it
+    target.chmod(0o400)
+    assert is_read_only(target)
+
+
+@pytest.mark.parametrize("export", [export_json, export_csv])
+def test_an_empty_file_name_is_refused(filled: Store, export: Any) -> None:
+    with pytest.raises(ExportFailed, match="a file name is needed"):
+        export(filled, "")
 
 
 # --- CSV -------------------------------------------------------------------------------------
