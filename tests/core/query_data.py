@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import time
@@ -98,9 +99,14 @@ def _text(phrase: str, e: EntryDetail) -> bool:
     return bool(tokens) and fulltext.text_matches(fulltext.body_text(e.raw), tokens)
 
 
+@functools.cache
+def _reference() -> ActionReference:
+    return ActionReference.load()
+
+
 def oracle(flt: Filter, e: EntryDetail) -> bool:
     """Whether ``e`` passes ``flt``, computed in Python from the entry's details."""
-    ref = ActionReference.load()
+    ref = _reference()
     checks = [
         not flt.actions or _any(flt.actions, e.action),
         not _any(flt.not_actions, e.action),
