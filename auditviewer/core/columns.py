@@ -14,12 +14,14 @@ SQLite answers the text search (see :mod:`auditviewer.core.fulltext`) and the ro
 
 from __future__ import annotations
 
+import bisect
 import logging
+import re
 import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -71,30 +73,26 @@ log = logging.getLogger(__name__)
 
 _TEXT_CACHE_SIZE: Final = 16
 _LUT_CACHE_SIZE: Final = 256
+_WILDCARDS_PER_PASS: Final = 256
 _MAX_HISTOGRAM_BINS: Final = 5_000_000
 # Filter masks and sort orders kept per snapshot (a mask is 1 byte, an order 4 bytes per entry).
 _RECENT_MASKS: Final = 8
 _RECENT_ORDERS: Final = 3
 
 
-def wildcard_match(parts: list[str], text: str) -> bool:
-    """Whether ``text`` is the pieces ``parts`` in order with anything between them.
+def wildcard_pattern(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One expression that matches a whole text when any of the ``*`` patterns does.
 
-    ``parts`` is a pattern split at its ``*`` (so at least two pieces). Taking each piece's
-    first occurrence after the one before is enough for ``*`` wildcards, so the time is linear
-    in the text for any pattern (a regular expression backtracks exponentially on ``*a*a*a*``).
+    Each ``*`` between two pieces is an atomic lazy step: the next piece is taken at its first
+    occurrence and never reconsidered. That is enough for ``*`` wildcards, and keeps the time
+    linear in the text for any pattern (plain ``.*`` backtracks exponentially on ``*a*a*a*x``).
     """
-    first, last = parts[0], parts[-1]
-    end = len(text) - len(last)
-    if end < len(first) or not text.startswith(first) or not text.endswith(last):
-        return False
-    position = len(first)
-    for part in parts[1:-1]:
-        found = text.find(part, position, end)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
+    alternatives = []
+    for pattern in patterns:
+        first, *middle, last = pattern.split("*")
+        steps = "".join(f"(?>.*?{re.escape(part)})" for part in middle if part)
+        alternatives.append(f"{re.escape(first)}{steps}.*{re.escape(last)}")
+    return re.compile("(?:" + "|".join(alternatives) + ")", re.S)
 
 
 class TermTable:
@@ -110,6 +108,7 @@ class TermTable:
         self.group_values: list[str | None] = [None]
         self._group_by_folded: dict[str, int] = {}
         self._folded: list[str] = [""]
+        self._sorted: tuple[list[str], list[int]] = ([], [])
 
     @property
     def size(self) -> int:
@@ -132,18 +131,36 @@ class TermTable:
     def lookup(self, values: tuple[str, ...], size: int) -> BoolArray:
         """Which of the first ``size`` ids match any of ``values`` (``*`` a wildcard)."""
         groups = np.zeros(len(self.group_values), dtype=np.bool_)
+        wildcards: list[str] = []
         for value in values:
             folded = value.casefold()
             if "*" not in folded:
                 group = self._group_by_folded.get(folded)
                 if group is not None:
                     groups[group] = True
-                continue
-            parts = folded.split("*")
-            for group, text in enumerate(self._folded):
-                if group and not groups[group] and wildcard_match(parts, text):
-                    groups[group] = True
+            elif folded.index("*") == len(folded) - 1:
+                groups[self._starting_with(folded[:-1])] = True
+            else:
+                wildcards.append(folded)
+        # The other patterns are matched a batch at a time: one pass over the terms per batch.
+        for start in range(0, len(wildcards), _WILDCARDS_PER_PASS):
+            matches = wildcard_pattern(wildcards[start : start + _WILDCARDS_PER_PASS]).fullmatch
+            hits = [group for group, text in enumerate(self._folded) if group and matches(text)]
+            groups[np.asarray(hits, dtype=np.intp)] = True
         return groups[np.asarray(self.group_of[:size], dtype=np.intp)]
+
+    def _starting_with(self, prefix: str) -> list[int]:
+        """The groups whose folded value starts with ``prefix``, found in the sorted values."""
+        texts, ids = self._sorted
+        if len(texts) != len(self._folded) - 1:
+            order = sorted(range(1, len(self._folded)), key=self._folded.__getitem__)
+            texts, ids = self._sorted = ([self._folded[g] for g in order], order)
+        found = []
+        for index in range(bisect.bisect_left(texts, prefix), len(texts)):
+            if not texts[index].startswith(prefix):
+                break
+            found.append(ids[index])
+        return found
 
     def group_ids(self, size: int) -> Positions:
         """Each of the first ``size`` ids' group."""

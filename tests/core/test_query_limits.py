@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditviewer.core.columns import wildcard_match
+from auditviewer.core.columns import TermTable
 from auditviewer.core.fulltext import build_fulltext
 from auditviewer.core.ingest import import_file
 from auditviewer.core.query import Filter
@@ -69,10 +69,37 @@ def test_a_pattern_of_many_stars_is_answered_at_once(store: Store, tmp_path: Pat
 
 
 @given(
-    pattern=st.text(alphabet="ab*", max_size=8).filter(lambda p: "*" in p),
-    text=st.text(alphabet="ab", max_size=8),
+    patterns=st.lists(st.text(alphabet="aAb*", max_size=6), min_size=1, max_size=3),
+    texts=st.lists(st.text(alphabet="aAb", max_size=6), max_size=6),
 )
-def test_wildcards_match_as_a_regular_expression_would(pattern: str, text: str) -> None:
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    expected = re.fullmatch(regex, text, re.DOTALL) is not None
-    assert wildcard_match(pattern.split("*"), text) == expected
+def test_wildcards_match_as_a_regular_expression_would(
+    patterns: list[str], texts: list[str]
+) -> None:
+    table = TermTable()
+    for term_id, text in enumerate(texts, start=1):
+        table.add(term_id, text)
+    regexes = [
+        ".*".join(re.escape(part) for part in pattern.casefold().split("*")) for pattern in patterns
+    ]
+    expected = [False] + [
+        any(re.fullmatch(regex, text.casefold(), re.DOTALL) for regex in regexes) for text in texts
+    ]
+    assert table.lookup(tuple(patterns), table.size).tolist() == expected
+
+
+def _ends_in_1_to_100(number: int) -> bool:
+    digits = str(number)
+    return any(digits[k] != "0" and int(digits[k:]) <= 100 for k in range(len(digits)))
+
+
+def test_1200_prefix_alternatives_over_20000_terms_take_moments() -> None:
+    table = TermTable()
+    for term_id in range(1, 20_001):
+        table.add(term_id, f"User{term_id}@example.com")
+    started = time.perf_counter()
+    assert not table.lookup(tuple(f"x{n}*" for n in range(1200)), table.size).any()
+    found = table.lookup(tuple(f"user{n}@*" for n in range(1, 1201)), table.size)
+    assert time.perf_counter() - started < 1
+    assert found.tolist() == [False] + [n <= 1200 for n in range(1, 20_001)]
+    found = table.lookup(tuple(f"*{n}@*" for n in range(1, 101)), table.size)
+    assert found.tolist() == [False] + [_ends_in_1_to_100(n) for n in range(1, 20_001)]
