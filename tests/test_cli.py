@@ -287,11 +287,20 @@ def test_a_damaged_store_is_named_by_export_and_query(
     target.write_bytes(b"[]")
     assert run(store_path, "export", "-o", str(target)) == 1
     err = capsys.readouterr().err
-    assert_one_line_error(err, f"{store_path}: cannot read the store", "verify")
+    assert_one_line_error(err, f"{store_path}: the store file is damaged", "verify")
+    assert f"{target} was not touched" in err
     assert target.read_bytes() == b"[]"
     for argv in (["--format", "count"], ["jane"], []):
         assert run(store_path, "query", *argv) == 1
-        assert_one_line_error(capsys.readouterr().err, f"{store_path}: cannot read the store")
+        assert_one_line_error(capsys.readouterr().err, f"{store_path}: the store file is damaged")
+
+
+def test_a_damaged_text_index_is_named_by_query(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage_table(store_path, "entries_fts_data")
+    assert run(store_path, "query", "jane", "--format", "count") == 1
+    assert_one_line_error(capsys.readouterr().err, f"{store_path}:")
 
 
 # --- stats, actions, verify ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from auditviewer.core.query import Filter, Sort
 from auditviewer.core.records import now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import Store
+from auditviewer.core.store_errors import translate
 from auditviewer.core.vocabulary import (
     CONFLICT,
     NAIVE_TIME,
@@ -243,28 +244,32 @@ class EntryQuery:
             self._order = None
 
 
-def unreadable_store(store: Store, error: sqlite3.Error | DBAPIError, outcome: str = "") -> str:
-    """The sentence for SQLite's ``error`` while reading ``store``: it names the store, then
-    ``outcome`` (what became of the work), then what to do when the file looks damaged."""
-    cause = error.orig if isinstance(error, DBAPIError) else error
-    damaged = isinstance(cause, sqlite3.DatabaseError) and not isinstance(
-        cause, sqlite3.OperationalError
-    )
-    parts = [f"{store.path}: cannot read the store ({cause})"]
-    if outcome:
-        parts.append(outcome)
-    if damaged:
-        parts.append("the store may be damaged, check it with verify")
-    return "; ".join(parts)
+def store_failure(store: Store, error: BaseException, outcome: str = "") -> StoreError:
+    """The error to report for ``error``, met while reading ``store``: a sentence that names
+    the store, says what happened, then ``outcome`` (what became of the work), then what to do.
+    """
+    cause: BaseException | None = error
+    if isinstance(error, StoreError) and error.__cause__ is not None:
+        cause = error.__cause__  # the SQLite error the store already put in words
+    if isinstance(cause, DBAPIError):
+        cause = cause.orig
+    translated = None if cause is None else translate(cause, store.path, outcome)
+    if translated is not None:
+        return translated
+    then = f"; {outcome}" if outcome else ""
+    if isinstance(error, StoreError):
+        return type(error)(f"{error}{then}")
+    return StoreError(f"{store.path}: cannot read the store ({cause}){then}")
 
 
 @contextmanager
 def reading(store: Store) -> Iterator[None]:
-    """Turns SQLite's errors while reading ``store`` into a :class:`StoreError` naming it."""
+    """Turns any error of SQLite's while reading ``store`` into a :class:`StoreError` naming it
+    (the store itself words the conditions of the machine; this covers the rest)."""
     try:
         yield
     except (sqlite3.Error, DBAPIError) as exc:
-        raise StoreError(unreadable_store(store, exc)) from None
+        raise store_failure(store, exc) from None
 
 
 def _source(values: tuple[Any, ...]) -> SourceRecord:

@@ -27,8 +27,8 @@ from typing import BinaryIO, Final
 from sqlalchemy.exc import DBAPIError
 
 from auditviewer.core.atomic import atomic_write
-from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources, unreadable_store
-from auditviewer.core.errors import AuditViewerError, ExportFailed
+from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources, store_failure
+from auditviewer.core.errors import AuditViewerError, ExportFailed, StoreError
 from auditviewer.core.query import Filter, Sort
 from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.store import Store
@@ -184,9 +184,9 @@ def export_json(
     The selection is what ``filter`` matches, narrowed to ``seqs`` when given (an empty
     ``seqs`` selects nothing); with neither, every entry, quarantined ones included. An
     existing read-only target (see :func:`is_read_only`) is replaced only with
-    ``replace_read_only``. Raises :class:`ExportFailed` (naming the file, the entry where one is
-    at fault, or the store when it cannot be read), :class:`ExportTargetReadOnly` or
-    :class:`ExportCancelled`; the target is then untouched.
+    ``replace_read_only``. Raises :class:`ExportFailed` (naming the file, and the entry where
+    one is at fault), :class:`ExportTargetReadOnly`, :class:`ExportCancelled`, or a
+    :class:`StoreError` naming the store when it cannot be read; the target is then untouched.
     """
     target = _checked_target(store, path, replace_read_only)
     started = time.perf_counter()
@@ -352,16 +352,17 @@ def _checked_target(store: Store, path: Path | str, replace_read_only: bool) -> 
 
 @contextmanager
 def _failures(store: Store, target: Path) -> Iterator[None]:
-    """Turns the errors of writing the file and reading the store into :class:`ExportFailed`,
-    naming the file or the store, whichever failed."""
+    """Turns the errors of writing the file into :class:`ExportFailed` naming it, and those of
+    reading the store into a :class:`StoreError` naming the store; both say the file was not
+    touched."""
     try:
         yield
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ExportFailed(f"{target}: cannot write the export ({reason})") from None
-    except (sqlite3.Error, DBAPIError) as exc:
+    except (sqlite3.Error, DBAPIError, StoreError) as exc:
         outcome = f"nothing was exported and {target} was not touched"
-        raise ExportFailed(unreadable_store(store, exc, outcome)) from None
+        raise store_failure(store, exc, outcome) from None
 
 
 def _check(cancel: CancelToken | None, target: Path) -> None:

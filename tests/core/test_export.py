@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditviewer.core.entry_query import EntryQuery
-from auditviewer.core.errors import ExportFailed
+from auditviewer.core.errors import ExportFailed, StoreDamaged
 from auditviewer.core.export import (
     CSV_COLUMNS,
     ExportCancelled,
@@ -226,12 +226,12 @@ def test_a_damaged_store_is_named_and_the_target_left_as_it_was(
     folder.mkdir()
     target = folder / "export"
     target.write_bytes(b"the previous export")
-    with Store.open(path, create=False) as damaged, pytest.raises(ExportFailed) as caught:
+    with Store.open(path, create=False) as damaged, pytest.raises(StoreDamaged) as caught:
         export(damaged, target)
     message = str(caught.value)
-    assert message.startswith(f"{path}: cannot read the store (database disk image is malformed)")
-    assert f"{target} was not touched" in message
-    assert "check it with verify" in message
+    assert message.startswith(f"{path}: the store file is damaged")
+    assert f"nothing was exported and {target} was not touched" in message
+    assert "verify" in message
     assert target.read_bytes() == b"the previous export"
     assert _names(folder) == ["export"]
 
