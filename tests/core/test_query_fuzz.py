@@ -64,7 +64,7 @@ def evaluated(
     store.close()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=queries)
 @example(text="source:9223372036854775808")
 @example(text="seq:" + "9" * 4301)
