@@ -35,7 +35,11 @@ from typing import IO, Any, NamedTuple, NoReturn
 
 from auditviewer.core.errors import ImportRejected
 from auditviewer.core.fieldmap import ACTION_KEYS, WRAPPER_KEYS
-from auditviewer.core.strict_json import ForbiddenConstantError, StrictDecoder
+from auditviewer.core.strict_json import (
+    ForbiddenConstantError,
+    StrictDecoder,
+    syntax_error_in_words,
+)
 
 CHUNK_BYTES = 1 << 20
 # An entry longer than this is stored quarantined instead of as an ordinary entry...
@@ -70,22 +74,6 @@ _TOO_DEEP = (
     "check that the file is an audit export"
 )
 
-# What ``json`` means by its messages, in the words of someone reading the audit log.
-_JSON_ERRORS = (
-    ("Expecting value", "a value (text in double quotes, a number, true, false, null, "
-     "an object or a list) should be here"),
-    ("Expecting property name enclosed in double quotes",
-     "a field name in double quotes should be here"),
-    ("Expecting ':' delimiter", "a colon should follow the field name here"),
-    ("Expecting ',' delimiter", "a comma or a closing bracket should be here"),
-    ("Invalid control character", "a text value holds a raw control character (such as a tab "
-     "or a line break), which JSON allows only escaped, as \\t or \\n"),
-    ("Invalid \\uXXXX escape",
-     "a text value holds a broken \\u escape (\\u must be followed by four hexadecimal digits)"),
-    ("Invalid \\escape", "a text value holds a backslash that starts no valid escape "
-     "(a backslash itself is written \\\\)"),
-    ("Unterminated string", "a text value starts here but its closing double quote is missing"),
-)  # fmt: skip
 
 Parsed = tuple[Any, int, str | None]
 
@@ -314,7 +302,7 @@ class ExportReader:
                 self._pos += 1
                 yield from self._array_elements()
             elif char == "{":
-                yield from self._top_object(single_candidate=self._values == 1)
+                yield from self._top_object((line, column), single_candidate=self._values == 1)
             else:
                 self._reject_top_value(line, column)
             end_line, _ = self._position(self._pos)
@@ -393,9 +381,11 @@ class ExportReader:
             self._fail_here("the list of entries is broken here: a comma or the closing ']' "
                             "should follow the entry")  # fmt: skip
 
-    def _top_object(self, *, single_candidate: bool) -> Iterator[RawElement]:
-        """A top-level object: a wrapper around the entry list, or one entry (JSON Lines)."""
-        line, column = self._position(self._pos)
+    def _top_object(
+        self, position: tuple[int, int], *, single_candidate: bool
+    ) -> Iterator[RawElement]:
+        """A top-level object (starting at ``position``): a wrapper or one entry (JSON Lines)."""
+        line, column = position
         parsed = self._parse_value(limit=MAX_ENTRY_CHARS, line_value=True)
         if parsed is None:
             # Larger than an entry should be: a wrapper around a long list, or one long entry.
@@ -583,7 +573,7 @@ class ExportReader:
                 "this line ends before its entry is complete (a closing '}' or ']' is "
                 f"missing); {_FIX}",
             )
-        self._fail_at(error.pos, f"{_describe_error(error, self._buf)}; {_FIX}")
+        self._fail_at(error.pos, _describe_error(error, self._buf))
 
     def _starts_a_line_value(self, index: int) -> bool:
         """Whether the text at ``index`` reads as the next line of JSON Lines."""
@@ -686,17 +676,18 @@ def _token_at(text: str, index: int) -> str:
 
 
 def _describe_error(error: json.JSONDecodeError, text: str) -> str:
-    """A JSON syntax error in words, with what stands at its position."""
+    """A JSON syntax error in words, with what stands at its position and what to do."""
     found = _token_at(text, error.pos)
-    if error.msg.startswith(("Expecting value", "Expecting property name")) and found[1:2] in (
-        "]",
-        "}",
-    ):
-        return f"a comma stands before a closing bracket ({found}); remove the comma"
-    for prefix, phrase in _JSON_ERRORS:
-        if error.msg.startswith(prefix):
-            return f"the file is not valid JSON here: {phrase}, but there is {found}"
-    return f"the file is not valid JSON here (at {found})"
+    closing = found[1:2] in ("]", "}")
+    if closing and error.msg.startswith(("Expecting value", "Expecting property name")):
+        return (
+            f"a comma stands before the closing bracket {found}: remove the comma, "
+            "or export the file again"
+        )
+    return (
+        f"the file is not valid JSON at this point: {syntax_error_in_words(error)}, "
+        f"but there is {found}; {_FIX}"
+    )
 
 
 def _kind_of(value: Any) -> str:
