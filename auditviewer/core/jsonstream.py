@@ -208,10 +208,16 @@ class _Input:
                 "obtain the complete file",
                 self.bytes_consumed,
             ) from None
-        except (zlib.error, gzip.BadGzipFile, OSError):
+        except (zlib.error, gzip.BadGzipFile):
             raise _InputFault(
                 "the compressed (gzip) data is damaged here and cannot be read; "
                 "obtain an intact copy of the file",
+                self.bytes_consumed,
+            ) from None
+        except OSError as exc:
+            raise _InputFault(
+                f"the file could not be read further ({exc.strerror or exc}); "
+                "check the disk or copy the file elsewhere and import the copy",
                 self.bytes_consumed,
             ) from None
         if self.compressed:
