@@ -19,7 +19,7 @@ from typing import Any
 from auditviewer.core import fulltext
 from auditviewer.core.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
 from auditviewer.core.errors import ImportCancelled, ImportRejected
-from auditviewer.core.parse_process import prepared_batches
+from auditviewer.core.parse_process import FileRead, prepared_batches
 from auditviewer.core.prepared import PreparedEntry, prepare_entry
 from auditviewer.core.records import (
     CancelToken,
@@ -48,15 +48,6 @@ _INSERT_TEXT = (
     "content_sha256, chain_sha256, entity_name, quarantine_reason, raw) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -345,15 +336,17 @@ def import_file(
     started = time.perf_counter()
     try:
         size = file_path.stat().st_size
-        sha256 = file_sha256(file_path)
     except OSError as exc:
         raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
     location = str(file_path.resolve())
+    # The hash and size recorded are those of the bytes the entries were read from, taken while
+    # reading: a file changed during the import cannot pass off other content under its hash.
+    read = FileRead()
     undone = f"nothing of {file_path} was imported"
     with store.write(undone=undone) as connection, store.bulk_cache(connection):
-        source_id = begin_source(connection, "file", location, sha256, size)
+        source_id = begin_source(connection, "file", location)
         writer = EntryWriter(connection, source_id, index_text=index_text)
-        batches = prepared_batches(file_path, writer.batch_size)
+        batches = prepared_batches(file_path, writer.batch_size, read=read)
         try:
             with _collector_paused():
                 for batch, bytes_read in batches:
@@ -368,6 +361,10 @@ def import_file(
             batches.close()
         if cancel is not None and cancel.cancelled:
             raise ImportCancelled(f"{file_path}: import cancelled")
+        connection.execute(
+            "UPDATE sources SET sha256 = ?, size_bytes = ? WHERE id = ?",
+            (read.sha256, read.size, source_id),
+        )
         record_counts(connection, source_id, writer.counts, finished=True)
     # The import passed through the WAL (gigabytes for a big file): move it into the store file
     # now, so committed work does not live only in the -wal file and the disk space comes back.
@@ -376,7 +373,7 @@ def import_file(
     return ImportReport(
         source_id=source_id,
         location=location,
-        sha256=sha256,
+        sha256=read.sha256,
         parsed=counts.parsed,
         imported=counts.imported,
         duplicates=counts.duplicates,

@@ -14,6 +14,7 @@ import queue
 import sys
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,17 @@ class ParserFailed(AuditViewerError):
 Batch = tuple[list[PreparedEntry], int]
 
 
-def _batches_in_process(path: Path, source: str, batch_size: int) -> Generator[Batch, None, None]:
+@dataclass
+class FileRead:
+    """The SHA-256 (hex) and size of the bytes the entries came from, set once reading ends."""
+
+    sha256: str = ""
+    size: int = 0
+
+
+def _batches_in_process(
+    path: Path, source: str, batch_size: int, read: FileRead | None = None
+) -> Generator[Batch, None, None]:
     try:
         reader = ExportReader(path, source=source)
     except OSError as exc:
@@ -49,21 +60,25 @@ def _batches_in_process(path: Path, source: str, batch_size: int) -> Generator[B
                     element.text,
                     element.value,
                     element.duplicate_key,
+                    element.quarantine_reason,
                 )
             )
             if len(batch) >= batch_size:
                 yield batch, reader.bytes_consumed
                 batch = []
+        if read is not None:
+            read.sha256, read.size = reader.digest()
         yield batch, reader.bytes_consumed
 
 
 def _parse_in_child(path: str, source: str, batch_size: int, out: Any) -> None:
     # Parsing makes no reference cycles; the collector would only rescan millions of dicts.
     gc.disable()
+    read = FileRead()
     try:
-        for batch, bytes_read in _batches_in_process(Path(path), source, batch_size):
+        for batch, bytes_read in _batches_in_process(Path(path), source, batch_size, read):
             out.put(("batch", batch, bytes_read))
-        out.put(("done",))
+        out.put(("done", read.sha256, read.size))
     except ImportRejected as exc:
         out.put(("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset))
     except BaseException as exc:  # reported to the parent, which raises it as ParserFailed
@@ -93,7 +108,9 @@ def _caller_main_hidden() -> Iterator[None]:
         main.__dict__.update(saved)
 
 
-def _batches_in_child(path: Path, source: str, batch_size: int) -> Generator[Batch, None, None]:
+def _batches_in_child(
+    path: Path, source: str, batch_size: int, read: FileRead | None = None
+) -> Generator[Batch, None, None]:
     # "spawn": forking a process that runs Qt or other threads is unsafe.
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue(maxsize=_QUEUE_BATCHES)
@@ -120,6 +137,8 @@ def _batches_in_child(path: Path, source: str, batch_size: int) -> Generator[Bat
             if kind == "batch":
                 yield message[1], message[2]
             elif kind == "done":
+                if read is not None:
+                    read.sha256, read.size = message[1], message[2]
                 return
             elif kind == "rejected":
                 _, where, reason, line, column, offset = message
@@ -135,15 +154,16 @@ def _batches_in_child(path: Path, source: str, batch_size: int) -> Generator[Bat
 
 
 def prepared_batches(
-    path: Path, batch_size: int, *, source: str | None = None
+    path: Path, batch_size: int, *, source: str | None = None, read: FileRead | None = None
 ) -> Generator[Batch, None, None]:
     """Batches of prepared entries and how many bytes of the file have been read.
 
     Raises :class:`ImportRejected` exactly as reading the file in-process would. Closing the
-    iterator early (cancel) stops the parsing process.
+    iterator early (cancel) stops the parsing process. Once the batches are exhausted, ``read``
+    holds the SHA-256 and size of the bytes they were read from.
     """
     name = source or str(path)
     size = path.stat().st_size
     if size >= PARALLEL_MIN_BYTES:
-        return _batches_in_child(path, name, batch_size)
-    return _batches_in_process(path, name, batch_size)
+        return _batches_in_child(path, name, batch_size, read)
+    return _batches_in_process(path, name, batch_size, read)

@@ -72,15 +72,25 @@ def _terms(n: Normalized) -> tuple[str | None, ...]:
 
 
 def prepare_entry(
-    index: int, line: int | None, text: str, value: Any, duplicate_key: str | None = None
+    index: int,
+    line: int | None,
+    text: str,
+    value: Any,
+    duplicate_key: str | None = None,
+    quarantine_reason: str | None = None,
 ) -> PreparedEntry:
-    """Normalises an element and computes its raw and content hashes."""
+    """Normalises an element and computes its raw and content hashes.
+
+    ``quarantine_reason`` quarantines the element whatever it holds (the reader found it too
+    long); otherwise normalising decides.
+    """
     n = normalize(value, duplicate_key)
+    reason = quarantine_reason or n.quarantine_reason
     raw_hash = hashlib.sha256(text.encode("utf-8")).digest()
     # With duplicate keys the parsed value hides one of them: only the raw text identifies it.
     content_hash = raw_hash if duplicate_key is not None else content_sha256(value)
     return PreparedEntry(
         storable(n.entry_key) or "", content_hash, raw_hash, n.created_micros, index, line,
-        storable(n.quarantine_reason), n.time_naive, text, storable(n.entity_name), _terms(n),
+        storable(reason), n.time_naive, text, storable(n.entity_name), _terms(n),
         body_text(text) if duplicate_key is not None else body_of_value(value),
     )  # fmt: skip

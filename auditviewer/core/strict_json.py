@@ -12,6 +12,31 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# What ``json`` means by its messages, in the words of someone reading the audit log.
+_JSON_ERRORS = (
+    ("Expecting value", "a value (text in double quotes, a number, true, false, null, "
+     "an object or a list) should be here"),
+    ("Expecting property name enclosed in double quotes",
+     "a field name in double quotes should be here"),
+    ("Expecting ':' delimiter", "a colon should follow the field name here"),
+    ("Expecting ',' delimiter", "a comma or a closing bracket should be here"),
+    ("Invalid control character", "a text value holds a raw control character (such as a tab "
+     "or a line break), which JSON allows only escaped, as \\t or \\n"),
+    ("Invalid \\uXXXX escape",
+     "a text value holds a broken \\u escape (\\u must be followed by four hexadecimal digits)"),
+    ("Invalid \\escape", "a text value holds a backslash that starts no valid escape "
+     "(a backslash itself is written \\\\)"),
+    ("Unterminated string", "a text value starts here but its closing double quote is missing"),
+)  # fmt: skip
+
+
+def syntax_error_in_words(error: json.JSONDecodeError) -> str:
+    """What a JSON syntax error means, as a phrase for someone reading the audit log."""
+    for prefix, phrase in _JSON_ERRORS:
+        if error.msg.startswith(prefix):
+            return phrase
+    return "the text does not follow JSON's rules here"
+
 
 class ForbiddenConstantError(ValueError):
     """The text holds ``NaN``, ``Infinity`` or ``-Infinity``, which JSON does not allow."""

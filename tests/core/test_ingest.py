@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.core import ingest, parse_process
+from auditviewer.core import ingest, jsonstream, parse_process
 from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.ingest import GENESIS_CHAIN, import_file
 from auditviewer.core.records import CancelToken, Progress
@@ -290,3 +290,113 @@ def test_an_import_leaves_its_work_in_the_store_file_not_in_the_wal(
     copy.write_bytes(store.path.read_bytes())  # the store file alone, without its -wal
     with Store.open(copy) as alone, alone.raw() as connection:
         assert connection.execute("SELECT count(*) FROM entry_texts").fetchone()[0] == 3000
+
+
+# --- provenance of a file changed while it is read ---------------------------------------------
+
+
+def _lines(numbers: range) -> bytes:
+    return "".join(json.dumps(make_entry(n)) + "\n" for n in numbers).encode()
+
+
+def _source_record(store: Store) -> tuple[str, int, int]:
+    with store.raw() as connection:
+        row = connection.execute("SELECT sha256, size_bytes, parsed FROM sources").fetchone()
+    return row[0], row[1], row[2]
+
+
+def _stored_entries_sha256(store: Store) -> str:
+    """The SHA-256 of the stored entries' texts, as JSON Lines in file order."""
+    with store.raw() as connection:
+        rows = connection.execute("SELECT raw FROM entry_texts ORDER BY source_index").fetchall()
+    return hashlib.sha256("".join(raw + "\n" for (raw,) in rows).encode()).hexdigest()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("in_child", [False, True])
+def test_a_file_appended_to_during_the_import_records_what_was_read(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool
+) -> None:
+    if in_child:
+        monkeypatch.setattr(parse_process, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 500)
+    path = tmp_path / "growing.jsonl"
+    path.write_bytes(_lines(range(8000)))
+    assert path.stat().st_size > 3 * jsonstream.CHUNK_BYTES
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def append_once(progress: Progress) -> None:
+        if progress.entries == 500:
+            with path.open("ab") as handle:
+                handle.write(_lines(range(8000, 9000)))
+
+    report = import_file(store, path, progress=append_once)
+    content = path.read_bytes()
+    sha256, size, parsed = _source_record(store)
+    assert parsed == report.parsed == 9000
+    assert sha256 == report.sha256 == hashlib.sha256(content).hexdigest() != before
+    assert size == len(content)
+    assert _stored_entries_sha256(store) == sha256
+
+
+@pytest.mark.slow
+def test_a_file_replaced_during_the_import_records_the_one_read(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 500)
+    path = tmp_path / "replaced.jsonl"
+    original = _lines(range(8000))
+    path.write_bytes(original)
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(_lines(range(50_000, 50_010)))
+
+    def replace_once(progress: Progress) -> None:
+        if progress.entries == 500:
+            other.replace(path)
+
+    report = import_file(store, path, progress=replace_once)
+    assert report.parsed == 8000
+    assert _source_record(store) == (hashlib.sha256(original).hexdigest(), len(original), 8000)
+    assert _stored_entries_sha256(store) == report.sha256
+
+
+def test_a_gzip_file_records_the_hash_and_size_of_its_compressed_bytes(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "e.jsonl.gz"
+    path.write_bytes(gzip.compress(_lines(range(300))))
+    report = import_file(store, path)
+    assert _source_record(store) == (
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        path.stat().st_size,
+        300,
+    )
+    assert report.sha256 == _source_record(store)[0]
+
+
+# --- an entry longer than the cap ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_an_entry_over_the_cap_is_quarantined_and_the_others_imported(
+    store: Store, tmp_path: Path
+) -> None:
+    long_entry = make_entry(5, note="x" * 17_000_000)
+    entries = [make_entry(n) for n in range(5)] + [long_entry] + [make_entry(6), "bad"]
+    path = write_json(tmp_path / "long.json", entries)
+    assert path.stat().st_size >= parse_process.PARALLEL_MIN_BYTES  # read by the parsing process
+    report = import_file(store, path)
+    assert (report.parsed, report.imported, report.quarantined) == (8, 6, 2)
+    assert report.parsed == (
+        report.imported + report.duplicates + report.conflicts + report.quarantined
+    )
+    (reason,) = [q.reason for q in report.quarantine if q.index == 5]
+    assert "16,777,216" in reason
+    assert f"{len(json.dumps(long_entry)):,}" in reason
+    with store.raw() as connection:
+        raw, raw_hash = connection.execute(
+            "SELECT raw, raw_sha256 FROM entry_texts WHERE source_index = 5"
+        ).fetchone()
+    assert raw == json.dumps(long_entry)
+    assert raw_hash == hashlib.sha256(raw.encode()).digest()
+    assert import_file(store, path).duplicates == 8
