@@ -13,7 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from auditviewer.core.strict_json import ForbiddenConstantError, StrictDecoder
+from auditviewer.core.strict_json import (
+    ForbiddenConstantError,
+    StrictDecoder,
+    syntax_error_in_words,
+)
 
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -73,8 +77,8 @@ class _Parser:
             value, end, duplicate = self.decoder.decode(self.text, start)
         except json.JSONDecodeError as exc:
             if exc.pos >= len(self.text):
-                raise self.fail(f"truncated JSON: {exc.msg}", exc.pos) from None
-            raise self.fail(f"invalid JSON: {exc.msg}", exc.pos) from None
+                raise self.fail("in the middle of a value", exc.pos) from None
+            raise self.fail(syntax_error_in_words(exc), exc.pos) from None
         except ForbiddenConstantError as exc:
             raise self.fail(f"{exc} is not valid JSON", start) from None
         except RecursionError:
