@@ -69,34 +69,47 @@ def verify_store(
     Raises :class:`VerifyCancelled` when ``cancel`` is set and :class:`StoreError` when the
     store cannot be read.
     """
+    try:
+        with store.snapshot() as connection:
+            return verify_chain(connection, str(store.path), progress=progress, cancel=cancel)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{store.path}: cannot read the store ({exc})") from None
+
+
+def verify_chain(
+    connection: sqlite3.Connection,
+    location: str,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> VerifyReport:
+    """:func:`verify_store` inside the caller's read transaction on ``connection``.
+
+    Raises :class:`VerifyCancelled` when ``cancel`` is set, and :class:`sqlite3.DatabaseError`
+    when the texts cannot be read.
+    """
     checked = 0
     expected_seq = 1
     chain = GENESIS_CHAIN
-    try:
-        with store.snapshot() as connection:
-            total = int(connection.execute("SELECT count(*) FROM entry_texts").fetchone()[0])
-            # The raw text as stored bytes: hashing needs no decoding, and bytes that are not
-            # UTF-8 (an edit outside the app) are hashed as they are instead of failing.
-            cursor = connection.execute(
-                "SELECT seq, entry_key, CAST(raw AS BLOB), raw_sha256, chain_sha256 "
-                "FROM entry_texts ORDER BY seq"
-            )
-            while rows := cursor.fetchmany(FETCH_ROWS):
-                if cancel is not None and cancel.cancelled:
-                    raise VerifyCancelled(f"{store.path}: verification cancelled")
-                for seq, key, raw, raw_sha256, chain_sha256 in rows:
-                    problem = _check(seq, key, raw, raw_sha256, chain_sha256, expected_seq, chain)
-                    if problem is not None:
-                        return VerifyReport(
-                            checked, seq - 1, chain.hex() if checked else None, problem
-                        )
-                    chain = bytes(chain_sha256)
-                    expected_seq = seq + 1
-                    checked += 1
-                if progress is not None:
-                    progress(Progress(checked, total, checked, phase="verify"))
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{store.path}: cannot read the store ({exc})") from None
+    total = int(connection.execute("SELECT count(*) FROM entry_texts").fetchone()[0])
+    # The raw text as stored bytes: hashing needs no decoding, and bytes that are not
+    # UTF-8 (an edit outside the app) are hashed as they are instead of failing.
+    cursor = connection.execute(
+        "SELECT seq, entry_key, CAST(raw AS BLOB), raw_sha256, chain_sha256 "
+        "FROM entry_texts ORDER BY seq"
+    )
+    while rows := cursor.fetchmany(FETCH_ROWS):
+        if cancel is not None and cancel.cancelled:
+            raise VerifyCancelled(f"{location}: verification cancelled")
+        for seq, key, raw, raw_sha256, chain_sha256 in rows:
+            problem = _check(seq, key, raw, raw_sha256, chain_sha256, expected_seq, chain)
+            if problem is not None:
+                return VerifyReport(checked, seq - 1, chain.hex() if checked else None, problem)
+            chain = bytes(chain_sha256)
+            expected_seq = seq + 1
+            checked += 1
+        if progress is not None:
+            progress(Progress(checked, total, checked, phase="verify"))
     return VerifyReport(checked, expected_seq - 1, chain.hex() if checked else None, None)
 
 

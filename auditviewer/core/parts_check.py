@@ -1,0 +1,158 @@
+"""Whether a store's parts agree: its rows, texts and column blocks describe the same entries.
+
+Every entry has one row in ``entries`` (its narrow columns) and one in ``entry_texts`` (its
+text and hashes), under the same seq; and every entry's narrow columns are copied once more
+into the ``column_blocks`` of the transaction that added it, which the viewer reads instead of
+the rows. The check compares them block by block with numpy and names the first disagreement.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from auditviewer.core.column_blocks import COLUMNS, ENTRY_COLUMNS, NO_TIME, decode
+from auditviewer.core.records import CancelToken, Progress
+
+ROWS_PER_READ: Final = 65536
+
+ProgressCallback = Callable[[Progress], None]
+Matrix = npt.NDArray[np.int64]
+
+
+class PartsCancelled(Exception):
+    """Raised inside the check when the caller's cancel token is set."""
+
+
+def parts_disagreement(
+    connection: sqlite3.Connection,
+    texts_upto: int,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> str | None:
+    """The first disagreement between the store's parts, as a sentence; None when they agree.
+
+    ``texts_upto`` is the number of entry texts, known to be exactly seqs 1..``texts_upto``
+    (the hash check establishes that). Raises :class:`PartsCancelled` when ``cancel`` is set.
+    """
+    problem = _rows_match_texts(connection, texts_upto)
+    if problem is not None:
+        return problem
+    return _blocks_match_rows(connection, texts_upto, progress, cancel)
+
+
+def _rows_match_texts(connection: sqlite3.Connection, texts_upto: int) -> str | None:
+    count, low, high = connection.execute(
+        "SELECT count(*), coalesce(min(seq), 1), coalesce(max(seq), 0) FROM entries"
+    ).fetchone()
+    if (int(count), int(high)) == (texts_upto, texts_upto) and (count == 0 or low == 1):
+        return None
+    seqs = np.fromiter(
+        (row[0] for row in connection.execute("SELECT seq FROM entries ORDER BY seq")),
+        dtype=np.int64,
+    )
+    expected = np.arange(1, texts_upto + 1, dtype=np.int64)
+    without_row = np.setdiff1d(expected, seqs, assume_unique=True)
+    without_text = np.setdiff1d(seqs, expected, assume_unique=True)
+    if len(without_row) and (not len(without_text) or without_row[0] < without_text[0]):
+        return (
+            f"entry seq {without_row[0]} has its text but no row in the entries table "
+            f"({len(without_row):,} such entries)"
+        )
+    return (
+        f"entry seq {without_text[0]} has a row in the entries table but no text "
+        f"({len(without_text):,} such entries)"
+    )
+
+
+def _blocks_match_rows(
+    connection: sqlite3.Connection,
+    last_seq: int,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> str | None:
+    next_seq = 1
+    blocks = connection.execute(
+        "SELECT first_seq, count, data FROM column_blocks ORDER BY first_seq"
+    )
+    for first_seq, count, blob in blocks:
+        if cancel is not None and cancel.cancelled:
+            raise PartsCancelled
+        if first_seq != next_seq:
+            return _block_gap(next_seq, int(first_seq))
+        if first_seq + count - 1 > last_seq:
+            return (
+                f"the column block of entries seq {first_seq:,}..{first_seq + count - 1:,} "
+                f"reaches beyond the last entry (seq {last_seq:,})"
+            )
+        try:
+            arrays = decode(bytes(blob), int(count))
+        except ValueError as exc:
+            return f"the column block of entries from seq {first_seq:,} is malformed: {exc}"
+        block = np.column_stack([arrays[name].astype(np.int64) for name, _ in COLUMNS])
+        problem = _block_matches_rows(connection, int(first_seq), block)
+        if problem is not None:
+            return problem
+        next_seq = first_seq + count
+        if progress is not None:
+            progress(Progress(next_seq - 1, last_seq, next_seq - 1, phase="compare"))
+    if next_seq <= last_seq:
+        return (
+            f"entries seq {next_seq:,}..{last_seq:,} are in no column block, so the viewer "
+            "reads them from their rows"
+        )
+    return None
+
+
+def _block_gap(expected: int, found: int) -> str:
+    if found > expected:
+        return f"entries seq {expected:,}..{found - 1:,} are in no column block"
+    return f"the column block starting at seq {found:,} overlaps the block before it"
+
+
+def _block_matches_rows(
+    connection: sqlite3.Connection, first_seq: int, block: Matrix
+) -> str | None:
+    at = 0
+    for rows in _narrow_rows(connection, first_seq, first_seq + len(block) - 1):
+        expected_seqs = np.arange(first_seq + at, first_seq + at + len(rows), dtype=np.int64)
+        if not np.array_equal(rows[:, 0], expected_seqs):
+            return None  # the seq check has already named the missing row
+        differs = rows[:, 1:] != block[at : at + len(rows)]
+        if differs.any():
+            row, column = (int(i) for i in np.argwhere(differs)[0])
+            seq = first_seq + at + row
+            name = ENTRY_COLUMNS[column]
+            return (
+                f"entry seq {seq:,}: its column block holds {name} = "
+                f"{_shown(int(block[at + row, column]))}, its row in the entries table "
+                f"{_shown(int(rows[row, column + 1]))}; the viewer would show the block's value"
+            )
+        at += len(rows)
+    return None
+
+
+def _narrow_rows(connection: sqlite3.Connection, first: int, last: int) -> Iterator[Matrix]:
+    """The narrow rows from ``first`` to ``last`` as int64 matrices (seq, then the columns).
+
+    A missing time reads as :data:`NO_TIME` and a missing term as 0, as in the blocks.
+    """
+    columns = ", ".join(
+        f"coalesce({name}, {NO_TIME})" if name == "created_utc" else f"coalesce({name}, 0)"
+        for name in ENTRY_COLUMNS
+    )
+    cursor = connection.execute(
+        f"SELECT seq, {columns} FROM entries WHERE seq BETWEEN ? AND ? ORDER BY seq",  # noqa: S608
+        (first, last),
+    )
+    while rows := cursor.fetchmany(ROWS_PER_READ):
+        yield np.array(rows, dtype=np.int64).reshape(len(rows), len(ENTRY_COLUMNS) + 1)
+
+
+def _shown(value: int) -> str:
+    return "(none)" if value == NO_TIME else str(value)

@@ -1,0 +1,266 @@
+"""The whole store check: SQLite's checks, damaged indexes and their rebuild, the parts' agreement.
+
+Damage is made as it happens to real files: bytes flipped inside a page of a closed,
+checkpointed store, or rows edited behind the app's back with a SQLite shell.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditviewer.core.column_blocks import COLUMNS, decode, encode
+from auditviewer.core.ingest import import_file
+from auditviewer.core.integrity import VerifyCancelled
+from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.sqlite_check import Part
+from auditviewer.core.store import Store
+from auditviewer.core.store_check import check_store, rebuild_store_indexes
+from tests.conftest import make_entry, write_json
+
+ENTRIES = 3000
+
+
+def _entry(number: int) -> dict[str, object]:
+    group = ("cohort", "release", "project")[number % 3]
+    return make_entry(
+        number, action=f"{group}.update", ip_address=f"10.0.{number % 250}.{number % 7}"
+    )
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed, checkpointed store whose index spans many pages (built once, copied per test)."""
+    folder = tmp_path_factory.mktemp("pristine")
+    store = Store.open(folder / "store.sqlite")
+    try:
+        import_file(store, write_json(folder / "a.json", [_entry(n) for n in range(ENTRIES)]))
+    finally:
+        store.close()
+    return folder / "store.sqlite"
+
+
+@pytest.fixture
+def store_file(pristine: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "store.sqlite"
+    copy.write_bytes(pristine.read_bytes())
+    return copy
+
+
+@pytest.fixture
+def opened(store_file: Path) -> Iterator[Store]:
+    store = Store.open(store_file)
+    yield store
+    store.close()
+
+
+def flip_index_byte(path: Path, name: str) -> int:
+    """Flips one byte inside a cell of a leaf page of ``name``; returns the page number."""
+    connection = sqlite3.connect(path)
+    try:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        leaves = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+                (name,),
+            )
+        ]
+    finally:
+        connection.close()
+    assert len(leaves) > 3, f"{name} should span several pages"
+    page = leaves[len(leaves) // 2]
+    with path.open("r+b") as file:
+        file.seek((page - 1) * page_size)
+        data = bytearray(file.read(page_size))
+        cell = int.from_bytes(data[12:14], "big")  # the third cell of the leaf
+        data[cell + 6] ^= 0x01  # inside the cell's key, past its header
+        file.seek((page - 1) * page_size)
+        file.write(data)
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    return page
+
+
+def _count(store: Store, sql: str) -> int:
+    with store.raw() as connection:
+        return int(connection.execute(sql).fetchone()[0])
+
+
+def _tamper(path: Path, *statements: str) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger'"
+        ).fetchall():
+            connection.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_intact_store_passes_every_check(opened: Store) -> None:
+    for full in (False, True):
+        report = check_store(opened, full=full)
+        assert report.ok, report.problems()
+        assert report.text_index_skipped is None
+        assert report.summary().startswith(f"OK: {ENTRIES:,} entries")
+
+
+def test_damaged_index_is_named_and_rebuilt(store_file: Path) -> None:
+    key_lookup = "SELECT count(*) FROM entry_texts INDEXED BY entry_texts_key WHERE entry_key = ?"
+    store = Store.open(store_file)
+    with store.raw() as connection:
+        keys = [row[0] for row in connection.execute("SELECT entry_key FROM entry_texts")]
+    store.close()
+    flip_index_byte(store_file, "entry_texts_key")
+    store = Store.open(store_file)
+    try:
+        with store.raw() as connection:
+            found = sum(connection.execute(key_lookup, (key,)).fetchone()[0] == 1 for key in keys)
+        assert found < ENTRIES  # the damaged index gives wrong answers
+
+        quick = check_store(store)
+        assert not quick.ok
+        assert quick.only_indexes_damaged
+        assert [(f.part, f.name) for f in quick.findings] == [(Part.INDEX, "entry_texts_key")]
+        assert "--rebuild-indexes" in quick.problems()[0]
+
+        full = check_store(store, full=True)
+        assert full.only_indexes_damaged
+        assert {f.name for f in full.findings} == {"entry_texts_key"}
+        assert any("missing from the index" in str(f) for f in full.findings)
+
+        rebuild_store_indexes(store)
+        assert check_store(store, full=True).ok
+        with store.raw() as connection:
+            found = sum(connection.execute(key_lookup, (key,)).fetchone()[0] == 1 for key in keys)
+        assert found == ENTRIES
+    finally:
+        store.close()
+
+
+def test_damaged_term_index_is_named(store_file: Path) -> None:
+    flip_index_byte(store_file, "sqlite_autoindex_terms_2")
+    with Store.open(store_file) as store:
+        report = check_store(store, full=True)
+        assert report.only_indexes_damaged
+        assert {f.name for f in report.findings} == {"sqlite_autoindex_terms_2"}
+        rebuild_store_indexes(store)
+        assert check_store(store, full=True).ok
+
+
+def test_damaged_text_index_is_rebuilt_and_search_still_finds(opened: Store) -> None:
+    with opened.raw() as connection:
+        connection.execute(
+            "UPDATE entries_fts_data SET block = substr(block, 1, length(block) / 2) "
+            "WHERE id = (SELECT id FROM entries_fts_data WHERE id > 10 ORDER BY id LIMIT 1)"
+        )
+    report = check_store(opened)
+    assert report.only_indexes_damaged
+    assert report.text_index_damaged
+    assert [(f.part, f.name) for f in report.findings] == [(Part.TEXT_INDEX, "entries_fts")]
+    assert rebuild_store_indexes(opened) == ENTRIES
+    assert check_store(opened).ok
+    assert _count(opened, "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH 'jane'") == (
+        ENTRIES
+    )
+
+
+def test_page_damage_in_a_table_is_not_offered_a_rebuild(store_file: Path) -> None:
+    connection = sqlite3.connect(store_file)
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = connection.execute(
+        "SELECT rootpage FROM sqlite_schema WHERE name = 'entries'"
+    ).fetchone()
+    connection.close()
+    with store_file.open("r+b") as file:
+        # The first cell pointer of the table's root page, pointed past the page's end.
+        file.seek((root - 1) * page_size + 12)
+        pointer = int.from_bytes(file.read(2), "big")
+        file.seek((root - 1) * page_size + 12)
+        file.write((pointer + page_size).to_bytes(2, "big"))
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert not report.ok
+    assert not report.only_indexes_damaged
+    first = report.findings[0]
+    assert (first.part, first.name) == (Part.TABLE, "entries")
+    assert "backup" in str(first)
+    assert "hashes" in str(first)
+
+
+def test_entry_row_without_text_is_named(store_file: Path) -> None:
+    _tamper(store_file, "DELETE FROM entries WHERE seq = 1234")
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert not report.ok
+    assert report.disagreement == (
+        "entry seq 1234 has its text but no row in the entries table (1 such entries)"
+    )
+
+
+def test_extra_entry_row_is_named(store_file: Path) -> None:
+    _tamper(
+        store_file,
+        f"INSERT INTO entries (seq, created_utc, flags, source_id) VALUES ({ENTRIES + 1}, 0, 0, 1)",
+    )
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert report.disagreement is not None
+    assert report.disagreement.startswith(f"entry seq {ENTRIES + 1} has a row")
+
+
+def test_row_that_differs_from_its_column_block_is_named(store_file: Path) -> None:
+    _tamper(store_file, "UPDATE entries SET action_term = action_term + 1 WHERE seq = 2077")
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert not report.ok
+    assert report.disagreement is not None
+    assert report.disagreement.startswith("entry seq 2,077: its column block holds action_term")
+
+
+def test_edited_column_block_is_named(store_file: Path) -> None:
+    connection = sqlite3.connect(store_file)
+    first, count, blob = connection.execute(
+        "SELECT first_seq, count, data FROM column_blocks ORDER BY first_seq DESC LIMIT 1"
+    ).fetchone()
+    connection.close()
+    arrays = {name: array.copy() for name, array in decode(blob, count).items()}
+    arrays[COLUMNS[1][0]][5] ^= 1  # flags of the block's sixth entry
+    _tamper(
+        store_file,
+        f"UPDATE column_blocks SET data = X'{encode(arrays).hex()}' WHERE first_seq = {first}",
+    )
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert report.disagreement is not None
+    assert report.disagreement.startswith(f"entry seq {first + 5:,}: its column block holds flags")
+
+
+def test_missing_column_block_is_named(store_file: Path) -> None:
+    connection = sqlite3.connect(store_file)
+    first, count = connection.execute(
+        "SELECT first_seq, count FROM column_blocks ORDER BY first_seq LIMIT 1"
+    ).fetchone()
+    connection.close()
+    _tamper(store_file, f"DELETE FROM column_blocks WHERE first_seq = {first}")
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert report.disagreement is not None
+    assert report.disagreement.startswith(f"entries seq 1..{count:,} are in no column block")
+
+
+def test_progress_and_cancel(opened: Store) -> None:
+    seen: list[Progress] = []
+    check_store(opened, progress=seen.append)
+    assert {p.phase for p in seen} >= {"sqlite", "verify", "compare"}
+    assert seen[-1].done == seen[-1].total == ENTRIES
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(VerifyCancelled):
+        check_store(opened, full=True, cancel=cancel)
