@@ -1,4 +1,4 @@
-"""``auditviewer verify`` as a user runs it: a damaged index named, rebuilt, and the store OK again."""
+"""``auditviewer verify`` as a user runs it: a damaged index named, rebuilt, then the store OK."""
 
 from __future__ import annotations
 

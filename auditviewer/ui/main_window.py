@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from auditviewer.ui.import_worker import ImportWorker
     from auditviewer.ui.index_worker import IndexWorker
     from auditviewer.ui.sync_worker import SyncController
+    from auditviewer.ui.verify_dialog import VerifyDialog
     from auditviewer.ui.welcome_view import WelcomeView
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.report_dialog: ImportReportDialog | None = None
         self.index_worker: IndexWorker | None = None
         self.sync_controller: SyncController | None = None
+        self.verify_dialog: VerifyDialog | None = None
         self._queued_files: list[Path] = []
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -158,6 +160,10 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.panel_actions[key] = action
 
+        tools_menu = bar.addMenu("&Tools")
+        self.verify_action = self._action("&Verify Store…", self.show_verify_dialog)
+        tools_menu.addAction(self.verify_action)
+
         help_menu = bar.addMenu("&Help")
         self.about_action = self._action("&About auditviewer", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
@@ -184,13 +190,19 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_store = self.store is not None
-        busy = self.import_worker is not None or self.export_worker is not None or self.syncing
+        busy = (
+            self.import_worker is not None
+            or self.export_worker is not None
+            or self.syncing
+            or self.repairing
+        )
         browsing = self.browser is not None
         for action in (self.open_action, self.sample_action):
             action.setEnabled(has_store)
         self.recent_menu.setEnabled(has_store)
         self.sync_action.setEnabled(has_store and not busy)
         self.export_action.setEnabled(browsing and not busy)
+        self.verify_action.setEnabled(has_store)
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
@@ -282,7 +294,7 @@ class MainWindow(QMainWindow):
         if remember:
             for path in paths:
                 self.settings.add_recent_file(path)
-        if self.store is None or self.import_worker is not None or self.syncing:
+        if self.store is None or self.import_worker is not None or self.syncing or self.repairing:
             self._queued_files.extend(paths)
             return
         from auditviewer.ui.import_worker import ImportWorker
@@ -332,7 +344,12 @@ class MainWindow(QMainWindow):
 
     def start_indexing(self) -> None:
         """Indexes new entries for text search in the background."""
-        if self.store is None or self.index_worker is not None or self.import_worker is not None:
+        if (
+            self.store is None
+            or self.index_worker is not None
+            or self.import_worker is not None
+            or self.repairing
+        ):
             return
         from auditviewer.ui.index_worker import IndexWorker
 
@@ -432,6 +449,39 @@ class MainWindow(QMainWindow):
             self.import_files(queued, remember=False)
         else:
             self.start_indexing()
+
+    # --- verify ------------------------------------------------------------------------------
+
+    @property
+    def repairing(self) -> bool:
+        """Whether indexes are being rebuilt (a write: no import, sync or indexing meanwhile)."""
+        return self.verify_dialog is not None and self.verify_dialog.repairing
+
+    def show_verify_dialog(self) -> None:
+        """Tools > Verify Store…: checks the store in the background; offers to rebuild indexes."""
+        if self.store is None:
+            return
+        if self.verify_dialog is None:
+            from auditviewer.ui.verify_dialog import VerifyDialog
+
+            self.verify_dialog = VerifyDialog(self.store, self._may_rebuild, self)
+            self.verify_dialog.repair_started.connect(self._update_actions)
+            self.verify_dialog.repair_finished.connect(self._on_repair_finished)
+        self.verify_dialog.show()
+        self.verify_dialog.raise_()
+        if not self.verify_dialog.running and self.verify_dialog.report is None:
+            self.verify_dialog.start_check()
+
+    def _on_repair_finished(self) -> None:
+        """After rebuilding indexes: the imports that waited, or text indexing, run now."""
+        self.sync_finished()
+
+    def _may_rebuild(self) -> bool:
+        """Whether indexes may be rebuilt now; stops text indexing, which resumes afterwards."""
+        if self.import_worker is not None or self.syncing:
+            return False
+        self.stop_indexing(wait=True)
+        return True
 
     # --- export and copy ---------------------------------------------------------------------
 
@@ -563,6 +613,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self.sync_controller is not None:
             self.sync_controller.shutdown()
+        if self.verify_dialog is not None:
+            self.verify_dialog.shutdown()
         for worker in (self.import_worker, self.export_worker, self.index_worker):
             if worker is not None:
                 worker.cancel()
