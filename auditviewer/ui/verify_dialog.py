@@ -75,11 +75,11 @@ class VerifyDialog(QDialog):
         self.bar.setTextVisible(False)
         self.bar.setAccessibleName("Progress")
         layout.addWidget(self.bar)
-        self.result = QPlainTextEdit(self)
-        self.result.setReadOnly(True)
-        self.result.setAccessibleName("Result of the check")
-        self.result.setFont(QFont("monospace"))
-        layout.addWidget(self.result, 1)
+        self.result_text = QPlainTextEdit(self)
+        self.result_text.setReadOnly(True)
+        self.result_text.setAccessibleName("Result of the check")
+        self.result_text.setFont(QFont("monospace"))
+        layout.addWidget(self.result_text, 1)
 
         self.buttons = QDialogButtonBox(self)
         self.verify_button = QPushButton("&Verify", self)
@@ -143,7 +143,7 @@ class VerifyDialog(QDialog):
         worker.progressed.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         self.worker = worker
-        self.result.clear()
+        self.result_text.clear()
         self.bar.setRange(0, 0)
         self.status.setText("Rebuilding the indexes…" if rebuild else "Checking…")
         self._update_buttons()
@@ -168,11 +168,11 @@ class VerifyDialog(QDialog):
         if worker.report is not None:
             self.report = worker.report
             self.status.setText(self._verdict(worker.report, rebuilt=worker.rebuild))
-            self.result.setPlainText(visible_multiline(self._details(worker.report)))
+            self.result_text.setPlainText(visible_multiline(self._details(worker.report)))
         elif worker.error is not None:
             self.report = None
             self.status.setText("The check could not run.")
-            self.result.setPlainText(visible_multiline(worker.error))
+            self.result_text.setPlainText(visible_multiline(worker.error))
         else:
             self.status.setText(
                 "Rebuild cancelled; the indexes rebuilt so far are kept."

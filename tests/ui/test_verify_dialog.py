@@ -66,7 +66,7 @@ def test_verify_is_in_the_tools_menu(window: MainWindow) -> None:
 def test_intact_store_is_reported_intact(qtbot: Any, window: MainWindow) -> None:
     dialog = _verify(qtbot, window)
     assert dialog.status.text() == "The store is intact."
-    assert dialog.result.toPlainText().startswith("OK: 10 entries")
+    assert dialog.result_text.toPlainText().startswith("OK: 10 entries")
     assert not dialog.rebuild_button.isVisible()
 
 
@@ -78,7 +78,7 @@ def test_damaged_index_is_offered_a_rebuild_that_repairs_it(
     try:
         dialog = _verify(qtbot, window)
         assert dialog.status.text() == INDEX_ONLY
-        assert "index entry_texts_key" in dialog.result.toPlainText()
+        assert "index entry_texts_key" in dialog.result_text.toPlainText()
         assert dialog.rebuild_button.isVisible()
         assert dialog.rebuild_button.isEnabled()
         assert dialog.grab().save(str(tmp_path / "verify.png"))
@@ -116,7 +116,7 @@ def test_damage_to_the_entries_is_not_offered_a_rebuild(
     try:
         dialog = _verify(qtbot, window)
         assert dialog.status.text() == NOT_REPAIRABLE
-        text = dialog.result.toPlainText()
+        text = dialog.result_text.toPlainText()
         assert f"entry seq 4 (id {HOSTILE})" in text  # shown literally, never as rich text
         assert not dialog.rebuild_button.isVisible()
     finally:
