@@ -38,7 +38,7 @@ DIGEST_ROWS: Final = 65536
 
 REBUILD_ADVICE: Final = (
     "indexes are derived data; rebuild them with `auditviewer verify --rebuild-indexes` "
-    "(or Tools > Verify Store… > Rebuild Indexes in the viewer)"
+    "(or File > Verify Store… > Rebuild Indexes in the viewer)"
 )
 DAMAGE_ADVICE: Final = (
     "the store file itself is damaged, which auditviewer cannot repair; the entries' hashes "

@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.export_action = self._action("&Export…", self.export_entries, "Ctrl+E")
         file_menu.addAction(self.export_action)
+        self.verify_action = self._action("&Verify Store…", self.show_verify_dialog)
+        file_menu.addAction(self.verify_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -159,10 +161,6 @@ class MainWindow(QMainWindow):
             action.toggled.connect(lambda on, key=key: self._set_panel_visible(key, on))
             view_menu.addAction(action)
             self.panel_actions[key] = action
-
-        tools_menu = bar.addMenu("&Tools")
-        self.verify_action = self._action("&Verify Store…", self.show_verify_dialog)
-        tools_menu.addAction(self.verify_action)
 
         help_menu = bar.addMenu("&Help")
         self.about_action = self._action("&About auditviewer", self.show_about)
@@ -458,7 +456,7 @@ class MainWindow(QMainWindow):
         return self.verify_dialog is not None and self.verify_dialog.repairing
 
     def show_verify_dialog(self) -> None:
-        """Tools > Verify Store…: checks the store in the background; offers to rebuild indexes."""
+        """File > Verify Store…: checks the store in the background; offers to rebuild indexes."""
         if self.store is None:
             return
         if self.verify_dialog is None:

@@ -1,4 +1,4 @@
-"""Tools > Verify Store…: checks the store in the background and offers to rebuild indexes."""
+"""File > Verify Store…: checks the store in the background and offers to rebuild indexes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tools > Verify Store…: the check in the background, its result as plain text, the repair."""
+"""File > Verify Store…: the check in the background, its result as plain text, the repair."""
 
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ def _verify(qtbot: Any, window: MainWindow) -> VerifyDialog:
     return dialog
 
 
-def test_verify_is_in_the_tools_menu(window: MainWindow) -> None:
+def test_verify_is_in_the_file_menu(window: MainWindow) -> None:
     menus = {a.text(): a.menu() for a in window.menuBar().actions()}
-    assert "&Tools" in menus
-    assert window.verify_action in menus["&Tools"].actions()
+    assert window.verify_action in menus["&File"].actions()
+    assert window.verify_action.text() == "&Verify Store…"
     assert window.verify_action.isEnabled()
 
 
