@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from auditviewer.cli.common import ProgressLine, fail, open_store, printable
+from auditviewer.core.sqlite_check import REBUILD_ADVICE
 from auditviewer.core.store_check import check_store, rebuild_store_indexes
 
 NAME = "verify"
@@ -68,5 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print(printable(f"{location}: {problem}"))
     if report.only_indexes_damaged:
         print("Only indexes are damaged: the entries, their hashes and the hash chain are intact.")
-    more = f" ({len(problems) - 1} more problems listed above)" if len(problems) > 1 else ""
-    return fail(f"{location}: {problems[0]}{more}")
+    others = len(problems) - 1
+    more = f" ({others} more problem{'s' if others > 1 else ''} listed above)" if others else ""
+    advice = "" if REBUILD_ADVICE in problems[0] else f"; {report.advice()}"
+    return fail(f"{location}: {problems[0]}{more}{advice}")

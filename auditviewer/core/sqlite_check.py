@@ -37,8 +37,7 @@ CANCEL_CHECK_STEPS: Final = 100_000
 DIGEST_ROWS: Final = 65536
 
 REBUILD_ADVICE: Final = (
-    "indexes are derived data; rebuild them with `auditviewer verify --rebuild-indexes` "
-    "(or File > Verify Store… > Rebuild Indexes in the viewer)"
+    "indexes are derived data; rebuild them with `auditviewer verify --rebuild-indexes`"
 )
 DAMAGE_ADVICE: Final = (
     "the store file itself is damaged, which auditviewer cannot repair; the entries' hashes "
@@ -50,7 +49,8 @@ _INDEX_LINE = re.compile(
     r"^(?:row (?P<row>\d+) missing from|wrong # of entries in|non-unique entry in) "
     r"index (?P<name>\S+)$"
 )
-_COLUMN_LINE = re.compile(r"(?:NULL value in|CHECK constraint failed in) (?P<table>\w+)")
+_COLUMN_LINE = re.compile(r"^NULL value in (?P<table>\w+)\.(?P<column>\w+)$")
+_TREE_LINE = re.compile(r"^On tree page (?P<page>\d+) cell (?P<cell>\d+): (?P<what>.*)$")
 _PAGE_NUMBER = re.compile(r"[Pp]age (?P<page>\d+)")
 
 
@@ -102,7 +102,7 @@ def sqlite_findings(
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):
             raise
-        return [Finding(Part.FILE, "", f"SQLite cannot read it ({exc}); {DAMAGE_ADVICE}")]
+        return [Finding(Part.FILE, "", f"SQLite cannot read it ({exc})")]
     lines = [
         line.strip()
         for (text,) in rows
@@ -221,14 +221,26 @@ def _finding(line: str, owners: _PageOwners) -> Finding:
         part = owners.part_of(name)
         return Finding(part, name, _index_detail(line))
     if match := _COLUMN_LINE.search(line):
-        return Finding(Part.TABLE, match["table"], f"{line}; {DAMAGE_ADVICE}")
+        column = match["column"]
+        return Finding(Part.TABLE, match["table"], f"a row has no value in column {column}")
+    if match := _TREE_LINE.match(line):
+        page = int(match["page"])
+        name = owners.owner(page)
+        detail = f"page {page} is damaged (cell {match['cell']}: {match['what']})"
+        if name is not None:
+            part = owners.part_of(name)
+            return Finding(part, name, _with_advice(detail, part))
+        return Finding(Part.FILE, "", detail)
     if match := _PAGE_NUMBER.search(line):
         name = owners.owner(int(match["page"]))
         if name is not None:
             part = owners.part_of(name)
-            advice = REBUILD_ADVICE if part.repairable else DAMAGE_ADVICE
-            return Finding(part, name, f"{line}; {advice}")
-    return Finding(Part.FILE, "", f"{line}; {DAMAGE_ADVICE}")
+            return Finding(part, name, _with_advice(line, part))
+    return Finding(Part.FILE, "", line)
+
+
+def _with_advice(detail: str, part: Part) -> str:
+    return f"{detail} — {REBUILD_ADVICE}" if part.repairable else detail
 
 
 def _index_detail(line: str) -> str:

@@ -19,6 +19,7 @@ from auditviewer.core.parts_check import PartsCancelled, parts_disagreement
 from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.sqlite_check import (
     DAMAGE_ADVICE,
+    REBUILD_ADVICE,
     Finding,
     Part,
     fts_finding,
@@ -74,13 +75,18 @@ class StoreCheckReport:
         """Every problem found, one sentence each, SQLite's first."""
         lines = [str(finding) for finding in self.findings]
         if self.chain is not None and self.chain.problem is not None:
-            lines.append(
-                f"{self.chain.problem} ({self.chain.entries:,} entries checked before it); "
-                f"{DAMAGE_ADVICE}"
-            )
+            lines.append(f"{self.chain.problem} ({self.chain.entries:,} entries checked before it)")
         if self.disagreement is not None:
-            lines.append(f"the store's parts disagree: {self.disagreement}; {DAMAGE_ADVICE}")
+            lines.append(f"the store's parts disagree: {self.disagreement}")
         return lines
+
+    def advice(self) -> str:
+        """What to do about what was found, as one sentence ("" when the store is intact)."""
+        if self.ok:
+            return ""
+        if self.only_indexes_damaged:
+            return REBUILD_ADVICE
+        return DAMAGE_ADVICE
 
     def summary(self) -> str:
         """One line on what was checked and the outcome."""
@@ -117,9 +123,7 @@ def check_store(
             findings = _sqlite_findings(connection, location, full, cancel)
             chain, disagreement = _chain_and_parts(connection, location, progress, cancel)
             if chain is None:
-                findings.append(
-                    Finding(Part.FILE, "", f"the texts cannot be read; {DAMAGE_ADVICE}")
-                )
+                findings.append(Finding(Part.FILE, "", "the entries' texts cannot be read"))
         text_index = _text_index_finding(store)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{location}: cannot read the store ({exc})") from None
@@ -144,11 +148,18 @@ def rebuild_store_indexes(
 
     The full-text index is rebuilt too when it fails its check: emptied in the same
     transaction, then filled again in committed chunks (a cancelled build keeps what it did,
-    and the next one continues). The WAL is checkpointed at the end.
+    and the next one continues). The WAL is checkpointed at the end. Raises
+    :class:`StoreError` when a table cannot be read to rebuild its indexes (nothing changes).
     """
     text_index = _text_index_finding(store)
-    with store.write() as connection:
-        rebuild_indexes(connection, text_index=isinstance(text_index, Finding))
+    try:
+        with store.write() as connection:
+            rebuild_indexes(connection, text_index=isinstance(text_index, Finding))
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{store.path}: the indexes cannot be rebuilt ({exc}); nothing was changed; "
+            f"{DAMAGE_ADVICE}"
+        ) from None
     indexed = 0
     if isinstance(text_index, Finding):
         indexed = build_fulltext(store, progress=progress, cancel=cancel)

@@ -190,8 +190,9 @@ def test_page_damage_in_a_table_is_not_offered_a_rebuild(store_file: Path) -> No
     assert not report.only_indexes_damaged
     first = report.findings[0]
     assert (first.part, first.name) == (Part.TABLE, "entries")
-    assert "backup" in str(first)
-    assert "hashes" in str(first)
+    assert str(first).startswith("table entries: page ")
+    assert "backup" in report.advice()
+    assert "hashes" in report.advice()
 
 
 def test_entry_row_without_text_is_named(store_file: Path) -> None:
@@ -264,3 +265,25 @@ def test_progress_and_cancel(opened: Store) -> None:
     cancel.cancel()
     with pytest.raises(VerifyCancelled):
         check_store(opened, full=True, cancel=cancel)
+
+
+def test_unreadable_texts_are_checked_up_to_the_damage(store_file: Path) -> None:
+    connection = sqlite3.connect(store_file)
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    (page,) = connection.execute(
+        "SELECT pageno FROM dbstat WHERE name = 'entry_texts' AND pagetype = 'leaf' "
+        "ORDER BY pageno LIMIT 1 OFFSET 100"
+    ).fetchone()
+    connection.close()
+    with store_file.open("r+b") as file:
+        file.seek((page - 1) * page_size + 8)
+        file.write(b"\xff\xff")  # the leaf's first cell now points outside the page
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert not report.ok
+    assert not report.only_indexes_damaged
+    assert report.chain is not None
+    assert report.chain.problem is not None
+    assert "cannot be read" in report.chain.problem.reason
+    assert report.chain.entries == report.chain.problem.seq - 1 > 100
+    assert "backup" in report.advice()
