@@ -204,4 +204,10 @@ def _text_index_finding(store: Store) -> Finding | str | None:
         try:
             return fts_finding(connection)
         except sqlite3.OperationalError as exc:
-            return f"the full-text index was not checked ({exc})"
+            if "locked" in str(exc) or "busy" in str(exc):
+                why = "another program is writing to the store; check again when it has finished"
+            elif "readonly" in str(exc) or "read-only" in str(exc):
+                why = "its check needs write access to the store, though it changes nothing"
+            else:
+                why = str(exc)
+            return f"the full-text index was not checked: {why}"

@@ -287,3 +287,18 @@ def test_unreadable_texts_are_checked_up_to_the_damage(store_file: Path) -> None
     assert "cannot be read" in report.chain.problem.reason
     assert report.chain.entries == report.chain.problem.seq - 1 > 100
     assert "backup" in report.advice()
+
+
+@pytest.mark.slow
+def test_text_index_check_is_skipped_while_another_program_writes(opened: Store) -> None:
+    writer = sqlite3.connect(opened.path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        report = check_store(opened)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert report.ok
+    assert report.text_index_skipped is not None
+    assert "another program is writing" in report.text_index_skipped
+    assert "full-text index's check" not in report.summary()
