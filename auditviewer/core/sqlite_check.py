@@ -40,9 +40,9 @@ REBUILD_ADVICE: Final = (
     "indexes are derived data; rebuild them with `auditviewer verify --rebuild-indexes`"
 )
 DAMAGE_ADVICE: Final = (
-    "the store file itself is damaged, which auditviewer cannot repair; the entries' hashes "
-    "(checked by `auditviewer verify`) decide which entries are intact; restore the store from "
-    "a backup copy, or import the original export files into a new store"
+    "the store itself is damaged and auditviewer cannot repair it; the entries' hashes decide "
+    "which entries are intact; restore the store from a backup copy, or import the original "
+    "export files into a new store"
 )
 
 _INDEX_LINE = re.compile(
@@ -135,22 +135,30 @@ def index_findings(
             columns = _index_columns(connection, str(index), str(table))
             if columns is None:
                 continue
-            selected = ", ".join(f'"{column}"' for column in columns)
-            # Names from the store's own schema.
-            by_index = f'SELECT {selected} FROM "{table}" INDEXED BY "{index}"'  # noqa: S608
-            without_index = f'SELECT {selected} FROM "{table}" NOT INDEXED'  # noqa: S608
-            from_index = _digest(connection, by_index)
-            from_table = _digest(connection, without_index)
-            if from_index != from_table:
-                findings.append(
-                    Finding(
-                        Part.INDEX,
-                        str(index),
-                        f"it does not hold the same rows as its table {table} "
-                        f"(`auditviewer verify --full` names them) — {REBUILD_ADVICE}",
-                    )
-                )
+            problem = _index_differs(connection, str(index), str(table), columns)
+            if problem is not None:
+                findings.append(Finding(Part.INDEX, str(index), problem))
     return findings
+
+
+def _index_differs(
+    connection: sqlite3.Connection, index: str, table: str, columns: list[str]
+) -> str | None:
+    selected = ", ".join(f'"{column}"' for column in columns)
+    # Names from the store's own schema.
+    by_index = f'SELECT {selected} FROM "{table}" INDEXED BY "{index}"'  # noqa: S608
+    without_index = f'SELECT {selected} FROM "{table}" NOT INDEXED'  # noqa: S608
+    try:
+        if _digest(connection, by_index) == _digest(connection, without_index):
+            return None
+    except sqlite3.DatabaseError as exc:
+        if _interrupted(exc):
+            raise
+        return f"it cannot be compared with its table {table} ({exc}) — {REBUILD_ADVICE}"
+    return (
+        f"it does not hold the same rows as its table {table} "
+        f"(`auditviewer verify --full` names them) — {REBUILD_ADVICE}"
+    )
 
 
 def _index_columns(connection: sqlite3.Connection, index: str, table: str) -> list[str] | None:
