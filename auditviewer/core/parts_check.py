@@ -16,9 +16,17 @@ import numpy as np
 import numpy.typing as npt
 
 from auditviewer.core.column_blocks import COLUMNS, ENTRY_COLUMNS, NO_TIME, decode
+from auditviewer.core.export import iso_utc
 from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.vocabulary import DIMENSIONS
 
 ROWS_PER_READ: Final = 65536
+_DIMENSIONS: Final = {d.column: d.name for d in DIMENSIONS}
+_TITLES: Final = {
+    "created_utc": "time",
+    "source_id": "source",
+    **{d.column: d.title.lower() for d in DIMENSIONS},
+}
 
 ProgressCallback = Callable[[Progress], None]
 Matrix = npt.NDArray[np.int64]
@@ -30,44 +38,54 @@ class PartsCancelled(Exception):
 
 def parts_disagreement(
     connection: sqlite3.Connection,
-    texts_upto: int,
+    texts_upto: int | None,
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> str | None:
     """The first disagreement between the store's parts, as a sentence; None when they agree.
 
-    ``texts_upto`` is the number of entry texts, known to be exactly seqs 1..``texts_upto``
-    (the hash check establishes that). Raises :class:`PartsCancelled` when ``cancel`` is set.
+    ``texts_upto`` is the number of entry texts when they are known to be exactly seqs
+    1..``texts_upto`` (the hash check establishes that), None when not: their seqs are then
+    read. Raises :class:`PartsCancelled` when ``cancel`` is set.
     """
-    problem = _rows_match_texts(connection, texts_upto)
-    if problem is not None:
-        return problem
-    return _blocks_match_rows(connection, texts_upto, progress, cancel)
-
-
-def _rows_match_texts(connection: sqlite3.Connection, texts_upto: int) -> str | None:
     count, low, high = connection.execute(
         "SELECT count(*), coalesce(min(seq), 1), coalesce(max(seq), 0) FROM entries"
     ).fetchone()
-    if (int(count), int(high)) == (texts_upto, texts_upto) and (count == 0 or low == 1):
-        return None
-    seqs = np.fromiter(
-        (row[0] for row in connection.execute("SELECT seq FROM entries ORDER BY seq")),
-        dtype=np.int64,
-    )
-    expected = np.arange(1, texts_upto + 1, dtype=np.int64)
+    if texts_upto is None or (int(count), int(high)) != (texts_upto, texts_upto) or low != 1:
+        problem = _rows_match_texts(connection, texts_upto)
+        if problem is not None:
+            return problem
+    return _blocks_match_rows(connection, int(high), progress, cancel)
+
+
+def _rows_match_texts(connection: sqlite3.Connection, texts_upto: int | None) -> str | None:
+    seqs = _seqs(connection, "SELECT seq FROM entries ORDER BY seq")
+    if texts_upto is None:
+        expected = _seqs(connection, "SELECT seq FROM entry_texts NOT INDEXED ORDER BY seq")
+    else:
+        expected = np.arange(1, texts_upto + 1, dtype=np.int64)
     without_row = np.setdiff1d(expected, seqs, assume_unique=True)
     without_text = np.setdiff1d(seqs, expected, assume_unique=True)
     if len(without_row) and (not len(without_text) or without_row[0] < without_text[0]):
         return (
             f"entry seq {without_row[0]} has its text but no row in the entries table "
-            f"({len(without_row):,} such entries)"
+            f"({_such(len(without_row))})"
         )
-    return (
-        f"entry seq {without_text[0]} has a row in the entries table but no text "
-        f"({len(without_text):,} such entries)"
-    )
+    if len(without_text):
+        return (
+            f"entry seq {without_text[0]} has a row in the entries table but no text "
+            f"({_such(len(without_text))})"
+        )
+    return None
+
+
+def _such(count: int) -> str:
+    return "the only such entry" if count == 1 else f"{count:,} such entries"
+
+
+def _seqs(connection: sqlite3.Connection, query: str) -> npt.NDArray[np.int64]:
+    return np.fromiter((row[0] for row in connection.execute(query)), dtype=np.int64)
 
 
 def _blocks_match_rows(
@@ -128,10 +146,12 @@ def _block_matches_rows(
             row, column = (int(i) for i in np.argwhere(differs)[0])
             seq = first_seq + at + row
             name = ENTRY_COLUMNS[column]
+            in_block = _shown(connection, name, int(block[at + row, column]))
+            in_row = _shown(connection, name, int(rows[row, column + 1]))
             return (
-                f"entry seq {seq:,}: its column block holds {name} = "
-                f"{_shown(int(block[at + row, column]))}, its row in the entries table "
-                f"{_shown(int(rows[row, column + 1]))}; the viewer would show the block's value"
+                f"entry seq {seq:,}: its column block holds {_TITLES.get(name, name)} "
+                f"{in_block}, its row in the entries table {in_row}; the viewer shows the "
+                "block's value"
             )
         at += len(rows)
     return None
@@ -154,5 +174,16 @@ def _narrow_rows(connection: sqlite3.Connection, first: int, last: int) -> Itera
         yield np.array(rows, dtype=np.int64).reshape(len(rows), len(ENTRY_COLUMNS) + 1)
 
 
-def _shown(value: int) -> str:
-    return "(none)" if value == NO_TIME else str(value)
+def _shown(connection: sqlite3.Connection, column: str, value: int) -> str:
+    """A narrow column's value for people: the term for a term id, the time for a time."""
+    if column == "created_utc":
+        return "(no time)" if value == NO_TIME else iso_utc(value)
+    dimension = _DIMENSIONS.get(column)
+    if dimension is None:
+        return str(value)
+    if value == 0:
+        return "(none)"
+    row = connection.execute(
+        "SELECT value FROM terms WHERE dimension = ? AND id = ?", (dimension, value)
+    ).fetchone()
+    return f"{row[0]!r}" if row else f"term {value} (not in the dictionary)"

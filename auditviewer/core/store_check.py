@@ -186,16 +186,14 @@ def _chain_and_parts(
         chain = verify_chain(connection, location, progress=progress, cancel=cancel)
     except sqlite3.DatabaseError:
         return None, None
-    if not chain.ok:
-        return chain, None
+    # Texts 1..N when the chain checks out; otherwise the parts check reads their seqs.
+    texts_upto = chain.entries if chain.ok else None
     try:
-        return chain, parts_disagreement(
-            connection, chain.entries, progress=progress, cancel=cancel
-        )
+        return chain, parts_disagreement(connection, texts_upto, progress=progress, cancel=cancel)
     except PartsCancelled:
         raise VerifyCancelled(f"{location}: verification cancelled") from None
     except sqlite3.DatabaseError as exc:
-        return chain, f"the entries table cannot be read ({exc})"
+        return chain, f"the entries cannot be compared with their texts ({exc})"
 
 
 def _text_index_finding(store: Store) -> Finding | str | None:

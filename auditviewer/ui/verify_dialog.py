@@ -30,14 +30,17 @@ INTRO = (
     "that the entries, their texts and the column blocks agree, and the full-text index."
 )
 FULL_OPTION = "Also compare every index with its table, row by row (slower)"
-INDEX_ONLY = (
-    "Only indexes are damaged: the entries, their hashes and the hash chain are intact. "
-    "Indexes are derived data; Rebuild Indexes builds them again from the entries."
+INTACT = "The store is intact."
+REBUILT = "Indexes rebuilt. The store is intact."
+INDEX_ONLY = "Only indexes are damaged; Rebuild Indexes repairs them."
+NOT_REPAIRABLE = "The store is damaged; the viewer cannot repair it."
+INDEX_ONLY_EXPLAINED = (
+    "The entries, their hashes and the hash chain are intact. Indexes are derived data: "
+    "Rebuild Indexes builds them again from the entries and changes no entry."
 )
-NOT_REPAIRABLE = (
-    "The store itself is damaged; the viewer cannot repair it. The entries' hashes decide "
-    "which entries are intact. Restore the store from a backup copy, or import the original "
-    "export files into a new store."
+NOT_REPAIRABLE_EXPLAINED = (
+    "The entries' hashes decide which entries are intact. Restore the store from a backup "
+    "copy, or import the original export files into a new store."
 )
 WAIT_FOR_WRITER = "Rebuilding waits until the running import, sync or text indexing has finished."
 
@@ -79,6 +82,7 @@ class VerifyDialog(QDialog):
         self.result_text.setReadOnly(True)
         self.result_text.setAccessibleName("Result of the check")
         self.result_text.setFont(QFont("monospace"))
+        self.result_text.setMinimumHeight(160)
         layout.addWidget(self.result_text, 1)
 
         self.buttons = QDialogButtonBox(self)
@@ -171,7 +175,11 @@ class VerifyDialog(QDialog):
             self.result_text.setPlainText(visible_multiline(self._details(worker.report)))
         elif worker.error is not None:
             self.report = None
-            self.status.setText("The check could not run.")
+            self.status.setText(
+                "The indexes could not be rebuilt."
+                if worker.rebuild
+                else "The check could not run."
+            )
             self.result_text.setPlainText(visible_multiline(worker.error))
         else:
             self.status.setText(
@@ -186,14 +194,19 @@ class VerifyDialog(QDialog):
     @staticmethod
     def _verdict(report: StoreCheckReport, *, rebuilt: bool) -> str:
         if report.ok:
-            return "Indexes rebuilt. The store is intact." if rebuilt else "The store is intact."
+            return REBUILT if rebuilt else INTACT
         if report.only_indexes_damaged:
             return INDEX_ONLY
         return NOT_REPAIRABLE
 
     @staticmethod
     def _details(report: StoreCheckReport) -> str:
-        lines = [report.summary()]
+        lines = []
+        if not report.ok:
+            lines.append(
+                INDEX_ONLY_EXPLAINED if report.only_indexes_damaged else NOT_REPAIRABLE_EXPLAINED
+            )
+        lines.append(report.summary())
         lines.extend(f"• {problem}" for problem in report.problems())
         if report.text_index_skipped is not None:
             lines.append(f"Note: {report.text_index_skipped}")

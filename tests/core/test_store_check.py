@@ -201,7 +201,7 @@ def test_entry_row_without_text_is_named(store_file: Path) -> None:
         report = check_store(store)
     assert not report.ok
     assert report.disagreement == (
-        "entry seq 1234 has its text but no row in the entries table (1 such entries)"
+        "entry seq 1234 has its text but no row in the entries table (the only such entry)"
     )
 
 
@@ -222,7 +222,7 @@ def test_row_that_differs_from_its_column_block_is_named(store_file: Path) -> No
         report = check_store(store)
     assert not report.ok
     assert report.disagreement is not None
-    assert report.disagreement.startswith("entry seq 2,077: its column block holds action_term")
+    assert report.disagreement.startswith("entry seq 2,077: its column block holds action '")
 
 
 def test_edited_column_block_is_named(store_file: Path) -> None:
@@ -302,3 +302,21 @@ def test_text_index_check_is_skipped_while_another_program_writes(opened: Store)
     assert report.text_index_skipped is not None
     assert "another program is writing" in report.text_index_skipped
     assert "full-text index's check" not in report.summary()
+
+
+def test_every_kind_of_problem_is_reported_not_only_the_first(store_file: Path) -> None:
+    _tamper(
+        store_file,
+        "UPDATE entry_texts SET raw = raw || ' ' WHERE seq = 10",
+        "DELETE FROM entry_texts WHERE seq = 11",
+        "UPDATE entries SET created_utc = NULL WHERE seq = 20",
+    )
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    problems = report.problems()
+    assert len(problems) == 2
+    assert problems[0].startswith("entry seq 10 ")
+    assert problems[1] == (
+        "the store's parts disagree: entry seq 11 has a row in the entries table but no text "
+        "(the only such entry)"
+    )

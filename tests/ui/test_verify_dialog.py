@@ -12,7 +12,15 @@ from auditviewer.core.ingest import import_file
 from auditviewer.core.store import Store
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
-from auditviewer.ui.verify_dialog import INDEX_ONLY, NOT_REPAIRABLE, VerifyDialog
+from auditviewer.ui.verify_dialog import (
+    INDEX_ONLY,
+    INDEX_ONLY_EXPLAINED,
+    INTACT,
+    NOT_REPAIRABLE,
+    NOT_REPAIRABLE_EXPLAINED,
+    REBUILT,
+    VerifyDialog,
+)
 from tests.conftest import make_entry, write_json
 from tests.core.test_store_check import flip_index_byte
 from tests.ui.conftest import HOSTILE
@@ -65,8 +73,9 @@ def test_verify_is_in_the_file_menu(window: MainWindow) -> None:
 
 def test_intact_store_is_reported_intact(qtbot: Any, window: MainWindow) -> None:
     dialog = _verify(qtbot, window)
-    assert dialog.status.text() == "The store is intact."
+    assert dialog.status.text() == INTACT
     assert dialog.result_text.toPlainText().startswith("OK: 10 entries")
+    assert dialog.status.text() == INTACT
     assert not dialog.rebuild_button.isVisible()
 
 
@@ -78,6 +87,7 @@ def test_damaged_index_is_offered_a_rebuild_that_repairs_it(
     try:
         dialog = _verify(qtbot, window)
         assert dialog.status.text() == INDEX_ONLY
+        assert dialog.result_text.toPlainText().startswith(INDEX_ONLY_EXPLAINED)
         assert "index entry_texts_key" in dialog.result_text.toPlainText()
         assert dialog.rebuild_button.isVisible()
         assert dialog.rebuild_button.isEnabled()
@@ -93,7 +103,7 @@ def test_damaged_index_is_offered_a_rebuild_that_repairs_it(
         window.import_files([export], remember=False)
         assert window.import_worker is None
         qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
-        assert dialog.status.text() == "Indexes rebuilt. The store is intact."
+        assert dialog.status.text() == REBUILT
         assert not dialog.rebuild_button.isVisible()
         qtbot.waitUntil(
             lambda: window.import_worker is None and not window._queued_files, timeout=30_000
@@ -117,6 +127,7 @@ def test_damage_to_the_entries_is_not_offered_a_rebuild(
         dialog = _verify(qtbot, window)
         assert dialog.status.text() == NOT_REPAIRABLE
         text = dialog.result_text.toPlainText()
+        assert text.startswith(NOT_REPAIRABLE_EXPLAINED)
         assert f"entry seq 4 (id {HOSTILE})" in text  # shown literally, never as rich text
         assert not dialog.rebuild_button.isVisible()
     finally:
