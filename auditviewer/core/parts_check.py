@@ -21,6 +21,10 @@ from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.vocabulary import DIMENSIONS
 
 ROWS_PER_READ: Final = 65536
+# Rows summed at once, and the weights' range: a row's total (< 2**36: term ids < 2**32) times
+# its weight (< 2**13), over 2**12 rows, stays inside 64 bits.
+SUM_ROWS: Final = 4096
+SUM_WEIGHT_MODULUS: Final = 8191
 _DIMENSIONS: Final = {d.column: d.name for d in DIMENSIONS}
 _TITLES: Final = {
     "created_utc": "time",
@@ -113,9 +117,12 @@ def _blocks_match_rows(
         except ValueError as exc:
             return f"the column block of entries from seq {first_seq:,} is malformed: {exc}"
         block = np.column_stack([arrays[name].astype(np.int64) for name, _ in COLUMNS])
-        problem = _block_matches_rows(connection, int(first_seq), block)
-        if problem is not None:
-            return problem
+        for at in range(0, int(count), SUM_ROWS):
+            part = block[at : at + SUM_ROWS]
+            if not _sums_agree(connection, int(first_seq) + at, part):
+                problem = _block_matches_rows(connection, int(first_seq) + at, part)
+                if problem is not None:
+                    return problem
         next_seq = first_seq + count
         if progress is not None:
             progress(Progress(next_seq - 1, last_seq, next_seq - 1, phase="compare"))
@@ -125,6 +132,60 @@ def _blocks_match_rows(
             "reads them from their rows"
         )
     return None
+
+
+def _sums_agree(connection: sqlite3.Connection, first_seq: int, block: Matrix) -> bool:
+    """Whether SQLite's sums over the rows equal numpy's over the block.
+
+    Each column's sum, and the sum of every row's columns weighted by a function of its seq,
+    computed by SQLite in one pass, stand for the rows without turning each into a Python
+    object: a changed value changes its column's sum, and values moved between entries the
+    weighted one. Times are summed as whole seconds and microseconds so that no sum leaves 64
+    bits; an overflowing sum (a time thousands of years away) answers False, and the caller
+    compares row by row.
+    """
+    try:
+        row = connection.execute(_SUMS_SQL, (first_seq, first_seq + len(block) - 1)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return tuple(int(value or 0) for value in row) == _block_sums(first_seq, block)
+
+
+def _block_sums(first_seq: int, block: Matrix) -> tuple[int, ...]:
+    seqs = np.arange(first_seq, first_seq + len(block), dtype=np.int64)
+    created = block[:, 0]
+    missing = created == NO_TIME
+    times = np.where(missing, 0, created)
+    # SQLite's integer division and remainder truncate towards zero.
+    seconds = np.where(times < 0, -(-times // 1_000_000), times // 1_000_000)
+    micros = times - seconds * 1_000_000
+    others = block[:, 1:]
+    weighted = (seqs % SUM_WEIGHT_MODULUS + 1) * (others.sum(axis=1) + micros)
+    return (
+        len(block),
+        int(missing.sum()),
+        int(seconds.sum()),
+        int(micros.sum()),
+        *(int(total) for total in others.sum(axis=0)),
+        int(weighted.sum()),
+    )
+
+
+def _sums_sql() -> str:
+    others = ENTRY_COLUMNS[1:]
+    row_total = " + ".join(
+        [*(f"coalesce({name}, 0)" for name in others), "coalesce(created_utc % 1000000, 0)"]
+    )
+    sums = ", ".join(
+        [
+            "sum(created_utc IS NULL)",
+            "sum(created_utc / 1000000)",
+            "sum(created_utc % 1000000)",
+            *(f"sum({name})" for name in others),
+            f"sum((seq % {SUM_WEIGHT_MODULUS} + 1) * ({row_total}))",
+        ]
+    )
+    return f"SELECT count(*), {sums} FROM entries WHERE seq BETWEEN ? AND ?"  # noqa: S608
 
 
 def _block_gap(expected: int, found: int) -> str:
@@ -187,3 +248,6 @@ def _shown(connection: sqlite3.Connection, column: str, value: int) -> str:
         "SELECT value FROM terms WHERE dimension = ? AND id = ?", (dimension, value)
     ).fetchone()
     return f"{row[0]!r}" if row else f"term {value} (not in the dictionary)"
+
+
+_SUMS_SQL: Final = _sums_sql()

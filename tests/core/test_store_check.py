@@ -320,3 +320,21 @@ def test_every_kind_of_problem_is_reported_not_only_the_first(store_file: Path) 
         "the store's parts disagree: entry seq 11 has a row in the entries table but no text "
         "(the only such entry)"
     )
+
+
+def test_values_swapped_between_two_entries_are_found(store_file: Path) -> None:
+    connection = sqlite3.connect(store_file)
+    seq, first, second = connection.execute(
+        "SELECT a.seq, a.ip_term, b.ip_term FROM entries AS a JOIN entries AS b "
+        "ON b.seq = a.seq + 1 WHERE a.seq >= 100 AND a.ip_term != b.ip_term LIMIT 1"
+    ).fetchone()
+    connection.close()
+    _tamper(
+        store_file,
+        f"UPDATE entries SET ip_term = {second} WHERE seq = {seq}",
+        f"UPDATE entries SET ip_term = {first} WHERE seq = {seq + 1}",
+    )
+    with Store.open(store_file) as store:
+        report = check_store(store)
+    assert report.disagreement is not None
+    assert report.disagreement.startswith(f"entry seq {seq:,}: its column block holds ip address '")
