@@ -51,6 +51,9 @@ class VerifyReport:
     last_seq: int
     chain_head: str | None
     problem: IntegrityProblem | None
+    # Count and sum of ``hash((entry_key, seq))`` over every entry when all checked out: what
+    # the ``entry_texts_key`` index must hold (comparable within this process only).
+    key_digest: tuple[int, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,6 +131,7 @@ class _ChainWalk:
         self.expected_seq = 1
         self.chain = GENESIS_CHAIN
         self.problem: IntegrityProblem | None = None
+        self.key_sum = 0
 
     def step(
         self, seq: int, key: str, raw: bytes | None, raw_sha256: bytes, chain_sha256: bytes
@@ -141,6 +145,7 @@ class _ChainWalk:
         self.chain = bytes(chain_sha256)
         self.expected_seq = seq + 1
         self.checked += 1
+        self.key_sum += hash((key, seq))
         return True
 
     def unreadable(self, error: str) -> None:
@@ -154,7 +159,8 @@ class _ChainWalk:
 
     def report(self) -> VerifyReport:
         head = self.chain.hex() if self.checked else None
-        return VerifyReport(self.checked, self.expected_seq - 1, head, self.problem)
+        digest = None if self.problem is not None else (self.checked, self.key_sum)
+        return VerifyReport(self.checked, self.expected_seq - 1, head, self.problem, digest)
 
 
 def _check(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final
@@ -89,7 +89,7 @@ class Finding:
 def sqlite_findings(
     connection: sqlite3.Connection, *, full: bool, cancel: CancelToken | None = None
 ) -> list[Finding]:
-    """``PRAGMA quick_check`` and :func:`index_findings` (or ``integrity_check`` when ``full``).
+    """``PRAGMA quick_check`` (or ``integrity_check`` when ``full``) as findings.
 
     Raises :class:`sqlite3.OperationalError` ("interrupted") when ``cancel`` is set meanwhile.
     """
@@ -97,8 +97,6 @@ def sqlite_findings(
     try:
         with _cancellable(connection, cancel):
             rows = connection.execute(f"PRAGMA {pragma}({MAX_SQLITE_FINDINGS})").fetchall()
-        if not full and rows == [("ok",)]:
-            return index_findings(connection, cancel=cancel)
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):
             raise
@@ -116,7 +114,10 @@ def sqlite_findings(
 
 
 def index_findings(
-    connection: sqlite3.Connection, *, cancel: CancelToken | None = None
+    connection: sqlite3.Connection,
+    *,
+    cancel: CancelToken | None = None,
+    known: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[Finding]:
     """Indexes whose rows differ from their table's, found by one scan of each.
 
@@ -124,6 +125,7 @@ def index_findings(
     on its own (SQLite answers from the index alone) and its table without any index, and an
     order-independent digest of the indexed columns and the row's key is compared. It finds a
     damaged index but cannot name the row: ``integrity_check`` (``verify --full``) does.
+    ``known`` holds digests of tables already computed (by index name), to spare a scan.
     Raises :class:`sqlite3.OperationalError` ("interrupted") when ``cancel`` is set.
     """
     findings = []
@@ -135,21 +137,28 @@ def index_findings(
             columns = _index_columns(connection, str(index), str(table))
             if columns is None:
                 continue
-            problem = _index_differs(connection, str(index), str(table), columns)
+            table_digest = (known or {}).get(str(index))
+            problem = _index_differs(connection, str(index), str(table), columns, table_digest)
             if problem is not None:
                 findings.append(Finding(Part.INDEX, str(index), problem))
     return findings
 
 
 def _index_differs(
-    connection: sqlite3.Connection, index: str, table: str, columns: list[str]
+    connection: sqlite3.Connection,
+    index: str,
+    table: str,
+    columns: list[str],
+    table_digest: tuple[int, int] | None,
 ) -> str | None:
     selected = ", ".join(f'"{column}"' for column in columns)
     # Names from the store's own schema.
     by_index = f'SELECT {selected} FROM "{table}" INDEXED BY "{index}"'  # noqa: S608
     without_index = f'SELECT {selected} FROM "{table}" NOT INDEXED'  # noqa: S608
     try:
-        if _digest(connection, by_index) == _digest(connection, without_index):
+        if table_digest is None:
+            table_digest = _digest(connection, without_index)
+        if _digest(connection, by_index) == table_digest:
             return None
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):

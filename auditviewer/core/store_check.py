@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from auditviewer.core.errors import StoreError
 from auditviewer.core.fulltext import build_fulltext
@@ -23,12 +24,16 @@ from auditviewer.core.sqlite_check import (
     Finding,
     Part,
     fts_finding,
+    index_findings,
     rebuild_indexes,
     sqlite_findings,
 )
 from auditviewer.core.store import Store
 
 ProgressCallback = Callable[[Progress], None]
+
+# The index on entry_texts (entry_key): see auditviewer.core.store_v2.
+KEY_INDEX: Final = "entry_texts_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,10 @@ def check_store(
                 progress(Progress(0, 0, 0, phase="sqlite"))
             findings = _sqlite_findings(connection, location, full, cancel)
             chain, disagreement = _chain_and_parts(connection, location, progress, cancel)
+            if not full and not findings:
+                if progress is not None:
+                    progress(Progress(0, 0, 0, phase="indexes"))
+                findings = _index_findings(connection, location, chain, cancel)
             if chain is None:
                 findings.append(Finding(Part.FILE, "", "the entries' texts cannot be read"))
         text_index = _text_index_finding(store)
@@ -172,6 +181,21 @@ def _sqlite_findings(
 ) -> list[Finding]:
     try:
         return sqlite_findings(connection, full=full, cancel=cancel)
+    except sqlite3.OperationalError:
+        raise VerifyCancelled(f"{location}: verification cancelled") from None
+
+
+def _index_findings(
+    connection: sqlite3.Connection,
+    location: str,
+    chain: VerifyReport | None,
+    cancel: CancelToken | None,
+) -> list[Finding]:
+    # The hash check read every (entry_key, seq) of entry_texts already: its digest spares
+    # reading the whole table again.
+    known = {KEY_INDEX: chain.key_digest} if chain is not None and chain.key_digest else {}
+    try:
+        return index_findings(connection, cancel=cancel, known=known)
     except sqlite3.OperationalError:
         raise VerifyCancelled(f"{location}: verification cancelled") from None
 

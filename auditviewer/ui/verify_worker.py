@@ -20,6 +20,7 @@ PHASES = {
     "sqlite": "SQLite is checking the store file…",
     "verify": "Checking every entry's SHA-256 and the hash chain",
     "compare": "Checking that the entries, texts and column blocks agree",
+    "indexes": "Comparing each index with its table…",
     "index": "Rebuilding the full-text index",
 }
 
