@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
             self.import_worker is not None
             or self.export_worker is not None
             or self.syncing
-            or self.repairing
+            or self.verifying
         )
         browsing = self.browser is not None
         for action in (self.open_action, self.sample_action):
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         if remember:
             for path in paths:
                 self.settings.add_recent_file(path)
-        if self.store is None or self.import_worker is not None or self.syncing or self.repairing:
+        if self.store is None or self.import_worker is not None or self.syncing or self.verifying:
             self._queued_files.extend(paths)
             return
         from auditviewer.ui.import_worker import ImportWorker
@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
             self.store is None
             or self.index_worker is not None
             or self.import_worker is not None
-            or self.repairing
+            or self.verifying
         ):
             return
         from auditviewer.ui.index_worker import IndexWorker
@@ -451,9 +451,9 @@ class MainWindow(QMainWindow):
     # --- verify ------------------------------------------------------------------------------
 
     @property
-    def repairing(self) -> bool:
-        """Whether indexes are being rebuilt (a write: no import, sync or indexing meanwhile)."""
-        return self.verify_dialog is not None and self.verify_dialog.repairing
+    def verifying(self) -> bool:
+        """Whether the store is being checked or its indexes rebuilt (no other write starts)."""
+        return self.verify_dialog is not None and self.verify_dialog.running
 
     def show_verify_dialog(self) -> None:
         """File > Verify Store…: checks the store in the background; offers to rebuild indexes."""
@@ -463,15 +463,15 @@ class MainWindow(QMainWindow):
             from auditviewer.ui.verify_dialog import VerifyDialog
 
             self.verify_dialog = VerifyDialog(self.store, self._may_rebuild, self)
-            self.verify_dialog.repair_started.connect(self._update_actions)
-            self.verify_dialog.repair_finished.connect(self._on_repair_finished)
+            self.verify_dialog.work_started.connect(self._update_actions)
+            self.verify_dialog.work_finished.connect(self._on_verify_finished)
         self.verify_dialog.show()
         self.verify_dialog.raise_()
         if not self.verify_dialog.running and self.verify_dialog.report is None:
             self.verify_dialog.start_check()
 
-    def _on_repair_finished(self) -> None:
-        """After rebuilding indexes: the imports that waited, or text indexing, run now."""
+    def _on_verify_finished(self) -> None:
+        """After a check or a rebuild: the imports that waited, or text indexing, run now."""
         self.sync_finished()
 
     def _may_rebuild(self) -> bool:

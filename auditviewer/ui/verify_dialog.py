@@ -48,8 +48,10 @@ WAIT_FOR_WRITER = "Rebuilding waits until the running import, sync or text index
 class VerifyDialog(QDialog):
     """The check's progress, then its result as plain text; Rebuild Indexes when it helps."""
 
-    repair_started = Signal()
-    repair_finished = Signal()
+    # A check or a rebuild started or ended. While one runs no other write may start: a
+    # rebuild writes, and the full-text index's check holds the write lock for a moment.
+    work_started = Signal()
+    work_finished = Signal()
 
     def __init__(
         self,
@@ -109,11 +111,6 @@ class VerifyDialog(QDialog):
         """Whether a check or a rebuild runs."""
         return self.worker is not None
 
-    @property
-    def repairing(self) -> bool:
-        """Whether a rebuild runs (it writes to the store)."""
-        return self.worker is not None and self.worker.rebuild
-
     def start_check(self) -> None:
         """Checks the store in the background."""
         self._start(rebuild=False)
@@ -124,7 +121,6 @@ class VerifyDialog(QDialog):
             self.status.setText(WAIT_FOR_WRITER)
             return
         self._start(rebuild=True)
-        self.repair_started.emit()
 
     def cancel(self) -> None:
         """Asks the running check or rebuild to stop."""
@@ -152,6 +148,7 @@ class VerifyDialog(QDialog):
         self.status.setText("Rebuilding the indexes…" if rebuild else "Checking…")
         self._update_buttons()
         worker.start()
+        self.work_started.emit()
 
     def _on_progress(self, text: str, done: int, total: int) -> None:
         self.status.setText(visible(text, 300))
@@ -188,8 +185,7 @@ class VerifyDialog(QDialog):
                 else "Check cancelled."
             )
         self._update_buttons()
-        if worker.rebuild:
-            self.repair_finished.emit()
+        self.work_finished.emit()
 
     @staticmethod
     def _verdict(report: StoreCheckReport, *, rebuilt: bool) -> str:

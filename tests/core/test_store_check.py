@@ -259,7 +259,7 @@ def test_missing_column_block_is_named(store_file: Path) -> None:
 def test_progress_and_cancel(opened: Store) -> None:
     seen: list[Progress] = []
     check_store(opened, progress=seen.append)
-    assert [p.phase for p in seen][0] == "sqlite"
+    assert seen[0].phase == "sqlite"
     assert {p.phase for p in seen} == {"sqlite", "verify", "compare", "indexes"}
     compared = [p for p in seen if p.phase == "compare"]
     assert compared[-1].done == compared[-1].total == ENTRIES

@@ -75,8 +75,23 @@ def test_intact_store_is_reported_intact(qtbot: Any, window: MainWindow) -> None
     dialog = _verify(qtbot, window)
     assert dialog.status.text() == INTACT
     assert dialog.result_text.toPlainText().startswith("OK: 10 entries")
-    assert dialog.status.text() == INTACT
     assert not dialog.rebuild_button.isVisible()
+
+
+def test_imports_wait_while_the_store_is_checked(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    export = write_json(tmp_path / "later.json", [make_entry(n) for n in range(50, 53)])
+    window.verify_action.trigger()
+    dialog = window.verify_dialog
+    assert dialog is not None
+    assert window.verifying
+    assert not window.sync_action.isEnabled()
+    window.import_files([export], remember=False)
+    assert window.import_worker is None
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    assert window.browser is not None
+    qtbot.waitUntil(lambda: window.browser.total_count == 13, timeout=30_000)
 
 
 def test_damaged_index_is_offered_a_rebuild_that_repairs_it(
@@ -98,7 +113,7 @@ def test_damaged_index_is_offered_a_rebuild_that_repairs_it(
             tmp_path / "more.json", [make_entry(n) for n in range(ENTRIES, ENTRIES + 5)]
         )
         dialog.rebuild_button.click()
-        assert window.repairing
+        assert window.verifying
         assert not window.sync_action.isEnabled()
         window.import_files([export], remember=False)
         assert window.import_worker is None
