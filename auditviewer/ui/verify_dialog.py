@@ -42,7 +42,9 @@ NOT_REPAIRABLE_EXPLAINED = (
     "The entries' hashes decide which entries are intact. Restore the store from a backup "
     "copy, or import the original export files into a new store."
 )
-WAIT_FOR_WRITER = "Rebuilding waits until the running import, sync or text indexing has finished."
+WAIT_FOR_WRITER = (
+    "An import or a sync is writing to the store; rebuild the indexes when it has finished."
+)
 
 
 class VerifyDialog(QDialog):
@@ -116,7 +118,7 @@ class VerifyDialog(QDialog):
         self._start(rebuild=False)
 
     def start_rebuild(self) -> None:
-        """Rebuilds the indexes, then checks again; waits while another writer runs."""
+        """Rebuilds the indexes, then checks again; not while an import or a sync writes."""
         if not self._may_write():
             self.status.setText(WAIT_FOR_WRITER)
             return
