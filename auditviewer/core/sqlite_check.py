@@ -199,10 +199,12 @@ def _digest(connection: sqlite3.Connection, query: str) -> tuple[int, int]:
 def fts_finding(connection: sqlite3.Connection) -> Finding | None:
     """FTS5's own check of the full-text index's structure; None when it passes.
 
-    The check is an ``INSERT`` command to FTS5, so it runs in its own write transaction
-    (rolled back: it changes nothing).
+    The check is an ``INSERT`` command to FTS5, so it needs a write transaction: inside the
+    caller's, under a savepoint, or else its own; either way it is rolled back (it changes
+    nothing).
     """
-    connection.execute("BEGIN IMMEDIATE")
+    inside = connection.in_transaction
+    connection.execute("SAVEPOINT fts_check" if inside else "BEGIN IMMEDIATE")
     try:
         connection.execute("INSERT INTO entries_fts(entries_fts) VALUES ('integrity-check')")
     except sqlite3.DatabaseError as exc:
@@ -215,7 +217,11 @@ def fts_finding(connection: sqlite3.Connection) -> Finding | None:
             "with `auditviewer verify --rebuild-indexes`",
         )
     finally:
-        connection.execute("ROLLBACK")
+        if inside:
+            connection.execute("ROLLBACK TO fts_check")
+            connection.execute("RELEASE fts_check")
+        else:
+            connection.execute("ROLLBACK")
     return None
 
 

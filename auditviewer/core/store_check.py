@@ -160,17 +160,17 @@ def rebuild_store_indexes(
     and the next one continues). The WAL is checkpointed at the end. Raises
     :class:`StoreError` when a table cannot be read to rebuild its indexes (nothing changes).
     """
-    text_index = _text_index_finding(store)
     try:
         with store.write() as connection:
-            rebuild_indexes(connection, text_index=isinstance(text_index, Finding))
+            text_index = fts_finding(connection)
+            rebuild_indexes(connection, text_index=text_index is not None)
     except sqlite3.DatabaseError as exc:
         raise StoreError(
             f"{store.path}: the indexes cannot be rebuilt ({exc}); nothing was changed; "
             f"{DAMAGE_ADVICE}"
         ) from None
     indexed = 0
-    if isinstance(text_index, Finding):
+    if text_index is not None:
         indexed = build_fulltext(store, progress=progress, cancel=cancel)
     store.checkpoint()
     return indexed

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from auditviewer.core.column_blocks import COLUMNS, decode, encode
+from auditviewer.core.errors import StoreError
 from auditviewer.core.ingest import import_file
 from auditviewer.core.integrity import VerifyCancelled
 from auditviewer.core.records import CancelToken, Progress
@@ -111,6 +112,12 @@ def test_intact_store_passes_every_check(opened: Store) -> None:
         assert report.summary().startswith(f"OK: {ENTRIES:,} entries")
 
 
+def test_empty_store_passes(store: Store) -> None:
+    report = check_store(store, full=True)
+    assert report.ok
+    assert report.summary().startswith("OK: the store is empty")
+
+
 def test_damaged_index_is_named_and_rebuilt(store_file: Path) -> None:
     key_lookup = "SELECT count(*) FROM entry_texts INDEXED BY entry_texts_key WHERE entry_key = ?"
     store = Store.open(store_file)
@@ -135,6 +142,11 @@ def test_damaged_index_is_named_and_rebuilt(store_file: Path) -> None:
         assert {f.name for f in full.findings} == {"entry_texts_key"}
         assert any("missing from the index" in str(f) for f in full.findings)
 
+        with store.raw() as connection:
+            triggers = connection.execute(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+            ).fetchone()[0]
+        assert triggers >= 8  # the append-only triggers do not stand in REINDEX's way
         rebuild_store_indexes(store)
         assert check_store(store, full=True).ok
         with store.raw() as connection:
@@ -340,3 +352,16 @@ def test_values_swapped_between_two_entries_are_found(store_file: Path) -> None:
         report = check_store(store)
     assert report.disagreement is not None
     assert report.disagreement.startswith(f"entry seq {seq:,}: its column block holds ip address '")
+
+
+@pytest.mark.slow
+def test_rebuild_waits_for_another_writer_then_says_so(opened: Store) -> None:
+    writer = sqlite3.connect(opened.path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match="another program is writing to the store"):
+            rebuild_store_indexes(opened)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert check_store(opened).ok
