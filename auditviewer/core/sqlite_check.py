@@ -14,7 +14,9 @@ index it concerns and says whether the app can repair it:
 The full-text index is contentless (it keeps no copy of the texts), so its own check —
 ``INSERT INTO entries_fts(entries_fts) VALUES('integrity-check')`` — covers its internal
 structure only: every segment and page of the index readable and consistent. Whether it
-indexes each entry's words correctly is not checked; it is rebuilt from the texts on repair.
+indexes each entry's words correctly is not checked. FTS5's ``rebuild`` command is not
+available for a contentless table; the repair empties the index (``delete-all``) and indexes
+every entry's text again.
 """
 
 from __future__ import annotations

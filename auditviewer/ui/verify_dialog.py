@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditviewer.core.sqlite_check import REBUILD_ADVICE
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
 from auditviewer.ui.verify_worker import VerifyWorker
 
@@ -205,7 +206,9 @@ class VerifyDialog(QDialog):
                 INDEX_ONLY_EXPLAINED if report.only_indexes_damaged else NOT_REPAIRABLE_EXPLAINED
             )
         lines.append(report.summary())
-        lines.extend(f"• {problem}" for problem in report.problems())
+        # The verdict above offers the repair: the command-line advice would only repeat it.
+        advice = f" — {REBUILD_ADVICE}"
+        lines.extend(f"• {problem.replace(advice, '')}" for problem in report.problems())
         if report.text_index_skipped is not None:
             lines.append(f"Note: {report.text_index_skipped}")
         return "\n\n".join(lines)
