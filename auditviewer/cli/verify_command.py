@@ -1,12 +1,13 @@
-"""``auditviewer verify``: recomputes every entry's hash and the hash chain."""
+"""``auditviewer verify``: SQLite's check of the store, every entry's hash and the hash chain."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from auditviewer.cli.common import ProgressLine, fail, open_store
-from auditviewer.core.integrity import verify_store
+from auditviewer.cli.common import ProgressLine, fail, open_store, printable
+from auditviewer.core.sqlite_check import REBUILD_ADVICE
+from auditviewer.core.store_check import check_store, rebuild_store_indexes
 
 NAME = "verify"
 
@@ -15,34 +16,60 @@ def add_parser(subparsers: Any) -> None:
     """Registers ``verify`` on the main parser's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         NAME,
-        help="recompute every entry's SHA-256 and the hash chain; exit 1 on a mismatch",
+        help="check the store file, every entry's SHA-256 and the hash chain; exit 1 on a problem",
         description=(
-            "Recompute the SHA-256 of every entry's original text and the hash chain over "
-            "all entries, and report the first entry that does not match (an altered text or "
-            "hash, an entry removed or inserted). Prints the chain head, which stands for the "
-            "whole store. Exits with 1 on a mismatch."
+            "Run SQLite's quick check of the store file, recompute the SHA-256 of every "
+            "entry's original text and the hash chain over all entries, check that the "
+            "entries, their texts and the column blocks agree, and check the full-text "
+            "index. Prints every problem found, naming the table, index or entry, and the "
+            "chain head, which stands for the whole store. Exits with 1 on a problem."
         ),
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="also compare every index with its table (SQLite's integrity_check; slower)",
+    )
+    parser.add_argument(
+        "--rebuild-indexes",
+        action="store_true",
+        help="rebuild every index from its table first (under the write lock), then check",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """0 when the store is intact, 1 at the first mismatch."""
+    """0 when the store is intact, 1 when a check found a problem."""
     progress = ProgressLine("verifying")
     with open_store(args) as store:
         try:
-            report = verify_store(store, progress=progress)
+            if args.rebuild_indexes:
+                indexing = ProgressLine("indexing text")
+                try:
+                    indexed = rebuild_store_indexes(store, progress=indexing)
+                finally:
+                    indexing.clear()
+                text = f"; {indexed:,} entries indexed for text search again" if indexed else ""
+                print(f"Indexes rebuilt{text}")
+            report = check_store(store, full=args.full, progress=progress)
         finally:
             progress.clear()
         location = store.path
-    if report.problem is not None:
-        print(f"{report.entries:,} entries checked before the mismatch")
-        return fail(f"{location}: {report.problem}")
-    if report.chain_head is None:
-        print("OK: the store is empty")
-    else:
-        print(
-            f"OK: {report.entries:,} entries, every text matches its SHA-256 and the hash "
-            f"chain is intact; chain head seq {report.last_seq:,} sha256 {report.chain_head}"
-        )
-    return 0
+    if report.text_index_skipped is not None:
+        print(f"Note: {report.text_index_skipped}")
+    if report.ok:
+        print(report.summary())
+        return 0
+    problems = report.problems()
+    if report.chain is not None and report.chain.problem is not None:
+        print(f"{report.chain.entries:,} entries checked before the mismatch")
+    if len(problems) > 1:
+        print(report.summary())
+        for problem in problems:
+            print(printable(f"{location}: {problem}"))
+    if report.only_indexes_damaged:
+        print("Only indexes are damaged: the entries, their hashes and the hash chain are intact.")
+    others = len(problems) - 1
+    more = f" ({others} more problem{'s' if others > 1 else ''} listed above)" if others else ""
+    advice = "" if REBUILD_ADVICE in problems[0] else f"; {report.advice()}"
+    return fail(f"{location}: {problems[0]}{more}{advice}")

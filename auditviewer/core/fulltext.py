@@ -138,7 +138,8 @@ def build_fulltext(
 
     Each chunk is committed with its new high-water mark, so a cancelled or interrupted build
     keeps what it did and the next build continues from there. When ``cancel`` is set the
-    build stops after the current chunk and returns what it indexed so far.
+    build stops after the current chunk and returns what it indexed so far. What was indexed
+    is checkpointed into the store file at the end.
     """
     with store.raw() as connection:
         start = indexed_upto(connection)
@@ -165,6 +166,9 @@ def build_fulltext(
         done += len(rows)
         if progress is not None:
             progress(Progress(min(done, total), total, done, phase="index"))
+    if done:
+        # The chunks passed through the WAL: move them into the store file.
+        store.checkpoint()
     return done
 
 

@@ -51,6 +51,9 @@ class VerifyReport:
     last_seq: int
     chain_head: str | None
     problem: IntegrityProblem | None
+    # Count and sum of ``hash((entry_key, seq))`` over every entry when all checked out: what
+    # the ``entry_texts_key`` index must hold (comparable within this process only).
+    key_digest: tuple[int, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -69,35 +72,95 @@ def verify_store(
     Raises :class:`VerifyCancelled` when ``cancel`` is set and :class:`StoreError` when the
     store cannot be read.
     """
-    checked = 0
-    expected_seq = 1
-    chain = GENESIS_CHAIN
     try:
         with store.snapshot() as connection:
-            total = int(connection.execute("SELECT count(*) FROM entry_texts").fetchone()[0])
-            # The raw text as stored bytes: hashing needs no decoding, and bytes that are not
-            # UTF-8 (an edit outside the app) are hashed as they are instead of failing.
-            cursor = connection.execute(
-                "SELECT seq, entry_key, CAST(raw AS BLOB), raw_sha256, chain_sha256 "
-                "FROM entry_texts ORDER BY seq"
-            )
-            while rows := cursor.fetchmany(FETCH_ROWS):
-                if cancel is not None and cancel.cancelled:
-                    raise VerifyCancelled(f"{store.path}: verification cancelled")
-                for seq, key, raw, raw_sha256, chain_sha256 in rows:
-                    problem = _check(seq, key, raw, raw_sha256, chain_sha256, expected_seq, chain)
-                    if problem is not None:
-                        return VerifyReport(
-                            checked, seq - 1, chain.hex() if checked else None, problem
-                        )
-                    chain = bytes(chain_sha256)
-                    expected_seq = seq + 1
-                    checked += 1
-                if progress is not None:
-                    progress(Progress(checked, total, checked, phase="verify"))
+            return verify_chain(connection, str(store.path), progress=progress, cancel=cancel)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{store.path}: cannot read the store ({exc})") from None
-    return VerifyReport(checked, expected_seq - 1, chain.hex() if checked else None, None)
+
+
+def verify_chain(
+    connection: sqlite3.Connection,
+    location: str,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> VerifyReport:
+    """:func:`verify_store` inside the caller's read transaction on ``connection``.
+
+    Texts that cannot be read (a damaged page) are a problem at the first unreadable entry:
+    the entries before it are checked. Raises :class:`VerifyCancelled` when ``cancel`` is set.
+    """
+    walk = _ChainWalk()
+    # max(seq), not count(*): the rowid tree answers it at once, without an index.
+    total = int(connection.execute("SELECT coalesce(max(seq), 0) FROM entry_texts").fetchone()[0])
+    try:
+        cursor = connection.execute(_TEXTS_FROM, (1,))
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            if cancel is not None and cancel.cancelled:
+                raise VerifyCancelled(f"{location}: verification cancelled")
+            for row in rows:
+                if not walk.step(*row):
+                    return walk.report()
+            if progress is not None:
+                progress(Progress(walk.checked, total, walk.checked, phase="verify"))
+    except sqlite3.DatabaseError:
+        # fetchmany drops the rows it read before the damage: go on one row at a time.
+        try:
+            for row in connection.execute(_TEXTS_FROM, (walk.expected_seq,)):
+                if not walk.step(*row):
+                    return walk.report()
+        except sqlite3.DatabaseError as exc:
+            walk.unreadable(str(exc))
+    return walk.report()
+
+
+# The raw text as stored bytes: hashing needs no decoding, and bytes that are not UTF-8 (an
+# edit outside the app) are hashed as they are instead of failing.
+_TEXTS_FROM: Final = (
+    "SELECT seq, entry_key, CAST(raw AS BLOB), raw_sha256, chain_sha256 "
+    "FROM entry_texts WHERE seq >= ? ORDER BY seq"
+)
+
+
+class _ChainWalk:
+    """The hash chain recomputed entry by entry, up to the first problem."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.expected_seq = 1
+        self.chain = GENESIS_CHAIN
+        self.problem: IntegrityProblem | None = None
+        self.key_sum = 0
+
+    def step(
+        self, seq: int, key: str, raw: bytes | None, raw_sha256: bytes, chain_sha256: bytes
+    ) -> bool:
+        """Checks the next entry; False (and :attr:`problem` set) when it fails."""
+        self.problem = _check(
+            seq, key, raw, raw_sha256, chain_sha256, self.expected_seq, self.chain
+        )
+        if self.problem is not None:
+            return False
+        self.chain = bytes(chain_sha256)
+        self.expected_seq = seq + 1
+        self.checked += 1
+        self.key_sum += hash((key, seq))
+        return True
+
+    def unreadable(self, error: str) -> None:
+        """The texts from the next expected entry on cannot be read."""
+        self.problem = IntegrityProblem(
+            self.expected_seq,
+            "",
+            f"its text, or a text after it, cannot be read ({error}); the entries before it "
+            "are intact",
+        )
+
+    def report(self) -> VerifyReport:
+        head = self.chain.hex() if self.checked else None
+        digest = None if self.problem is not None else (self.checked, self.key_sum)
+        return VerifyReport(self.checked, self.expected_seq - 1, head, self.problem, digest)
 
 
 def _check(

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from auditviewer.ui.import_worker import ImportWorker
     from auditviewer.ui.index_worker import IndexWorker
     from auditviewer.ui.sync_worker import SyncController
+    from auditviewer.ui.verify_dialog import VerifyDialog
     from auditviewer.ui.welcome_view import WelcomeView
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.report_dialog: ImportReportDialog | None = None
         self.index_worker: IndexWorker | None = None
         self.sync_controller: SyncController | None = None
+        self.verify_dialog: VerifyDialog | None = None
         self._queued_files: list[Path] = []
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -123,6 +125,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.export_action = self._action("&Export…", self.export_entries, "Ctrl+E")
         file_menu.addAction(self.export_action)
+        self.verify_action = self._action("&Verify Store…", self.show_verify_dialog)
+        file_menu.addAction(self.verify_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -186,13 +190,19 @@ class MainWindow(QMainWindow):
         has_store = self.store is not None
         # A read-only store can be browsed and exported, never added to.
         writable = has_store and not (self.store is not None and self.store.read_only)
-        busy = self.import_worker is not None or self.export_worker is not None or self.syncing
+        busy = (
+            self.import_worker is not None
+            or self.export_worker is not None
+            or self.syncing
+            or self.verifying
+        )
         browsing = self.browser is not None
         for action in (self.open_action, self.sample_action):
             action.setEnabled(writable)
         self.recent_menu.setEnabled(writable)
         self.sync_action.setEnabled(writable and not busy)
         self.export_action.setEnabled(browsing and not busy)
+        self.verify_action.setEnabled(has_store)
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
@@ -285,7 +295,7 @@ class MainWindow(QMainWindow):
         if remember:
             for path in paths:
                 self.settings.add_recent_file(path)
-        if self.store is None or self.import_worker is not None or self.syncing:
+        if self.store is None or self.import_worker is not None or self.syncing or self.verifying:
             self._queued_files.extend(paths)
             return
         from auditviewer.ui.import_worker import ImportWorker
@@ -340,6 +350,7 @@ class MainWindow(QMainWindow):
             or self.store.read_only
             or self.index_worker is not None
             or self.import_worker is not None
+            or self.verifying
         ):
             return
         from auditviewer.ui.index_worker import IndexWorker
@@ -440,6 +451,39 @@ class MainWindow(QMainWindow):
             self.import_files(queued, remember=False)
         else:
             self.start_indexing()
+
+    # --- verify ------------------------------------------------------------------------------
+
+    @property
+    def verifying(self) -> bool:
+        """Whether the store is being checked or its indexes rebuilt (no other write starts)."""
+        return self.verify_dialog is not None and self.verify_dialog.running
+
+    def show_verify_dialog(self) -> None:
+        """File > Verify Store…: checks the store in the background; offers to rebuild indexes."""
+        if self.store is None:
+            return
+        if self.verify_dialog is None:
+            from auditviewer.ui.verify_dialog import VerifyDialog
+
+            self.verify_dialog = VerifyDialog(self.store, self._may_rebuild, self)
+            self.verify_dialog.work_started.connect(self._update_actions)
+            self.verify_dialog.work_finished.connect(self._on_verify_finished)
+        self.verify_dialog.show()
+        self.verify_dialog.raise_()
+        if not self.verify_dialog.running and self.verify_dialog.report is None:
+            self.verify_dialog.start_check()
+
+    def _on_verify_finished(self) -> None:
+        """After a check or a rebuild: the imports that waited, or text indexing, run now."""
+        self.sync_finished()
+
+    def _may_rebuild(self) -> bool:
+        """Whether indexes may be rebuilt now; stops text indexing, which resumes afterwards."""
+        if self.import_worker is not None or self.syncing:
+            return False
+        self.stop_indexing(wait=True)
+        return True
 
     # --- export and copy ---------------------------------------------------------------------
 
@@ -571,6 +615,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self.sync_controller is not None:
             self.sync_controller.shutdown()
+        if self.verify_dialog is not None:
+            self.verify_dialog.shutdown()
         for worker in (self.import_worker, self.export_worker, self.index_worker):
             if worker is not None:
                 worker.cancel()

@@ -1,0 +1,231 @@
+"""File > Verify Store…: checks the store in the background and offers to rebuild indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditviewer.core.sqlite_check import REBUILD_ADVICE
+from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
+from auditviewer.ui.verify_worker import VerifyWorker
+
+if TYPE_CHECKING:
+    from auditviewer.core.store import Store
+    from auditviewer.core.store_check import StoreCheckReport
+
+INTRO = (
+    "Checks the store file with SQLite's own check, every entry's SHA-256 and the hash chain, "
+    "that the entries, their texts and the column blocks agree, and the full-text index."
+)
+FULL_OPTION = "Also compare every index with its table, row by row (slower)"
+INTACT = "The store is intact."
+REBUILT = "Indexes rebuilt. The store is intact."
+INDEX_ONLY = "Only indexes are damaged; Rebuild Indexes repairs them."
+NOT_REPAIRABLE = "The store is damaged; the viewer cannot repair it."
+INDEX_ONLY_EXPLAINED = (
+    "The entries, their hashes and the hash chain are intact. Indexes are derived data: "
+    "Rebuild Indexes builds them again from the entries and changes no entry."
+)
+NOT_REPAIRABLE_EXPLAINED = (
+    "The entries' hashes decide which entries are intact. Restore the store from a backup "
+    "copy, or import the original export files into a new store."
+)
+WAIT_FOR_WRITER = (
+    "An import or a sync is writing to the store; rebuild the indexes when it has finished."
+)
+
+
+class VerifyDialog(QDialog):
+    """The check's progress, then its result as plain text; Rebuild Indexes when it helps."""
+
+    # A check or a rebuild started or ended. While one runs no other write may start: a
+    # rebuild writes, and the full-text index's check holds the write lock for a moment.
+    work_started = Signal()
+    work_finished = Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        may_write: Callable[[], bool],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Verify Store")
+        self.resize(720, 420)
+        self._store = store
+        self._may_write = may_write
+        self.worker: VerifyWorker | None = None
+        self.report: StoreCheckReport | None = None
+
+        layout = QVBoxLayout(self)
+        intro = plain_label(INTRO)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.full_check = QCheckBox(FULL_OPTION, self)
+        layout.addWidget(self.full_check)
+        self.status = plain_label("")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.bar = QProgressBar(self)
+        self.bar.setTextVisible(False)
+        self.bar.setAccessibleName("Progress")
+        layout.addWidget(self.bar)
+        self.result_text = QPlainTextEdit(self)
+        self.result_text.setReadOnly(True)
+        self.result_text.setAccessibleName("Result of the check")
+        self.result_text.setFont(QFont("monospace"))
+        self.result_text.setMinimumHeight(160)
+        layout.addWidget(self.result_text, 1)
+
+        self.buttons = QDialogButtonBox(self)
+        self.verify_button = QPushButton("&Verify", self)
+        self.rebuild_button = QPushButton("&Rebuild Indexes", self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.close_button = QPushButton("Close", self)
+        for button, role in (
+            (self.verify_button, QDialogButtonBox.ButtonRole.ActionRole),
+            (self.rebuild_button, QDialogButtonBox.ButtonRole.ActionRole),
+            (self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole),
+            (self.close_button, QDialogButtonBox.ButtonRole.AcceptRole),
+        ):
+            self.buttons.addButton(button, role)
+        self.verify_button.clicked.connect(self.start_check)
+        self.rebuild_button.clicked.connect(self.start_rebuild)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        layout.addWidget(self.buttons)
+        self._update_buttons()
+
+    @property
+    def running(self) -> bool:
+        """Whether a check or a rebuild runs."""
+        return self.worker is not None
+
+    def start_check(self) -> None:
+        """Checks the store in the background."""
+        self._start(rebuild=False)
+
+    def start_rebuild(self) -> None:
+        """Rebuilds the indexes, then checks again; not while an import or a sync writes."""
+        if not self._may_write():
+            self.status.setText(WAIT_FOR_WRITER)
+            return
+        self._start(rebuild=True)
+
+    def cancel(self) -> None:
+        """Asks the running check or rebuild to stop."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status.setText("Cancelling…")
+
+    def shutdown(self) -> None:
+        """Stops the running work and waits for it (the window is closing)."""
+        worker = self.worker
+        if worker is not None:
+            worker.cancel()
+            worker.wait()
+
+    def _start(self, *, rebuild: bool) -> None:
+        if self.worker is not None:
+            return
+        worker = VerifyWorker(self._store, full=self.full_check.isChecked(), rebuild=rebuild)
+        worker.progressed.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        self.result_text.clear()
+        self.bar.setRange(0, 0)
+        self.status.setText("Rebuilding the indexes…" if rebuild else "Checking…")
+        self._update_buttons()
+        worker.start()
+        self.work_started.emit()
+
+    def _on_progress(self, text: str, done: int, total: int) -> None:
+        self.status.setText(visible(text, 300))
+        if total > 0:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(min(1000, done * 1000 // total))
+        else:
+            self.bar.setRange(0, 0)
+
+    def _on_finished(self) -> None:
+        worker = self.worker
+        self.worker = None
+        if worker is None:
+            return
+        worker.deleteLater()
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1 if worker.report is not None else 0)
+        if worker.report is not None:
+            self.report = worker.report
+            self.status.setText(self._verdict(worker.report, rebuilt=worker.rebuild))
+            self.result_text.setPlainText(visible_multiline(self._details(worker.report)))
+        elif worker.error is not None:
+            self.report = None
+            self.status.setText(
+                "The indexes could not be rebuilt."
+                if worker.rebuild
+                else "The check could not run."
+            )
+            self.result_text.setPlainText(visible_multiline(worker.error))
+        else:
+            self.status.setText(
+                "Rebuild cancelled; the indexes rebuilt so far are kept."
+                if worker.rebuild
+                else "Check cancelled."
+            )
+        self._update_buttons()
+        self.work_finished.emit()
+
+    @staticmethod
+    def _verdict(report: StoreCheckReport, *, rebuilt: bool) -> str:
+        if report.ok:
+            return REBUILT if rebuilt else INTACT
+        if report.only_indexes_damaged:
+            return INDEX_ONLY
+        return NOT_REPAIRABLE
+
+    @staticmethod
+    def _details(report: StoreCheckReport) -> str:
+        lines = []
+        if not report.ok:
+            lines.append(
+                INDEX_ONLY_EXPLAINED if report.only_indexes_damaged else NOT_REPAIRABLE_EXPLAINED
+            )
+        lines.append(report.summary())
+        # The verdict above offers the repair: the command-line advice would only repeat it.
+        advice = f" — {REBUILD_ADVICE}"
+        lines.extend(f"• {problem.replace(advice, '')}" for problem in report.problems())
+        if report.text_index_skipped is not None:
+            lines.append(f"Note: {report.text_index_skipped}")
+        return "\n\n".join(lines)
+
+    def _update_buttons(self) -> None:
+        running = self.worker is not None
+        self.verify_button.setEnabled(not running)
+        self.full_check.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.rebuild_button.setVisible(self.report is not None and self.report.only_indexes_damaged)
+        self.rebuild_button.setEnabled(not running)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.worker is not None:
+            # Closing while work runs: stop it first; the dialog closes when it has stopped.
+            self.cancel()
+            event.ignore()
+            self.worker.finished.connect(self.close)
+            return
+        super().closeEvent(event)
