@@ -4,14 +4,25 @@ The child reads the file with :class:`ExportReader`, normalises and hashes each 
 (:func:`prepare_entry`) and sends batches back; the caller stores them. SQLite work holds the
 GIL for much of its time, so a second thread gains nothing; a second process does. Small files
 are parsed in-process, where starting a process would cost more than it saves.
+
+The parsing process lives no longer than the import that started it: on Linux the kernel kills
+it when its parent dies (even by SIGKILL), and everywhere it watches its parent and ends itself
+when the parent is gone, so it never waits forever on a queue nobody reads. It writes nothing to
+the caller's terminal or pipes (it reports only through the queue), so a script capturing the
+caller's output is not kept waiting by it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
 import queue
+import signal
 import sys
+import threading
+import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +36,11 @@ from auditviewer.core.prepared import PreparedEntry, prepare_entry
 PARALLEL_MIN_BYTES = 16 << 20
 _QUEUE_BATCHES = 4
 _POLL_SECONDS = 0.5
+# How long a stopped parsing process gets to end on SIGTERM before it is killed.
+_STOP_SECONDS = 2.0
+# The exit code of a parsing process that ended itself because its parent was gone.
+EXIT_ORPHANED = 3
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class ParserFailed(AuditViewerError):
@@ -57,17 +73,85 @@ def _batches_in_process(path: Path, source: str, batch_size: int) -> Generator[B
         yield batch, reader.bytes_consumed
 
 
-def _parse_in_child(path: str, source: str, batch_size: int, out: Any) -> None:
+def _parent_gone(parent_pid: int) -> bool:
+    """Whether the process that started this one has ended (this one was re-parented)."""
+    if os.getppid() != parent_pid:
+        return True
+    parent = multiprocessing.parent_process()
+    return parent is not None and not parent.is_alive()
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Makes this parsing process end as soon as the process that started it ends.
+
+    On Linux the kernel sends SIGKILL when the parent thread that started this process ends
+    (the thread that reads the batches, which lives until the import ends). The parent may
+    have died before that was set up, so it is checked right after. A watcher thread covers
+    every system: it waits on the pipe that closes when the parent ends.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if _parent_gone(parent_pid):
+        os._exit(EXIT_ORPHANED)
+    threading.Thread(
+        target=_watch_parent, args=(parent_pid,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    parent = multiprocessing.parent_process()
+    while not _parent_gone(parent_pid):
+        if parent is not None:
+            parent.join(_POLL_SECONDS)  # returns at once when the parent's pipe closes
+        else:
+            time.sleep(_POLL_SECONDS)
+    os._exit(EXIT_ORPHANED)
+
+
+def _detach_from_caller_terminal() -> None:
+    """Points stdin, stdout and stderr at the null device.
+
+    The caller's output may be a pipe a script reads to its end; no parsing process must hold
+    it open. Everything the parsing process has to say goes through the queue. Ctrl+C in the
+    terminal is for the caller, which stops this process when it stops the import.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _send(out: Any, message: tuple[Any, ...], parent_pid: int) -> None:
+    """Puts ``message`` on the queue, waiting while it is full, unless the parent is gone."""
+    while True:
+        try:
+            out.put(message, timeout=_POLL_SECONDS)
+            return
+        except queue.Full:
+            if _parent_gone(parent_pid):
+                os._exit(EXIT_ORPHANED)
+
+
+def _parse_in_child(path: str, source: str, batch_size: int, out: Any, parent_pid: int) -> None:
+    _end_with_parent(parent_pid)
+    _detach_from_caller_terminal()
     # Parsing makes no reference cycles; the collector would only rescan millions of dicts.
     gc.disable()
     try:
         for batch, bytes_read in _batches_in_process(Path(path), source, batch_size):
-            out.put(("batch", batch, bytes_read))
-        out.put(("done",))
+            _send(out, ("batch", batch, bytes_read), parent_pid)
+        _send(out, ("done",), parent_pid)
     except ImportRejected as exc:
-        out.put(("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset))
+        _send(
+            out, ("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset), parent_pid
+        )
     except BaseException as exc:  # reported to the parent, which raises it as ParserFailed
-        out.put(("failed", f"{type(exc).__name__}: {exc}"))
+        _send(out, ("failed", f"{type(exc).__name__}: {exc}"), parent_pid)
 
 
 @contextmanager
@@ -99,7 +183,7 @@ def _batches_in_child(path: Path, source: str, batch_size: int) -> Generator[Bat
     messages: Any = context.Queue(maxsize=_QUEUE_BATCHES)
     process = context.Process(
         target=_parse_in_child,
-        args=(str(path), source, batch_size, messages),
+        args=(str(path), source, batch_size, messages, os.getpid()),
         name="auditviewer-parser",
         daemon=True,
     )
@@ -127,11 +211,19 @@ def _batches_in_child(path: Path, source: str, batch_size: int) -> Generator[Bat
             else:
                 raise ParserFailed(f"{source}: parsing failed ({message[1]})")
     finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        _stop(process)
         messages.cancel_join_thread()
         messages.close()
+
+
+def _stop(process: Any) -> None:
+    """Ends the parsing process (SIGTERM, then SIGKILL if it lingers) and reaps it."""
+    if process.is_alive():
+        process.terminate()
+        process.join(_STOP_SECONDS)
+    if process.is_alive():
+        process.kill()
+    process.join()
 
 
 def prepared_batches(
