@@ -126,32 +126,39 @@ def _detach_from_caller_terminal() -> None:
     os.close(null)
 
 
-def _send(out: Any, message: tuple[Any, ...], parent_pid: int) -> None:
-    """Puts ``message`` on the queue, waiting while it is full, unless the parent is gone."""
-    while True:
-        try:
-            out.put(message, timeout=_POLL_SECONDS)
-            return
-        except queue.Full:
-            if _parent_gone(parent_pid):
-                os._exit(EXIT_ORPHANED)
+class _QueueToParent:
+    """The queue to the parent: a put waits while the queue is full, unless the parent is gone."""
+
+    def __init__(self, messages: Any, parent_pid: int) -> None:
+        self._messages = messages
+        self._parent_pid = parent_pid
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        while True:
+            try:
+                self._messages.put(message, timeout=_POLL_SECONDS)
+                return
+            except queue.Full:
+                if _parent_gone(self._parent_pid):
+                    os._exit(EXIT_ORPHANED)
 
 
-def _parse_in_child(path: str, source: str, batch_size: int, out: Any, parent_pid: int) -> None:
+def _parse_in_child(
+    path: str, source: str, batch_size: int, messages: Any, parent_pid: int
+) -> None:
     _end_with_parent(parent_pid)
     _detach_from_caller_terminal()
+    out = _QueueToParent(messages, parent_pid)
     # Parsing makes no reference cycles; the collector would only rescan millions of dicts.
     gc.disable()
     try:
         for batch, bytes_read in _batches_in_process(Path(path), source, batch_size):
-            _send(out, ("batch", batch, bytes_read), parent_pid)
-        _send(out, ("done",), parent_pid)
+            out.put(("batch", batch, bytes_read))
+        out.put(("done",))
     except ImportRejected as exc:
-        _send(
-            out, ("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset), parent_pid
-        )
+        out.put(("rejected", exc.source, exc.reason, exc.line, exc.column, exc.offset))
     except BaseException as exc:  # reported to the parent, which raises it as ParserFailed
-        _send(out, ("failed", f"{type(exc).__name__}: {exc}"), parent_pid)
+        out.put(("failed", f"{type(exc).__name__}: {exc}"))
 
 
 @contextmanager

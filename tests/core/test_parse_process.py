@@ -16,6 +16,7 @@ import pytest
 from auditviewer.core import parse_process
 from tests.conftest import make_entry
 
+REPOSITORY = Path(__file__).resolve().parents[2]
 BIG_ENTRIES = 7000
 # Seconds a killed import's pipes and processes get to close and end.
 GRACE = 5.0
@@ -125,3 +126,39 @@ def test_killed_import_leaves_no_process_holding_its_output(
 def test_parent_gone_is_seen_from_a_process_id() -> None:
     assert not parse_process._parent_gone(os.getppid())
     assert parse_process._parent_gone(os.getppid() + 1 if os.getppid() != 1 else 2)
+
+
+WATCHED_CHILD = """
+import multiprocessing, os, sys, time
+from auditviewer.core import parse_process
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(target=parse_process._watch_parent, args=(os.getpid(),))
+    child.start()
+    print(child.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_parsing_process_ends_itself_when_its_parent_is_gone_without_the_kernels_help(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(WATCHED_CHILD, encoding="utf-8")
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _stat_fields(child) is not None
+    parent.kill()
+    parent.communicate(timeout=2 * GRACE)
+    deadline = time.monotonic() + GRACE
+    while (fields := _stat_fields(child)) is not None and fields[0] != "Z":
+        assert time.monotonic() < deadline, "the child outlived its parent"
+        time.sleep(0.05)
