@@ -10,8 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
 
+from auditviewer.ui.app import closing_on_signals
+from auditviewer.ui.main_window import MainWindow
 from tests.processes import (
     BIG_ENTRIES,
     stored_counts,
@@ -20,10 +24,7 @@ from tests.processes import (
     write_big_export,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX signals, /proc"),
-]
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX signals, /proc")
 
 # Seconds a signalled viewer gets to close.
 GRACE = 15.0
@@ -62,9 +63,16 @@ class Viewer:
             assert time.monotonic() < deadline, "the viewer did not start"
             time.sleep(0.05)
 
-    def end_with(self, number: signal.Signals) -> str:
-        """Sends the signal; returns what the viewer wrote on stderr once it has exited."""
-        self.process.send_signal(number)
+    def end_with(self, number: signal.Signals, *, whole_group: bool = False) -> str:
+        """Sends the signal; returns what the viewer wrote on stderr once it has exited.
+
+        ``whole_group`` signals the viewer's parsing process too, as Ctrl+C in a terminal or a
+        service manager's stop does.
+        """
+        if whole_group:
+            os.killpg(self.process.pid, number)
+        else:
+            self.process.send_signal(number)
         try:
             _, errors = self.process.communicate(timeout=GRACE)
         finally:
@@ -80,6 +88,7 @@ class Viewer:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", CLOSING_SIGNALS, ids=lambda number: number.name)
 def test_signal_closes_the_viewer_and_saves_its_layout(
     tmp_path: Path, number: signal.Signals
@@ -98,13 +107,14 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_big_export(tmp_path_factory.mktemp("export") / "big.json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", CLOSING_SIGNALS, ids=lambda number: number.name)
 def test_signal_during_an_import_leaves_the_store_whole(
     tmp_path: Path, big_export: Path, number: signal.Signals
 ) -> None:
     viewer = Viewer(tmp_path, [big_export])
     wait_for_parser(viewer.process)
-    errors = viewer.end_with(number)
+    errors = viewer.end_with(number, whole_group=True)
     assert viewer.process.returncode == 0, errors
     assert "Traceback" not in errors
     wait_until_session_ends(viewer.process.pid, 5.0)
@@ -117,3 +127,26 @@ def test_signal_during_an_import_leaves_the_store_whole(
         timeout=60,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_signal_dismisses_an_open_dialog_and_closes_the_window(
+    qtbot: QtBot, qapp: QApplication, window: MainWindow
+) -> None:
+    fallback_calls: list[int] = []
+
+    def fallback(number: int, frame: object) -> None:
+        fallback_calls.append(number)
+
+    previous = signal.signal(signal.SIGTERM, fallback)
+    dialog = QDialog(window)
+    results: list[int] = []
+    try:
+        with closing_on_signals(qapp):
+            QTimer.singleShot(0, lambda: results.append(dialog.exec()))
+            QTimer.singleShot(200, lambda: os.kill(os.getpid(), signal.SIGTERM))
+            qtbot.waitUntil(lambda: bool(results) and not window.isVisible(), timeout=10_000)
+        assert signal.getsignal(signal.SIGTERM) is fallback
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert (results, fallback_calls) == ([QDialog.DialogCode.Rejected], [])
+    assert window.store is None
