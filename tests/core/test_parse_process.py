@@ -54,11 +54,12 @@ def test_killed_import_leaves_no_process_holding_its_output(
         time.sleep(delay)
         importer.kill()
         # Only EOF on both pipes ends this: no parsing process or resource tracker holds them.
-        importer.communicate(timeout=GRACE)
+        _, errors = importer.communicate(timeout=GRACE)
     finally:
         if importer.poll() is None:
             importer.kill()
     assert importer.returncode == -signal.SIGKILL
+    assert b"Warning" not in errors, errors
     wait_until_session_ends(importer.pid, GRACE)
 
     assert stored_counts(store) == (0, 0)
@@ -108,3 +109,37 @@ def test_parsing_process_ends_itself_when_its_parent_is_gone_without_the_kernels
     while (fields := stat_fields(child)) is not None and fields[0] != "Z":
         assert time.monotonic() < deadline, "the child outlived its parent"
         time.sleep(0.05)
+
+
+def _interrupt_import(store: Path, export: Path, delay: float) -> tuple[int, list[str]]:
+    """Ctrl+C ``delay`` seconds into a parsing process's life; the exit code and stderr lines."""
+    importer = subprocess.Popen(
+        _import_command(store, export),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        wait_for_parser(importer)
+        time.sleep(delay)
+        os.killpg(importer.pid, signal.SIGINT)  # as Ctrl+C in a terminal: the whole group
+        _, errors = importer.communicate(timeout=3 * GRACE)
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+            importer.communicate()
+    wait_until_session_ends(importer.pid, GRACE)
+    return importer.returncode, errors.decode().splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_during_a_large_import_is_one_line_and_stores_nothing(
+    big_export: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store.sqlite"
+    message = f"auditviewer: interrupted; nothing of {big_export} was stored"
+    # From the parsing process's first instant (Python starting, modules loading) to parsing.
+    for delay in (0.0, 0.03, 0.06, 0.1, 0.15, 0.5):
+        assert _interrupt_import(store, big_export, delay) == (130, [message]), delay
+        assert stored_counts(store) == (0, 0)
