@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from auditviewer.ui.app import closing_on_signals
 from auditviewer.ui.main_window import MainWindow
+from auditviewer.ui.settings import UiSettings
 from tests.processes import (
     BIG_ENTRIES,
     stored_counts,
@@ -130,7 +131,7 @@ def test_signal_during_an_import_leaves_the_store_whole(
 
 
 def test_signal_dismisses_an_open_dialog_and_closes_the_window(
-    qtbot: QtBot, qapp: QApplication, window: MainWindow
+    qtbot: QtBot, qapp: QApplication, window: MainWindow, ui_settings: UiSettings
 ) -> None:
     fallback_calls: list[int] = []
 
@@ -145,8 +146,11 @@ def test_signal_dismisses_an_open_dialog_and_closes_the_window(
             QTimer.singleShot(0, lambda: results.append(dialog.exec()))
             QTimer.singleShot(200, lambda: os.kill(os.getpid(), signal.SIGTERM))
             qtbot.waitUntil(lambda: bool(results) and not window.isVisible(), timeout=10_000)
+            # A second signal would end the process at once.
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
         assert signal.getsignal(signal.SIGTERM) is fallback
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert (results, fallback_calls) == ([QDialog.DialogCode.Rejected], [])
     assert window.store is None
+    assert ui_settings.state("geometry") is not None
