@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import signal
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -17,6 +21,8 @@ from auditviewer.ui.settings import UiSettings
 
 ORGANIZATION = "auditviewer"
 APPLICATION = "auditviewer"
+# Signals that end the viewer as closing its window does.
+CLOSING_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -54,14 +60,57 @@ def run_gui(store_path: Path, files: list[Path]) -> int:
     """Runs the application until its window is closed; returns the exit code."""
     app = create_application()
     window = start_window(store_path, files)
-    # Ctrl+C in the terminal closes the window (saving its state) instead of being ignored
-    # while Qt's event loop runs; the idle timer lets Python look at signals now and then.
-    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
-    idle = QTimer()
-    idle.start(300)
-    idle.timeout.connect(lambda: None)
+    with closing_on_signals(app):
+        exit_code = app.exec()
+    del window  # held until here: a window nobody references is destroyed
+    return exit_code
+
+
+@contextmanager
+def closing_on_signals(app: QApplication) -> Iterator[None]:
+    """While it lasts, SIGTERM and SIGINT (Ctrl+C) close the viewer as closing its window does.
+
+    Open dialogs are dismissed, the window's close cancels or finishes running work and saves
+    the layout, and the event loop ends with exit code 0. A second signal, should that close
+    hang, ends the viewer at once (the store is never half-written either way).
+
+    Python runs signal handlers only between bytecodes of the main thread, which sits in Qt's
+    event loop. So the signal's number is written to a socket (:func:`signal.set_wakeup_fd`)
+    whose notifier wakes the event loop at once, and the close runs from the event loop, not
+    inside whatever code the signal interrupted. This needs no timer that wakes an idle viewer
+    every few hundred milliseconds, and it does not wait for such a timer.
+    """
+    receiver, sender = socket.socketpair()
+    receiver.setblocking(False)
+    sender.setblocking(False)
+    notifier = QSocketNotifier(receiver.fileno(), QSocketNotifier.Type.Read)
+
+    def on_wakeup() -> None:
+        try:
+            numbers = receiver.recv(64)
+        except OSError:
+            return
+        if not any(number in CLOSING_SIGNALS for number in numbers):
+            return
+        notifier.setEnabled(False)
+        for number in CLOSING_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
+        app.closeAllWindows()  # dialogs first, then the window
+        app.quit()
+
+    notifier.activated.connect(on_wakeup)
+    previous = {number: signal.signal(number, _noted_on_the_socket) for number in CLOSING_SIGNALS}
+    previous_fd = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
     try:
-        return app.exec()
+        yield
     finally:
-        idle.stop()
-        signal.signal(signal.SIGINT, previous)
+        signal.set_wakeup_fd(previous_fd)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        notifier.setEnabled(False)
+        receiver.close()
+        sender.close()
+
+
+def _noted_on_the_socket(number: int, frame: FrameType | None) -> None:
+    """The Python side of a closing signal: nothing; its wakeup byte does the work."""
