@@ -43,7 +43,7 @@ from auditviewer.core.ingest import (
     begin_source,
     record_counts,
 )
-from auditviewer.core.normalize import normalize
+from auditviewer.core.prepared import prepare_entry
 from auditviewer.core.records import CancelToken, now_micros
 from auditviewer.core.store import Store
 from auditviewer.core.sync.client import AuditLogClient, Sleep
@@ -55,7 +55,7 @@ from auditviewer.core.sync.errors import (
     SyncStoreFailed,
 )
 from auditviewer.core.sync.network import ProxyChoice
-from auditviewer.core.sync.page import Page, PageElement
+from auditviewer.core.sync.page import Page
 
 STATE_VERSION = 1
 # A server that ignores the page parameter would hand back the same page for ever.
@@ -336,7 +336,13 @@ class _Run:
         assert state.crawl is not None
         crawl = _Crawl(**{f.name: getattr(state.crawl, f.name) for f in fields(_Crawl)})
         elements = page.elements[skip:]
-        created = [_created(element) for element in elements]
+        # Normalised and hashed once: the crawl reads the times, the writer stores the entries.
+        base_index = self.counts.parsed
+        prepared = [
+            prepare_entry(base_index + number, None, item.text, item.value, item.duplicate_key)
+            for number, item in enumerate(elements)
+        ]
+        created = [item.created_micros for item in prepared]
         if crawl.offset == 0:
             times = [t for t in created if t is not None]
             crawl.head = max(times) if times else None
@@ -378,11 +384,8 @@ class _Run:
             if self.source_id is None:
                 self.source_id = begin_source(connection, "sync", self.config.location)
             writer = EntryWriter(connection, self.source_id)
-            base_index = self.counts.parsed
-            for number, element in enumerate(elements):
-                writer.add(
-                    base_index + number, None, element.text, element.value, element.duplicate_key
-                )
+            for item in prepared:
+                writer.add_prepared(item)
             writer.flush()
             counts = _add_counts(self.counts, writer.counts)
             record_counts(connection, self.source_id, counts, finished=False)
@@ -478,10 +481,6 @@ class _Run:
             complete=self.complete,
             seconds=time.perf_counter() - self.started,
         )
-
-
-def _created(element: PageElement) -> int | None:
-    return normalize(element.value, element.duplicate_key).created_micros
 
 
 def sync(
