@@ -106,7 +106,8 @@ class StoreCheckReport:
         if chain.chain_head is None:
             return f"OK: the store is empty ({checks} passed)"
         return (
-            f"OK: {chain.entries:,} entries, every text matches its SHA-256 and the hash chain "
+            f"OK: {chain.entries:,} {'entry' if chain.entries == 1 else 'entries'}, every text "
+            "matches its SHA-256 and the hash chain "
             f"is intact; the entries, texts and column blocks agree; {checks} passed; chain "
             f"head seq {chain.last_seq:,} sha256 {chain.chain_head}"
         )
@@ -222,6 +223,11 @@ def _chain_and_parts(
 
 def _text_index_finding(store: Store) -> Finding | str | None:
     """The full-text index's finding, None when it passes, or why it could not be checked."""
+    if store.read_only:
+        return (
+            "the full-text index was not checked: its check needs write access to the store, "
+            "though it changes nothing, and the store is read-only"
+        )
     with store.raw() as connection:
         try:
             return fts_finding(connection)

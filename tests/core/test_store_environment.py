@@ -348,3 +348,17 @@ def test_a_sqlite_file_without_tables_is_not_a_store_for_reading(tmp_path: Path)
     with pytest.raises(StoreError, match="holds no store"):
         Store.open(path, create=False)
     assert path.read_bytes() == before
+
+
+def test_verify_on_a_read_only_store_says_what_it_could_not_check(
+    filled_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    filled_path.chmod(0o444)
+    assert main(["--store", str(filled_path), "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "the full-text index was not checked" in out
+    assert "the store is read-only" in out
+    assert "OK: 30 entries" in out
+    assert main(["--store", str(filled_path), "verify", "--rebuild-indexes"]) == 1
+    assert "the store is read-only" in capsys.readouterr().err
+    assert _side_files(filled_path) == []
