@@ -84,10 +84,15 @@ def parse_proxy_url(text: str, source: str) -> ProxyChoice:
             f"the proxy {text!r} from {source} is not a valid URL ({exc})"
         ) from None
     scheme = parts.scheme.lower()
-    if scheme not in _PROXY_SCHEMES or not parts.hostname:
+    if scheme not in _PROXY_SCHEMES:
         raise SyncConfigError(
             f"the proxy from {source} must look like http://proxy.example.com:3128 "
             f"(http or https; {scheme or 'no'} scheme given)"
+        )
+    if not parts.hostname:
+        raise SyncConfigError(
+            f"the proxy from {source} names no host; it must look like "
+            "http://proxy.example.com:3128"
         )
     host = parts.hostname
     netloc = f"[{host}]" if ":" in host else host
@@ -161,9 +166,14 @@ def ssl_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
             context.load_verify_locations(cafile=str(path))
         except FileNotFoundError:
             raise SyncConfigError(f"{path}: the CA file does not exist") from None
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or "it holds no PEM certificate"
-            raise SyncConfigError(f"{path}: the CA file cannot be used ({reason})") from None
+        except ssl.SSLError:
+            raise SyncConfigError(
+                f"{path}: the CA file holds no certificate in PEM form (text between "
+                "-----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----)"
+            ) from None
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise SyncConfigError(f"{path}: the CA file cannot be read ({reason})") from None
     return context
 
 

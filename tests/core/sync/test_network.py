@@ -89,7 +89,9 @@ def test_proxy_credentials_are_kept_apart_and_never_shown() -> None:
     assert "alice" in choice.describe()
 
 
-@pytest.mark.parametrize("bad", ["socks5://proxy:1080", "http://", "ftp://proxy:21"])
+@pytest.mark.parametrize(
+    "bad", ["socks5://proxy:1080", "http://", "http://u:pw@", "ftp://proxy:21"]
+)
 def test_an_unusable_proxy_is_refused_with_its_source(bad: str) -> None:
     with pytest.raises(SyncConfigError, match="--proxy"):
         choose_proxy(ENDPOINT, bad)
