@@ -137,6 +137,10 @@ class _ChainWalk:
         self, seq: int, key: str, raw: bytes | None, raw_sha256: bytes, chain_sha256: bytes
     ) -> bool:
         """Checks the next entry; False (and :attr:`problem` set) when it fails."""
+        if seq < self.expected_seq:
+            # Rows come back in seq order from an intact table: a damaged page misleads the read.
+            self.unreadable(f"the table gave seq {seq:,} after seq {self.expected_seq - 1:,}")
+            return False
         self.problem = _check(
             seq, key, raw, raw_sha256, chain_sha256, self.expected_seq, self.chain
         )
