@@ -249,6 +249,30 @@ def test_cancel_at_every_page_boundary_then_resume(
         assert stored_identity(store) == reference
 
 
+def test_a_cancelled_first_sync_resumes_near_where_it_stopped_while_entries_arrive(
+    store: Store, emulator: AuditLogEmulator, config: SyncConfig
+) -> None:
+    cancel = CancelToken()
+
+    def stop_after_page_3(progress: SyncProgress) -> None:
+        if progress.phase == "stored" and progress.page == 3:
+            cancel.cancel()
+
+    with pytest.raises(SyncCancelled):
+        sync(store, config, TOKEN, progress=stop_after_page_3, cancel=cancel)
+    assert entry_count(store) == 3 * PER_PAGE
+    emulator.add_entries(30)  # the pages the first run read have moved down by 30 entries
+    emulator.requests.clear()
+    report = sync(store, config, TOKEN)
+    assert report.resumed
+    resumed_pages = [r.page for r in emulator.requests if r.page is not None]
+    # It goes on from its bookmark (the shift makes it re-read stored entries, never skip one),
+    # then reads the new head.
+    assert resumed_pages[0] > 1, resumed_pages
+    assert len(resumed_pages) < PAGES + 2, resumed_pages
+    assert stored_identity(store) == server_identity(emulator)
+
+
 @pytest.mark.parametrize("phase", ["fetched", "stored"])
 def test_abrupt_stop_at_every_page_boundary_then_resume(
     phase: str,
