@@ -346,6 +346,7 @@ class SyncDialog(QDialog):
             0, 0, width, 10_000, Qt.TextFlag.TextWordWrap, shown
         )
         self.network_label.setMinimumHeight(lines.height())
+        self.advanced.setMinimumHeight(self.advanced.sizeHint().height())
         if self.advanced.isVisible():
             QTimer.singleShot(0, self.adjustSize)
 
