@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
     from auditviewer.ui.main_window import MainWindow
 
 SAMPLE = "sample-export.json"
@@ -155,7 +155,7 @@ def check_qt(run: _Run) -> str:
 def check_store(run: _Run) -> str:
     import sqlite3
 
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
 
     run.store = Store.open(run.folder / "store.sqlite")
     run.closers.append(run.store.close)
@@ -166,7 +166,7 @@ def check_store(run: _Run) -> str:
 
 
 def check_parser_process(run: _Run) -> str:
-    from auditviewer.core import parse_process
+    from auditviewer.core.reading import parse_process
     from auditviewer.core.resources import resource_path
 
     # Large files are parsed in a process started with "spawn"; a frozen build needs
@@ -189,8 +189,8 @@ def check_parser_process(run: _Run) -> str:
 
 
 def check_import(run: _Run) -> str:
-    from auditviewer.core.ingest import import_file
     from auditviewer.core.resources import resource_path
+    from auditviewer.core.store.file_import import import_file
 
     assert run.store is not None
     report = import_file(run.store, resource_path(SAMPLE))
@@ -226,8 +226,8 @@ def check_window(run: _Run) -> str:
 
 
 def check_filter(run: _Run) -> str:
-    from auditviewer.core.entry_query import EntryQuery
-    from auditviewer.core.query_language import parse_query
+    from auditviewer.core.querying.language import parse_query
+    from auditviewer.core.querying.window import EntryQuery
 
     assert run.window is not None
     assert run.window.browser is not None
@@ -248,7 +248,7 @@ def check_filter(run: _Run) -> str:
 def check_export(run: _Run) -> str:
     from PySide6.QtCore import QItemSelectionModel
 
-    from auditviewer.core.export import export_json
+    from auditviewer.core.exporting.export import export_json
 
     assert run.window is not None
     assert run.window.browser is not None
@@ -270,9 +270,9 @@ def check_export(run: _Run) -> str:
 
 
 def check_round_trip(run: _Run) -> str:
-    from auditviewer.core.entry_query import EntryQuery, get_entries
-    from auditviewer.core.ingest import import_file
-    from auditviewer.core.store import Store
+    from auditviewer.core.querying.window import EntryQuery, get_entries
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.file_import import import_file
 
     assert run.store is not None
     assert run.exported is not None

@@ -3,12 +3,13 @@
 One run generates synthetic exports (``bench/synthetic.py``; cached in ``bench/data/``), then,
 each measurement in a fresh process:
 
-1. imports every form (JSON array, JSON Lines, gzip) with ``auditviewer.core.ingest.import_file``
-   into a new store: entries/s, peak RSS (the importer and its parsing process together,
-   sampled, plus each one's high-water mark), store size;
+1. imports every form (JSON array, JSON Lines, gzip) with
+   ``auditviewer.core.store.file_import.import_file`` into a new store: entries/s, peak RSS
+   (the importer and its parsing process together, sampled, plus each one's high-water mark),
+   store size;
 2. times ``sqlite-utils insert db entries FILE.json`` on the same JSON array, with its peak RSS,
    and prints the ratio;
-3. builds the full-text index (``auditviewer.core.fulltext.build_fulltext``);
+3. builds the full-text index (``auditviewer.core.store.text_index.build_fulltext``);
 4. on the largest store: first-page latency (``EntryQuery(...).window(0, 200)``) for single and
    combined filters and full text, count latency, facet latency per dimension, histograms, the
    first page sorted by each column, a deep window and scrolling — medians of several runs.
@@ -204,8 +205,8 @@ def _own_peaks() -> dict[str, int]:
 
 
 def child_import(file: str, store_path: str) -> None:
-    from auditviewer.core.ingest import import_file
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.file_import import import_file
 
     target = Path(store_path)
     for suffix in ("", "-wal", "-shm"):
@@ -236,8 +237,8 @@ def child_import(file: str, store_path: str) -> None:
 
 
 def child_fulltext(store_path: str) -> None:
-    from auditviewer.core.fulltext import build_fulltext
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.text_index import build_fulltext
 
     with TreeRssSampler() as sampler, Store.open(store_path, create=False) as store:
         started = time.perf_counter()
@@ -289,8 +290,8 @@ def _timed(action: Callable[[], object], runs: int) -> dict[str, Any]:
 
 def _pick_values(store: Any) -> dict[str, str]:
     """Filter values taken from the data: the busiest and a rare actor, project, action."""
-    from auditviewer.core.aggregates import facets, histogram
-    from auditviewer.core.query import Filter
+    from auditviewer.core.querying.aggregates import facets, histogram
+    from auditviewer.core.querying.filter import Filter
 
     def ranked(dimension: str, flt: Any) -> list[str]:
         return [f.value for f in facets(store, flt, dimension, limit=100_000) if f.value]
@@ -371,12 +372,17 @@ def _filters(v: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def child_queries(store_path: str, runs_text: str) -> None:
-    from auditviewer.core.aggregates import DIMENSIONS, facet_counts, facets, histogram_bins
-    from auditviewer.core.columns import columns
-    from auditviewer.core.entry_query import EntryQuery
-    from auditviewer.core.query import SORT_COLUMNS, Filter, Sort
-    from auditviewer.core.query_language import parse_query
-    from auditviewer.core.store import Store
+    from auditviewer.core.querying.aggregates import (
+        DIMENSIONS,
+        facet_counts,
+        facets,
+        histogram_bins,
+    )
+    from auditviewer.core.querying.columns import columns
+    from auditviewer.core.querying.filter import SORT_COLUMNS, Filter, Sort
+    from auditviewer.core.querying.language import parse_query
+    from auditviewer.core.querying.window import EntryQuery
+    from auditviewer.core.store.connection import Store
 
     runs = int(runs_text)
     results: dict[str, Any] = {"runs": runs}
@@ -498,7 +504,7 @@ def child_queries(store_path: str, runs_text: str) -> None:
 
 
 def _histogram(store: Any, flt: Any, runs: int) -> dict[str, Any]:
-    from auditviewer.core.aggregates import histogram
+    from auditviewer.core.querying.aggregates import histogram
 
     bucket = "hour" if flt.after is not None else "day"
     return _timed(lambda: len(histogram(store, flt, bucket)), runs)

@@ -50,7 +50,7 @@ from auditviewer.core.sync.emulator import DEFAULT_TOKEN, AuditLogEmulator  # no
 
 CHILD = """
 import json, sys, time
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync
 
 store_path, base_url, per_page = sys.argv[1], sys.argv[2], int(sys.argv[3])

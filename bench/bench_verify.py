@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auditviewer.core.integrity import verify_chain
-from auditviewer.core.parts_check import parts_disagreement
-from auditviewer.core.sqlite_check import fts_finding, index_findings
-from auditviewer.core.store import Store
-from auditviewer.core.store_check import check_store
+from auditviewer.core.evidence.hash_chain import verify_chain
+from auditviewer.core.evidence.parts_check import parts_disagreement
+from auditviewer.core.evidence.sqlite_check import fts_finding, index_findings
+from auditviewer.core.evidence.store_check import check_store
+from auditviewer.core.store.connection import Store
 
 
 def _timed(label: str, work: Callable[[], object]) -> object:

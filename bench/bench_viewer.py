@@ -2,7 +2,7 @@
 
 One run (``--size``, default 10^6):
 
-1. builds the store once — ``auditviewer.core.ingest.import_file`` of the JSON array that
+1. builds the store once — ``auditviewer.core.store.file_import.import_file`` of the JSON array that
    ``bench/bench_core.py`` generates (``bench/synthetic.py``, cached in ``bench/data/``), then
    ``build_fulltext`` so that the window's background indexer has nothing left to do. The store
    is kept in ``bench/data/`` (git-ignored) and reused while its data file is unchanged;
@@ -93,9 +93,9 @@ def _temporary_settings(folder: Path) -> Any:
 def child_build(file: str, store_path: str) -> None:
     import bench_core
 
-    from auditviewer.core.fulltext import build_fulltext
-    from auditviewer.core.ingest import import_file
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.file_import import import_file
+    from auditviewer.core.store.text_index import build_fulltext
 
     target = Path(store_path)
     bench_core.remove_store(target)

@@ -168,9 +168,9 @@ def render(entries: list[dict[str, Any]]) -> str:
 
 def check(path: Path) -> list[str]:
     """Imports the sample into a temporary store and checks the promised oddities."""
-    from auditviewer.core.ingest import import_file
     from auditviewer.core.reference import ActionReference
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.file_import import import_file
 
     problems: list[str] = []
     size = path.stat().st_size

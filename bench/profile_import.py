@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from auditviewer.core import ingest, parse_process
-from auditviewer.core.store import Store
+from auditviewer.core.reading import parse_process
+from auditviewer.core.store import file_import
+from auditviewer.core.store.connection import Store
 
 
 def main() -> int:
@@ -39,12 +40,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "s.sqlite") as store:
         if args.cpu:
             started = time.perf_counter()
-            report = ingest.import_file(store, args.export, index_text=not args.no_index)
+            report = file_import.import_file(store, args.export, index_text=not args.no_index)
             wall = time.perf_counter() - started
             _print_cpu(report.parsed, wall)
             return 0
         profile = cProfile.Profile()
-        profile.runcall(ingest.import_file, store, args.export, index_text=not args.no_index)
+        profile.runcall(file_import.import_file, store, args.export, index_text=not args.no_index)
     pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
     return 0
 

@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     # First of all: in a frozen build, a process started with "spawn" (the import's parser,
-    # auditviewer/core/parse_process.py) is this same executable, and must run its task here
+    # auditviewer/core/reading/parse_process.py) is this same executable, and must run its task here
     # instead of a second copy of the app.
     multiprocessing.freeze_support()
     sys.exit(main(sys.argv[1:]))

@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 
 
 @pytest.fixture

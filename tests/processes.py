@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.core import parse_process
+from auditviewer.core.reading import parse_process
 from tests.conftest import make_entry
 
 # Entries of :func:`write_big_export`.

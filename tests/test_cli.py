@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from auditviewer.cli import COMMAND_NAMES, GuiRequest, command_modules, gui_request, main
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from tests.conftest import make_entry, write_json
-from tests.core.query_data import damage_table
+from tests.core.querying.query_data import damage_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import pytest
 
 from auditviewer.cli import main
 from tests.conftest import make_entry, write_json
-from tests.core.test_store_check import flip_index_byte
+from tests.core.evidence.test_store_check import flip_index_byte
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRIES = 2000

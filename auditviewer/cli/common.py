@@ -13,7 +13,7 @@ from auditviewer.core.errors import StoreError
 from auditviewer.core.records import Progress
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
 
 PROGRAM = "auditviewer"
 _PROGRESS_INTERVAL = 0.1
@@ -21,7 +21,9 @@ _PROGRESS_INTERVAL = 0.1
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """Opens the store named by ``--store``; only ``create`` makes a missing one."""
-    from auditviewer.core.store import Store  # SQLAlchemy: only when a command needs the store
+    from auditviewer.core.store.connection import (
+        Store,  # SQLAlchemy: only when a command needs the store
+    )
 
     path = Path(args.store).expanduser()
     if not create and not path.exists():
@@ -54,7 +56,7 @@ def fail(message: str) -> int:
 
 def when(micros: int | None) -> str:
     """A UTC time for people: ``2024-09-03 14:07:55Z`` (``-`` for none)."""
-    from auditviewer.core.export import iso_utc
+    from auditviewer.core.timestamps import iso_utc
 
     text = iso_utc(micros)
     if not text:

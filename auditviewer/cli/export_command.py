@@ -9,8 +9,8 @@ from typing import Any
 from auditviewer.cli.common import ProgressLine, open_store, printable
 from auditviewer.cli.query_command import add_query_argument
 from auditviewer.core.errors import ExportFailed
-from auditviewer.core.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
-from auditviewer.core.query_language import parse_query
+from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
+from auditviewer.core.querying.language import parse_query
 
 NAME = "export"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from auditviewer.cli.common import ProgressLine, fail, open_store, printable, span
 from auditviewer.core.errors import ImportRejected, StoreError
-from auditviewer.core.fulltext import build_fulltext
-from auditviewer.core.ingest import import_file
 from auditviewer.core.records import ImportReport
+from auditviewer.core.store.file_import import import_file
+from auditviewer.core.store.text_index import build_fulltext
 
 NAME = "import"
 EXIT_INTERRUPTED = 130

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from auditviewer.cli.common import open_store, printable, when
-from auditviewer.core.entry_query import EntryQuery, EntryRow, list_sources, reading
-from auditviewer.core.export import CSV_COLUMNS, csv_row, entry_flags, entry_record
-from auditviewer.core.query import SORT_COLUMNS, Filter, Sort
-from auditviewer.core.query_language import parse_query
+from auditviewer.core.exporting.export import CSV_COLUMNS, csv_row, entry_flags, entry_record
+from auditviewer.core.querying.filter import SORT_COLUMNS, Filter, Sort
+from auditviewer.core.querying.language import parse_query
+from auditviewer.core.querying.window import EntryQuery, EntryRow, list_sources, reading
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
 
 NAME = "query"
 FORMATS = ("table", "json", "csv", "count")

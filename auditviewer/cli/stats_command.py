@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from auditviewer.cli.common import open_store, printable, span, when
-from auditviewer.core.entry_query import list_sources, store_stats
+from auditviewer.core.querying.window import list_sources, store_stats
 
 NAME = "stats"
 

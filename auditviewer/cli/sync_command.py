@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.paths import default_store_path
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import (
     DEFAULT_BASE_URL,
     DEFAULT_PATH_TEMPLATE,

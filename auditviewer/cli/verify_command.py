@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from auditviewer.cli.common import ProgressLine, fail, open_store, printable
-from auditviewer.core.sqlite_check import REBUILD_ADVICE
-from auditviewer.core.store_check import check_store, rebuild_store_indexes
+from auditviewer.core.evidence.sqlite_check import REBUILD_ADVICE
+from auditviewer.core.evidence.store_check import check_store, rebuild_store_indexes
 
 NAME = "verify"
 

@@ -12,8 +12,8 @@ from auditviewer.ui.facet_panel import FACET_DIMENSIONS, FACET_LIMIT
 from auditviewer.ui.timeline_widget import bucket_for_span
 
 if TYPE_CHECKING:
-    from auditviewer.core.query import Filter
-    from auditviewer.core.store import Store
+    from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ class _AggregateJob(QRunnable):
         self._signals = signals
 
     def run(self) -> None:
-        from auditviewer.core.aggregates import facet_counts, histogram_bins
-        from auditviewer.core.columns import columns
-        from auditviewer.core.query import Filter
+        from auditviewer.core.querying.aggregates import facet_counts, histogram_bins
+        from auditviewer.core.querying.columns import columns
+        from auditviewer.core.querying.filter import Filter
 
         result = self._result
         try:

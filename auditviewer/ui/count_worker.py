@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 if TYPE_CHECKING:
-    from auditviewer.core.query import Filter
-    from auditviewer.core.store import Store
+    from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class _CountJob(QRunnable):
         self._signals = signals
 
     def run(self) -> None:
-        from auditviewer.core.entry_query import EntryQuery
+        from auditviewer.core.querying.window import EntryQuery
 
         try:
             # Its own query, hence its own connection: SQLite connections stay per thread.

@@ -12,10 +12,10 @@ from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from auditviewer.core.entry_query import EntryQuery, get_entries
-from auditviewer.core.query import Filter
+from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.reference import ActionReference
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.ui.aggregate_loader import AggregateLoader, Aggregates
 from auditviewer.ui.count_worker import BackgroundCounter
 from auditviewer.ui.detail_panel import DetailPanel

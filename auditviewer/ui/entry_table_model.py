@@ -21,8 +21,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPixmap
 
-from auditviewer.core.entry_query import EntryQuery, EntryRow
-from auditviewer.core.query import Filter, Sort
+from auditviewer.core.querying.filter import Filter, Sort
+from auditviewer.core.querying.window import EntryQuery, EntryRow
 from auditviewer.ui.entry_format import (
     ACTOR_TYPE_NAMES,
     actor_text,
@@ -34,7 +34,7 @@ from auditviewer.ui.plain_text import safe_tooltip, visible
 
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
     from auditviewer.ui.count_worker import BackgroundCounter
 
 PAGE_SIZE = 128

@@ -13,7 +13,7 @@ from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.records import CancelToken
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ExportWorker(QThread):
 
     def run(self) -> None:
         """Runs in the worker thread."""
-        from auditviewer.core.export import export_csv, export_json
+        from auditviewer.core.exporting.export import export_csv, export_json
 
         write = export_csv if self.request.format == "csv" else export_json
 

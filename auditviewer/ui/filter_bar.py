@@ -7,7 +7,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from auditviewer.core.errors import QueryError
-from auditviewer.core.query_language import format_query, parse_query
+from auditviewer.core.querying.language import format_query, parse_query
 from auditviewer.ui.filter_state import FilterState
 from auditviewer.ui.plain_text import plain_label, visible
 

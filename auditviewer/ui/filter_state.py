@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
-    from auditviewer.core.query import Filter
+    from auditviewer.core.querying.filter import Filter
 
 # Facet dimension -> (include field, exclude field) of the Filter.
 DIMENSION_FIELDS: dict[str, tuple[str, str]] = {

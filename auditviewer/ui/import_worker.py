@@ -12,7 +12,7 @@ from auditviewer.core.errors import AuditViewerError, ImportCancelled
 from auditviewer.core.records import CancelToken, ImportReport, Progress
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ImportWorker(QThread):
 
     def run(self) -> None:
         """Runs in the worker thread."""
-        from auditviewer.core.ingest import import_file
+        from auditviewer.core.store.file_import import import_file
 
         count = len(self.paths)
         for index, path in enumerate(self.paths):

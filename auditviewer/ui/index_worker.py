@@ -11,7 +11,7 @@ from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.records import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class IndexWorker(QThread):
 
     def run(self) -> None:
         """Runs in the worker thread."""
-        from auditviewer.core.fulltext import build_fulltext
+        from auditviewer.core.store.text_index import build_fulltext
 
         def report(progress: Progress) -> None:
             self.progressed.emit(progress.done, progress.total)

@@ -32,7 +32,7 @@ from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.task_progress import TaskProgress, human_bytes
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
     from auditviewer.ui.entry_browser import EntryBrowser
     from auditviewer.ui.export_worker import ExportRequest, ExportWorker
     from auditviewer.ui.import_report_dialog import ImportReportDialog
@@ -214,10 +214,10 @@ class MainWindow(QMainWindow):
 
     def open_store(self, path: Path) -> bool:
         """Opens (or creates) the store and shows its entries; False if it cannot be used."""
-        from auditviewer.core.columns import preload
         from auditviewer.core.errors import AuditViewerError
+        from auditviewer.core.querying.columns import preload
         from auditviewer.core.reference import ActionReference
-        from auditviewer.core.store import Store
+        from auditviewer.core.store.connection import Store
         from auditviewer.ui.entry_browser import EntryBrowser
 
         try:

@@ -53,7 +53,7 @@ from auditviewer.ui.sync_worker import (
 )
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
     from auditviewer.ui.settings import UiSettings
 
 NO_KEYRING_NOTE = (

@@ -166,7 +166,7 @@ class SyncWorker(QThread):
 
     def run(self) -> None:
         """Runs in the worker thread."""
-        from auditviewer.core.store import Store
+        from auditviewer.core.store.connection import Store
 
         token = self._token
         try:

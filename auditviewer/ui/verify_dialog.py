@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditviewer.core.sqlite_check import REBUILD_ADVICE
+from auditviewer.core.evidence.sqlite_check import REBUILD_ADVICE
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
 from auditviewer.ui.verify_worker import VerifyWorker
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
-    from auditviewer.core.store_check import StoreCheckReport
+    from auditviewer.core.evidence.store_check import StoreCheckReport
+    from auditviewer.core.store.connection import Store
 
 INTRO = (
     "Checks the store file with SQLite's own check, every entry's SHA-256 and the hash chain, "

@@ -11,8 +11,8 @@ from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.records import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from auditviewer.core.store import Store
-    from auditviewer.core.store_check import StoreCheckReport
+    from auditviewer.core.evidence.store_check import StoreCheckReport
+    from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class VerifyWorker(QThread):
 
     def run(self) -> None:
         """Runs in the worker thread."""
-        from auditviewer.core.store_check import check_store, rebuild_store_indexes
+        from auditviewer.core.evidence.store_check import check_store, rebuild_store_indexes
 
         def report(progress: Progress) -> None:
             text = PHASES.get(progress.phase, "Checking…")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from auditviewer.core.normalize import parse_time
+from auditviewer.core.reading.normalize import parse_time
 from auditviewer.core.reference import ActionReference
 
 

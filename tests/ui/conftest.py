@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from auditviewer.core.ingest import import_file
 from auditviewer.core.reference import ActionReference
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.entry_browser import EntryBrowser
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings

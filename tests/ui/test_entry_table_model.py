@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from auditviewer.core.entry_query import EntryQuery
-from auditviewer.core.ingest import import_file
-from auditviewer.core.query import Filter, Sort
+from auditviewer.core.querying.filter import Filter, Sort
+from auditviewer.core.querying.window import EntryQuery
 from auditviewer.core.reference import ActionReference
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.ui import entry_table_model
 from auditviewer.ui.entry_table_model import COLUMNS, EntryTableModel
 from tests.conftest import make_entry, write_json

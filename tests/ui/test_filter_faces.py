@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from auditviewer.core.query import Filter
-from auditviewer.core.query_language import format_query, parse_query
+from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.language import format_query, parse_query
 from auditviewer.ui.entry_browser import EntryBrowser
 from auditviewer.ui.filter_controls import day_start_micros
 from tests.ui.conftest import table_seqs

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QToolTip
 
-from auditviewer.core.entry_query import get_entries
-from auditviewer.core.ingest import import_file
-from auditviewer.core.store import Store
+from auditviewer.core.querying.window import get_entries
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.ui import plain_text
 from auditviewer.ui.import_report_dialog import ImportReportDialog
 from auditviewer.ui.main_window import MainWindow

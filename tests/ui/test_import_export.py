@@ -10,10 +10,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from auditviewer.core.entry_query import EntryQuery, get_entries
-from auditviewer.core.ingest import import_file
-from auditviewer.core.query import Filter
-from auditviewer.core.store import Store
+from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.window import EntryQuery, get_entries
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.export_dialog import ExportDialog
 from auditviewer.ui.export_worker import ExportRequest
 from auditviewer.ui.main_window import MainWindow
@@ -193,7 +193,7 @@ def test_empty_store_shows_the_welcome_view(
 def test_text_index_is_built_in_the_background_after_opening(
     qtbot: Any, window: MainWindow, filled_store: Store
 ) -> None:
-    from auditviewer.core.entry_query import store_stats
+    from auditviewer.core.querying.window import store_stats
 
     qtbot.waitUntil(lambda: window.index_worker is None, timeout=10_000)
     stats = store_stats(filled_store)
@@ -205,7 +205,7 @@ def test_text_index_is_built_in_the_background_after_opening(
 def test_an_import_pauses_indexing_and_indexing_resumes_after(
     qtbot: Any, window: MainWindow, filled_store: Store, tmp_path: Path
 ) -> None:
-    from auditviewer.core.entry_query import store_stats
+    from auditviewer.core.querying.window import store_stats
 
     window.import_files(
         [write_json(tmp_path / "later.json", [make_entry(n) for n in range(50, 60)])]

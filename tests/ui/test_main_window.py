@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 import auditviewer
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.ui import welcome_view
 from auditviewer.ui.app import start_window
 from auditviewer.ui.main_window import MainWindow
@@ -181,7 +181,8 @@ def test_unusable_store_is_reported_in_the_window(
 def test_importing_the_gui_module_loads_no_database_code() -> None:
     code = (
         "import sys; import auditviewer.ui.app; "
-        "heavy = [m for m in ('sqlalchemy', 'auditviewer.core.store') if m in sys.modules]; "
+        "heavy = ['sqlalchemy', 'auditviewer.core.store.connection']; "
+        "heavy = [m for m in heavy if m in sys.modules]; "
         "print(heavy)"
     )
     result = subprocess.run(

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from auditviewer.core.errors import QueryError
-from auditviewer.core.query import Filter
-from auditviewer.core.query_language import parse_query
+from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.language import parse_query
 from auditviewer.ui.entry_browser import EntryBrowser
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from auditviewer.core.entry_query import get_entries
-from auditviewer.core.ingest import import_file
+from auditviewer.core.querying.window import get_entries
 from auditviewer.core.reference import ActionReference
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.detail_panel import DetailPanel, change_rows
 from auditviewer.ui.entry_browser import EntryBrowser
 from auditviewer.ui.reference_panel import ReferencePanel

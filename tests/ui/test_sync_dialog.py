@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync_status
 from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.token_store import SERVICE_NAME, account_name

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from auditviewer.core.ingest import import_file
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.verify_dialog import (
@@ -22,7 +22,7 @@ from auditviewer.ui.verify_dialog import (
     VerifyDialog,
 )
 from tests.conftest import make_entry, write_json
-from tests.core.test_store_check import flip_index_byte
+from tests.core.evidence.test_store_check import flip_index_byte
 from tests.ui.conftest import HOSTILE
 
 ENTRIES = 2000

@@ -14,14 +14,7 @@ from auditviewer.core.sync.config import (
     is_loopback_host,
     normalize_base_url,
 )
-from auditviewer.core.sync.engine import (
-    SyncProgress,
-    SyncReport,
-    SyncStatus,
-    check_connection,
-    sync,
-    sync_status,
-)
+from auditviewer.core.sync.engine import check_connection, sync, sync_status
 from auditviewer.core.sync.errors import (
     SyncAuthError,
     SyncCancelled,
@@ -36,6 +29,7 @@ from auditviewer.core.sync.errors import (
     SyncStateConflict,
     SyncUnexpectedResponse,
 )
+from auditviewer.core.sync.records import SyncProgress, SyncReport, SyncStatus
 
 __all__ = [
     "DEFAULT_BASE_URL",

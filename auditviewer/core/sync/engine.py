@@ -37,15 +37,15 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from auditviewer.core.errors import StoreError
-from auditviewer.core.ingest import (
+from auditviewer.core.reading.prepared import prepare_entry
+from auditviewer.core.records import CancelToken, now_micros
+from auditviewer.core.store.connection import Store
+from auditviewer.core.store.entry_writer import (
     EntryWriter,
     WriteCounts,
     begin_source,
     record_counts,
 )
-from auditviewer.core.prepared import prepare_entry
-from auditviewer.core.records import CancelToken, now_micros
-from auditviewer.core.store import Store
 from auditviewer.core.sync.client import AuditLogClient, Sleep
 from auditviewer.core.sync.config import SyncConfig
 from auditviewer.core.sync.errors import (
@@ -56,63 +56,11 @@ from auditviewer.core.sync.errors import (
 )
 from auditviewer.core.sync.network import ProxyChoice
 from auditviewer.core.sync.page import Page
+from auditviewer.core.sync.records import SyncProgress, SyncReport, SyncStatus
 
 STATE_VERSION = 1
 # A server that ignores the page parameter would hand back the same page for ever.
 _MAX_SAME_PAGE = 2
-
-
-@dataclass(frozen=True, slots=True)
-class SyncProgress:
-    """Where a sync run is.
-
-    ``phase``: ``fetching`` (a request for ``page`` is about to go out), ``waiting`` (a retry or
-    a rate-limit wait; ``message`` says why and how long), ``fetched`` (the page arrived and is
-    valid, not yet stored), ``stored`` (the page and the bookmark are committed), ``done``.
-    Counts are for this run so far.
-    """
-
-    phase: str
-    page: int
-    pages: int
-    page_count: int | None
-    received: int
-    new: int
-    duplicates: int
-    conflicts: int
-    quarantined: int
-    retries: int
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SyncReport:
-    """What a sync run stored. ``received`` = new + duplicates + conflicts + quarantined."""
-
-    source_id: int | None
-    location: str
-    pages: int
-    received: int
-    new: int
-    duplicates: int
-    conflicts: int
-    quarantined: int
-    retries: int
-    rate_limited: int
-    passes: int
-    resumed: bool
-    complete: bool
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    """The bookmark of one scope, for display ("last synced ...")."""
-
-    last_success_utc: int | None
-    complete_through_utc: int | None
-    in_progress: bool
-    resume_offset: int | None
 
 
 ProgressCallback = Callable[[SyncProgress], None]

@@ -1,6 +1,6 @@
 """Errors of a sync run, named after the condition that stopped it.
 
-Every error carries the :class:`~auditviewer.core.sync.engine.SyncReport` of what the run had
+Every error carries the :class:`~auditviewer.core.sync.records.SyncReport` of what the run had
 stored before it stopped (``report``; None when it stopped before starting). Messages never
 contain the token: they are built from the configuration and the server's status only.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from auditviewer.core.errors import AuditViewerError
 
 if TYPE_CHECKING:
-    from auditviewer.core.sync.engine import SyncReport
+    from auditviewer.core.sync.records import SyncReport
 
 
 class SyncError(AuditViewerError):

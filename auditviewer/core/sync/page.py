@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from auditviewer.core.strict_json import (
+from auditviewer.core.reading.strict_json import (
     ForbiddenConstantError,
     StrictDecoder,
     syntax_error_in_words,

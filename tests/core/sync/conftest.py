@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig
 from auditviewer.core.sync.emulator import DEFAULT_TOKEN, AuditLogEmulator
 

@@ -14,7 +14,7 @@ import pytest
 from keyring.backends import null
 
 from auditviewer.core.records import CancelToken
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import (
     SyncCancelled,
     SyncError,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from auditviewer.cli import main
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, SyncConfigError, SyncNetworkError, sync
 from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.errors import SyncCertificateError

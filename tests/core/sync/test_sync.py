@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from auditviewer.core.records import CancelToken
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import (
     SyncAuthError,
     SyncCancelled,
@@ -312,7 +312,7 @@ def test_resume_with_another_page_size(
 _CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from auditviewer.core.store import Store
+    from auditviewer.core.store.connection import Store
     from auditviewer.core.sync import SyncConfig, sync
     base, path, phase, page = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     def die(progress):

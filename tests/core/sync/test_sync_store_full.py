@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from auditviewer.core.store import Store
+from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync
 from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.errors import SyncStoreFailed

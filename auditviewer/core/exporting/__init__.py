@@ -1,0 +1,1 @@
+"""Writing selections out: JSON (the original texts) and CSV, atomically."""

@@ -1,0 +1,58 @@
+"""The plain records a sync hands out: progress while it runs, its report, a scope's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """Where a sync run is.
+
+    ``phase``: ``fetching`` (a request for ``page`` is about to go out), ``waiting`` (a retry or
+    a rate-limit wait; ``message`` says why and how long), ``fetched`` (the page arrived and is
+    valid, not yet stored), ``stored`` (the page and the bookmark are committed), ``done``.
+    Counts are for this run so far.
+    """
+
+    phase: str
+    page: int
+    pages: int
+    page_count: int | None
+    received: int
+    new: int
+    duplicates: int
+    conflicts: int
+    quarantined: int
+    retries: int
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What a sync run stored. ``received`` = new + duplicates + conflicts + quarantined."""
+
+    source_id: int | None
+    location: str
+    pages: int
+    received: int
+    new: int
+    duplicates: int
+    conflicts: int
+    quarantined: int
+    retries: int
+    rate_limited: int
+    passes: int
+    resumed: bool
+    complete: bool
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """The bookmark of one scope, for display ("last synced ...")."""
+
+    last_success_utc: int | None
+    complete_through_utc: int | None
+    in_progress: bool
+    resume_offset: int | None
