@@ -9,9 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from auditviewer.core.resources import resource_path
+from auditviewer.core.timestamps import MICROS_PER_DAY
 from auditviewer.core.vocabulary import ANOMALY, UNKNOWN_ACTION
-
-MICROS_PER_DAY = 86_400_000_000
 
 
 @dataclass(frozen=True, slots=True)

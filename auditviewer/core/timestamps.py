@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MICROS_PER_DAY: Final = 86_400_000_000
 
 
 def iso_utc(micros: int | None) -> str:

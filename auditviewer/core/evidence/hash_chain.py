@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from auditviewer.core.errors import AuditViewerError, StoreError
-from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
 
 GENESIS_CHAIN: Final = bytes(32)
 FETCH_ROWS: Final = 5000
-
-ProgressCallback = Callable[[Progress], None]
 
 
 class VerifyCancelled(AuditViewerError):

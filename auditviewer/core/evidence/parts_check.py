@@ -9,13 +9,13 @@ the rows. The check compares them block by block with numpy and names the first 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.column_blocks import COLUMNS, ENTRY_COLUMNS, NO_TIME, decode
 from auditviewer.core.timestamps import iso_utc
 from auditviewer.core.vocabulary import DIMENSIONS
@@ -32,7 +32,6 @@ _TITLES: Final = {
     **{d.column: d.title.lower() for d in DIMENSIONS},
 }
 
-ProgressCallback = Callable[[Progress], None]
 Matrix = npt.NDArray[np.int64]
 
 

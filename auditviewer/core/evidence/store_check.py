@@ -9,7 +9,6 @@ When only indexes are damaged, :func:`rebuild_store_indexes` repairs them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,11 +25,9 @@ from auditviewer.core.evidence.sqlite_check import (
     rebuild_indexes,
     sqlite_findings,
 )
-from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.text_index import build_fulltext
-
-ProgressCallback = Callable[[Progress], None]
 
 # The index on entry_texts (entry_key): see auditviewer.core.store.schema_v2.
 KEY_INDEX: Final = "entry_texts_key"

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +29,7 @@ from auditviewer.core.errors import AuditViewerError, ExportFailed, StoreError
 from auditviewer.core.exporting.atomic import atomic_write
 from auditviewer.core.querying.filter import Filter, Sort
 from auditviewer.core.querying.window import EntryQuery, EntryRow, list_sources, store_failure
-from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
 from auditviewer.core.timestamps import iso_utc
 from auditviewer.core.vocabulary import flags_of
@@ -58,7 +58,6 @@ CSV_COLUMNS: Final = (
 # A spreadsheet reads a cell starting with one of these as a formula (or a DDE command).
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 
-ProgressCallback = Callable[[Progress], None]
 
 _FORMULA_STARTS: Final = frozenset(FORMULA_PREFIXES)
 _STORE_SUFFIXES: Final = ("", "-wal", "-shm", "-journal")

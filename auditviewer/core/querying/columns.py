@@ -31,7 +31,7 @@ import numpy.typing as npt
 from auditviewer.core.querying import fulltext
 from auditviewer.core.querying.filter import Filter, Sort
 from auditviewer.core.records import now_micros
-from auditviewer.core.reference import MICROS_PER_DAY, ActionReference
+from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.column_blocks import (
     COLUMNS,
     NO_TIME,
@@ -41,6 +41,7 @@ from auditviewer.core.store.column_blocks import (
     narrow_rows,
 )
 from auditviewer.core.store.connection import Store
+from auditviewer.core.timestamps import MICROS_PER_DAY
 from auditviewer.core.vocabulary import (
     ANOMALY,
     CONFLICT,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -26,13 +25,10 @@ from auditviewer.core.reading.search_text import (
     text_matches,
     tokenize,
 )
-from auditviewer.core.records import Progress
 from auditviewer.core.store.text_index import indexed_upto
 
 MATCH_FUNCTION = "av_text_match"
 PRECHECK_WORDS = 8
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def _sql_text_match(raw: str | None, tokens_json: str) -> int:

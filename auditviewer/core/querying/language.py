@@ -32,9 +32,9 @@ from auditviewer.core.reading.fieldmap import (
     ACTOR_TYPE_USER,
     ACTOR_TYPES,
 )
+from auditviewer.core.timestamps import MICROS_PER_DAY
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROS_PER_DAY: Final = 86_400_000_000
 _KEY: Final = re.compile(r"([A-Za-z][A-Za-z_-]*):")
 _DIGITS: Final = re.compile(r"[0-9]+")
 # The largest whole number SQLite stores, and so the largest seq or source number there can be.
@@ -246,7 +246,7 @@ def format_moment(micros: int) -> str:
         moment = _EPOCH + timedelta(microseconds=micros)
     except OverflowError:
         raise ValueError(f"{micros} is outside the dates a query can express") from None
-    if micros % _MICROS_PER_DAY == 0:
+    if micros % MICROS_PER_DAY == 0:
         return date(moment.year, moment.month, moment.day).isoformat()
     return moment.replace(tzinfo=None).isoformat() + "Z"
 

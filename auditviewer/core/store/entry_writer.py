@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from auditviewer.core.reading.prepared import PreparedEntry, prepare_entry
-from auditviewer.core.records import (
-    Progress,
-    QuarantinedEntry,
-    now_micros,
-)
+from auditviewer.core.records import QuarantinedEntry, now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import text_index
 from auditviewer.core.store.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
@@ -28,7 +23,6 @@ BATCH_SIZE = 5000
 GENESIS_CHAIN = bytes(32)
 REPORTED_QUARANTINE_LIMIT = 1000
 
-ProgressCallback = Callable[[Progress], None]
 
 _INSERT_ENTRY = (
     f"INSERT INTO entries (seq, {', '.join(ENTRY_COLUMNS)}) "  # noqa: S608 (constant names)

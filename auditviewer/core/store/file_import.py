@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.reading.parse_process import FileRead, prepared_batches
-from auditviewer.core.records import CancelToken, ImportReport, Progress
+from auditviewer.core.records import CancelToken, ImportReport, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.entry_writer import EntryWriter, begin_source, record_counts
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @contextmanager

@@ -10,16 +10,13 @@ chunks, up to a high-water mark kept in ``meta`` (key ``fts_seq``). Matching is
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 
 from auditviewer.core.reading.search_text import body_text
-from auditviewer.core.records import CancelToken, Progress
+from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
 
 FTS_META_KEY = "fts_seq"
 CHUNK_ROWS = 20_000
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def indexed_upto(connection: sqlite3.Connection) -> int:
