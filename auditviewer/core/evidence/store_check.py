@@ -179,8 +179,8 @@ def _sqlite_findings(
 ) -> list[Finding]:
     try:
         return sqlite_findings(connection, full=full, cancel=cancel)
-    except sqlite3.OperationalError:
-        raise VerifyCancelled(f"{location}: verification cancelled") from None
+    except sqlite3.OperationalError as exc:
+        raise _cancelled_or(exc, location, cancel) from None
 
 
 def _index_findings(
@@ -194,8 +194,17 @@ def _index_findings(
     known = {KEY_INDEX: chain.key_digest} if chain is not None and chain.key_digest else {}
     try:
         return index_findings(connection, cancel=cancel, known=known)
-    except sqlite3.OperationalError:
-        raise VerifyCancelled(f"{location}: verification cancelled") from None
+    except sqlite3.OperationalError as exc:
+        raise _cancelled_or(exc, location, cancel) from None
+
+
+def _cancelled_or(
+    exc: sqlite3.OperationalError, location: str, cancel: CancelToken | None
+) -> BaseException:
+    """A cancel interrupts SQLite's check (``interrupted``); any other error stays itself."""
+    if cancel is not None and cancel.cancelled:
+        return VerifyCancelled(f"{location}: verification cancelled")
+    return exc
 
 
 def _chain_and_parts(
