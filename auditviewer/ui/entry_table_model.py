@@ -35,7 +35,7 @@ from auditviewer.ui.plain_text import safe_tooltip, visible
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference
     from auditviewer.core.store import Store
-    from auditviewer.ui.count_worker import BackgroundCounter
+    from auditviewer.ui.tasks.reads import BackgroundCounter
 
 PAGE_SIZE = 128
 CACHE_PAGES = 64

@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         browser = EntryBrowser(store, ActionReference.load(), self.settings, self)
         browser.status_changed.connect(self._show_status)
         browser.copy_requested.connect(self.copy_entries)
+        browser.panel_toggled.connect(self._show_panel_checked)
         for key, action in self.panel_actions.items():
             browser.set_panel_visible(key, action.isChecked())
         browser.set_utc(self.utc_action.isChecked())
@@ -472,6 +473,14 @@ class MainWindow(QMainWindow):
         self.settings.set_visible(key, on)
         if self.browser is not None:
             self.browser.set_panel_visible(key, on)
+
+    def _show_panel_checked(self, key: str, on: bool) -> None:
+        """Ticks a panel's View menu item when the browser showed or hid the panel itself."""
+        action = self.panel_actions.get(key)
+        if action is not None:
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
 
     def show_about(self) -> None:
         """The About box, with the version."""
