@@ -73,6 +73,7 @@ def test_a_second_writer_is_refused_while_one_writes(
     qtbot: Any, runner: TaskRunner, tmp_path: Path
 ) -> None:
     release, journal = threading.Event(), Journal()
+    track(runner, journal)
     first = held_job("sync", Kind.WRITE, release, journal)
     assert runner.start(first)
     assert runner.writer_busy
@@ -83,7 +84,7 @@ def test_a_second_writer_is_refused_while_one_writes(
     assert runner.queued_files == [path]
     assert runner.start_indexing() is None
     release.set()
-    qtbot.waitUntil(lambda: runner.running("import") is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: "started import" in journal.events, timeout=WAIT)
     assert runner.queued_files == []
     qtbot.waitUntil(lambda: not runner.jobs, timeout=WAIT)
     assert stored_count(runner.store) == 5  # type: ignore[arg-type]
