@@ -30,7 +30,8 @@ import auditviewer
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.task_progress import TaskProgress
-from auditviewer.ui.tasks.runner import Job, TaskRunner
+from auditviewer.ui.tasks.job import Job
+from auditviewer.ui.tasks.runner import TaskRunner
 
 if TYPE_CHECKING:
     from auditviewer.core.store import Store

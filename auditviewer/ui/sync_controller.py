@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from auditviewer.core.sync.token_store import TokenSaved, TokenStore
 from auditviewer.ui.plain_text import plain_message_box, visible
-from auditviewer.ui.tasks.runner import Job, TaskRunner
+from auditviewer.ui.tasks.job import Job
+from auditviewer.ui.tasks.runner import TaskRunner
 from auditviewer.ui.tasks.sync_jobs import SyncOutcome, SyncRequest, sync_job, sync_summary
 
 if TYPE_CHECKING:

@@ -44,7 +44,8 @@ from auditviewer.core.sync.config import MAX_PER_PAGE
 from auditviewer.core.sync.network import parse_proxy_url
 from auditviewer.core.sync.token_store import TokenStore, account_name
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
-from auditviewer.ui.tasks.runner import Job, TaskRunner
+from auditviewer.ui.tasks.job import Job
+from auditviewer.ui.tasks.runner import TaskRunner
 from auditviewer.ui.tasks.sync_jobs import (
     PROXY_SETTING_SOURCE,
     CheckOutcome,

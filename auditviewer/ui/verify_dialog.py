@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 
 from auditviewer.core.sqlite_check import REBUILD_ADVICE
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
+from auditviewer.ui.tasks.job import Job, Kind
 from auditviewer.ui.tasks.jobs import verify_job
-from auditviewer.ui.tasks.runner import Job, Kind, TaskRunner
+from auditviewer.ui.tasks.runner import TaskRunner
 
 if TYPE_CHECKING:
     from auditviewer.core.store import Store

@@ -16,8 +16,9 @@ from auditviewer.core.query import Filter
 from auditviewer.core.store import Store
 from auditviewer.ui.entry_browser import EntryBrowser
 from auditviewer.ui.main_window import MainWindow
+from auditviewer.ui.tasks.job import Job, JobContext, Kind, LatestRead
 from auditviewer.ui.tasks.jobs import ImportOutcome, import_job
-from auditviewer.ui.tasks.runner import Job, JobContext, Kind, LatestRead, TaskRunner
+from auditviewer.ui.tasks.runner import TaskRunner
 from tests.conftest import make_entry, write_json
 
 WAIT = 20_000

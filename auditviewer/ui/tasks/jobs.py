@@ -15,7 +15,7 @@ from auditviewer.core.errors import AuditViewerError, ImportCancelled
 from auditviewer.core.records import ImportReport, Progress
 from auditviewer.ui.plain_text import visible
 from auditviewer.ui.task_progress import human_bytes
-from auditviewer.ui.tasks.runner import Job, JobContext, Kind
+from auditviewer.ui.tasks.job import Job, JobContext, Kind
 
 if TYPE_CHECKING:
     from auditviewer.core.query import Filter

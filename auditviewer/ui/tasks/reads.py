@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from auditviewer.ui.tasks.runner import LatestRead
+from auditviewer.ui.tasks.job import LatestRead
 
 if TYPE_CHECKING:
     from auditviewer.core.query import Filter

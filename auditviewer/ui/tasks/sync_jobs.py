@@ -35,7 +35,7 @@ from auditviewer.core.sync.errors import SyncCertificateError
 from auditviewer.core.sync.network import ProxyChoice, resolve_proxy
 from auditviewer.core.sync.token_store import account_name
 from auditviewer.ui.plain_text import visible
-from auditviewer.ui.tasks.runner import Job, JobContext, Kind
+from auditviewer.ui.tasks.job import Job, JobContext, Kind
 
 log = logging.getLogger(__name__)
 
