@@ -106,7 +106,7 @@ class Job(QObject):
         self.cancelled = False
         self.running = False
         self._thread = _JobThread(self)
-        self._thread.finished.connect(self._on_thread_finished)
+        self._thread.finished.connect(self.report_end)
 
     def start(self) -> None:
         """Starts the function on the job's thread."""
@@ -139,7 +139,9 @@ class Job(QObject):
             # What the function held (a token, a store) goes with it.
             self._work = None
 
-    def _on_thread_finished(self) -> None:
+    def report_end(self) -> None:
+        """Emits :attr:`done` once the function has returned; called on the thread's end, or
+        at once by a caller that has waited for it."""
         if not self.running:
             return
         self.running = False

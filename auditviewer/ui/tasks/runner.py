@@ -66,9 +66,18 @@ class TaskRunner(QObject):
 
     # --- starting ------------------------------------------------------------------------------
 
+    def may_start(self, kind: Kind) -> bool:
+        """Whether a job of ``kind`` may start now: the one-writer rule."""
+        if kind is Kind.WRITE:
+            return not self.writer_busy
+        if kind is Kind.INDEX:
+            writable = self.store is not None and not self.store.read_only
+            return writable and not self.writer_busy and self.running("index") is None
+        return True
+
     def start(self, job: Job) -> bool:
-        """Starts ``job``; False (and the job is dropped) when a writer may not start now."""
-        if job.kind is Kind.WRITE and self.writer_busy:
+        """Starts ``job``; False (and the job is dropped) when the one-writer rule says wait."""
+        if not self.may_start(job.kind):
             job.deleteLater()
             return False
         if job.kind is Kind.WRITE:
@@ -92,10 +101,9 @@ class TaskRunner(QObject):
 
     def start_indexing(self) -> Job | None:
         """Indexes new entries for text search, unless a writer runs or it already does."""
-        store = self.store
-        if store is None or store.read_only or self.writer_busy or self.running("index"):
+        if self.store is None or not self.may_start(Kind.INDEX):
             return None
-        job = index_job(store)
+        job = index_job(self.store)
         return job if self.start(job) else None
 
     def resume(self) -> None:
@@ -118,7 +126,7 @@ class TaskRunner(QObject):
         job.cancel()
         if wait:
             job.wait()
-            job._on_thread_finished()
+            job.report_end()
 
     def cancel(self, *names: str) -> None:
         """Asks the running jobs called ``names`` to stop."""
@@ -145,7 +153,7 @@ class TaskRunner(QObject):
             return
         self.jobs.remove(job)
         job.deleteLater()
-        if job.kind is not Kind.READ and not self.writer_busy:
+        if not self.writer_busy:
             self._refresh_timer.stop()
             self._refresh_pending = False
         self.job_finished.emit(job)
