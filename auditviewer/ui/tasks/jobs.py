@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("json", "csv")
-
 PHASES = {
     "sqlite": "SQLite is checking the store file…",
     "verify": "Checking every entry's SHA-256 and the hash chain",
@@ -112,7 +110,7 @@ def index_job(store: Store) -> Job:
 
         return build_fulltext(store, progress=report, cancel=context.cancel_token)
 
-    return Job("index", Kind.INDEX, "Indexing text…", work)
+    return Job("index", Kind.INDEX, "Indexing text…", work, subject=str(store.path))
 
 
 # --- export ------------------------------------------------------------------------------------
