@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -259,3 +260,22 @@ def test_the_browser_tells_the_window_when_it_hides_the_controls(
     assert not browser.controls.isVisibleTo(browser)
     browser.filter_bar.controls_toggled.emit(True)
     assert action.isChecked()
+
+
+def test_entries_stored_by_a_writer_show_at_once_then_at_a_bounded_rate(
+    qtbot: Any, runner: TaskRunner
+) -> None:
+    shown: list[float] = []
+    runner.entries_added.connect(lambda: shown.append(time.monotonic()))
+
+    def pages(context: JobContext) -> None:
+        for _ in range(40):
+            context.stored()
+            time.sleep(0.01)
+
+    job = Job("sync", Kind.WRITE, "Syncing…", pages)
+    assert runner.start(job)
+    qtbot.waitUntil(lambda: not runner.jobs, timeout=WAIT)
+    assert 1 <= len(shown) <= 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(shown)]
+    assert all(gap >= 0.35 for gap in gaps)
