@@ -12,22 +12,21 @@ from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from auditviewer.core.querying.filter import Filter
 from auditviewer.core.querying.window import EntryQuery, get_entries
+from auditviewer.core.querying.filter import Filter
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
-from auditviewer.ui.aggregate_loader import AggregateLoader, Aggregates
-from auditviewer.ui.count_worker import BackgroundCounter
 from auditviewer.ui.detail_panel import DetailPanel
 from auditviewer.ui.entry_table_model import EntryTableModel
 from auditviewer.ui.entry_table_view import EntryTableView
-from auditviewer.ui.facet_panel import FacetPanel
+from auditviewer.ui.facet_panel import FACET_DIMENSIONS, FACET_LIMIT, FacetPanel
 from auditviewer.ui.filter_bar import FilterBar
 from auditviewer.ui.filter_controls import FilterControls, day_start_micros
 from auditviewer.ui.filter_state import FilterState
 from auditviewer.ui.reference_panel import ReferencePanel
 from auditviewer.ui.settings import UiSettings
-from auditviewer.ui.timeline_widget import TimelineWidget
+from auditviewer.ui.tasks.reads import AggregateLoader, Aggregates, BackgroundCounter
+from auditviewer.ui.timeline_widget import TimelineWidget, bucket_for_span
 
 # More entries than this are not put on the clipboard at once.
 COPY_LIMIT = 50_000
@@ -39,6 +38,7 @@ class EntryBrowser(QWidget):
 
     status_changed = Signal(str)
     copy_requested = Signal()
+    panel_toggled = Signal(str, bool)  # a panel shown or hidden from inside the browser
 
     def __init__(
         self,
@@ -89,7 +89,8 @@ class EntryBrowser(QWidget):
         layout.addWidget(self.timeline)
         layout.addWidget(self.splitter, 1)
 
-        self.aggregates = AggregateLoader(store, self)
+        facets = tuple(dimension for dimension, _ in FACET_DIMENSIONS)
+        self.aggregates = AggregateLoader(store, facets, FACET_LIMIT, bucket_for_span, self)
         self.aggregates.loaded.connect(self._on_aggregates)
         self.aggregates.failed.connect(self._on_aggregates_failed)
         self._detail_timer = QTimer(self)
@@ -184,12 +185,7 @@ class EntryBrowser(QWidget):
     def _on_controls_toggled(self, on: bool) -> None:
         self.settings.set_visible("controls", on)
         self.controls.setVisible(on)
-        window = self.window()
-        actions = getattr(window, "panel_actions", None)
-        if isinstance(actions, dict) and "controls" in actions:
-            actions["controls"].blockSignals(True)
-            actions["controls"].setChecked(on)
-            actions["controls"].blockSignals(False)
+        self.panel_toggled.emit("controls", on)
 
     def save_state(self) -> None:
         """Remembers columns, sort and splitter positions."""

@@ -21,8 +21,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPixmap
 
-from auditviewer.core.querying.filter import Filter, Sort
 from auditviewer.core.querying.window import EntryQuery, EntryRow
+from auditviewer.core.querying.filter import Filter, Sort
 from auditviewer.ui.entry_format import (
     ACTOR_TYPE_NAMES,
     actor_text,
@@ -35,7 +35,7 @@ from auditviewer.ui.plain_text import safe_tooltip, visible
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference
     from auditviewer.core.store.connection import Store
-    from auditviewer.ui.count_worker import BackgroundCounter
+    from auditviewer.ui.tasks.reads import BackgroundCounter
 
 PAGE_SIZE = 128
 CACHE_PAGES = 64

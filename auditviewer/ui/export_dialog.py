@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditviewer.ui.export_worker import ExportRequest
 from auditviewer.ui.plain_text import plain_label
+from auditviewer.ui.tasks.jobs import ExportRequest
 
 DEFAULT_NAME = "audit-log-export"
 FORMAT_LABELS = (("json", "JSON — the source's own format, re-importable"), ("csv", "CSV"))

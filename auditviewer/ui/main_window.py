@@ -29,16 +29,16 @@ from PySide6.QtWidgets import (
 import auditviewer
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
-from auditviewer.ui.task_progress import TaskProgress, human_bytes
+from auditviewer.ui.task_progress import TaskProgress
+from auditviewer.ui.tasks.job import Job
+from auditviewer.ui.tasks.runner import TaskRunner
 
 if TYPE_CHECKING:
     from auditviewer.core.store.connection import Store
     from auditviewer.ui.entry_browser import EntryBrowser
-    from auditviewer.ui.export_worker import ExportRequest, ExportWorker
     from auditviewer.ui.import_report_dialog import ImportReportDialog
-    from auditviewer.ui.import_worker import ImportWorker
-    from auditviewer.ui.index_worker import IndexWorker
-    from auditviewer.ui.sync_worker import SyncController
+    from auditviewer.ui.sync_controller import SyncController
+    from auditviewer.ui.tasks.jobs import ExportRequest, ImportOutcome
     from auditviewer.ui.verify_dialog import VerifyDialog
     from auditviewer.ui.welcome_view import WelcomeView
 
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "auditviewer"
 EXPORT_FILTERS = "Audit-log exports (*.json *.jsonl *.ndjson *.gz);;All files (*)"
+# The jobs whose progress shows in the status bar with a Cancel button.
+FOREGROUND_JOBS = ("import", "export", "sync")
 PANELS = (
     ("controls", "Filter &Controls"),
     ("timeline", "&Timeline"),
@@ -63,13 +65,14 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None
         self.browser: EntryBrowser | None = None
         self.welcome: WelcomeView | None = None
-        self.import_worker: ImportWorker | None = None
-        self.export_worker: ExportWorker | None = None
         self.report_dialog: ImportReportDialog | None = None
-        self.index_worker: IndexWorker | None = None
         self.sync_controller: SyncController | None = None
         self.verify_dialog: VerifyDialog | None = None
-        self._queued_files: list[Path] = []
+        self.tasks = TaskRunner(self)
+        self.tasks.job_started.connect(self._on_job_started)
+        self.tasks.job_finished.connect(self._on_job_finished)
+        self.tasks.busy_changed.connect(self._update_actions)
+        self.tasks.entries_added.connect(self.refresh_entries)
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -87,7 +90,7 @@ class MainWindow(QMainWindow):
         self.task_progress.cancel_requested.connect(self.cancel_task)
         self.index_progress = TaskProgress(self)
         self.statusBar().addPermanentWidget(self.index_progress)
-        self.index_progress.cancel_requested.connect(self.stop_indexing)
+        self.index_progress.cancel_requested.connect(self.tasks.stop_indexing)
 
         self._build_menus()
         geometry = settings.state("geometry")
@@ -190,12 +193,7 @@ class MainWindow(QMainWindow):
         has_store = self.store is not None
         # A read-only store can be browsed and exported, never added to.
         writable = has_store and not (self.store is not None and self.store.read_only)
-        busy = (
-            self.import_worker is not None
-            or self.export_worker is not None
-            or self.syncing
-            or self.verifying
-        )
+        busy = any(self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify"))
         browsing = self.browser is not None
         for action in (self.open_action, self.sample_action):
             action.setEnabled(writable)
@@ -234,6 +232,7 @@ class MainWindow(QMainWindow):
         browser = EntryBrowser(store, ActionReference.load(), self.settings, self)
         browser.status_changed.connect(self._show_status)
         browser.copy_requested.connect(self.copy_entries)
+        browser.panel_toggled.connect(self._show_panel_checked)
         for key, action in self.panel_actions.items():
             browser.set_panel_visible(key, action.isChecked())
         browser.set_utc(self.utc_action.isChecked())
@@ -242,11 +241,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(browser)
         self._show_page()
         self._update_actions()
-        if self._queued_files:
-            queued, self._queued_files = self._queued_files, []
-            self.import_files(queued)
-        else:
-            self.start_indexing()
+        self.tasks.set_store(store)
         return True
 
     def _show_status(self, text: str) -> None:
@@ -291,110 +286,70 @@ class MainWindow(QMainWindow):
         self.import_files([path], remember=False)
 
     def import_files(self, paths: list[Path], *, remember: bool = True) -> None:
-        """Imports files in the background (queued while the store opens or another runs)."""
+        """Imports files in the background (queued while the store opens or another writes)."""
         if remember:
             for path in paths:
                 self.settings.add_recent_file(path)
-        if self.store is None or self.import_worker is not None or self.syncing or self.verifying:
-            self._queued_files.extend(paths)
-            return
-        from auditviewer.ui.import_worker import ImportWorker
+        self.tasks.import_files(list(paths))
 
-        # One writer at a time: the import waits for no index chunk, and indexing resumes after.
-        self.stop_indexing(wait=True)
-        worker = ImportWorker(self.store, list(paths), self)
-        worker.progressed.connect(self._on_import_progress)
-        worker.finished.connect(self._on_import_finished)
-        self.import_worker = worker
-        self.task_progress.start(f"Importing {visible(paths[0].name, 60)}…")
-        self._update_actions()
-        worker.start()
+    # --- background jobs ---------------------------------------------------------------------
 
-    def _on_import_progress(self, index: int, count: int, done: int, total: int, n: int) -> None:
-        worker = self.import_worker
-        if worker is None:
-            return
-        name = visible(worker.paths[index].name, 60)
-        prefix = f"File {index + 1} of {count}: " if count > 1 else ""
-        text = f"{prefix}{name} — {human_bytes(done)} of {human_bytes(total)}, {n:,} entries"
+    def _on_job_started(self, job: Job) -> None:
+        if job.name in FOREGROUND_JOBS:
+            self.task_progress.start(job.title)
+            job.progressed.connect(self._on_task_progress)
+        elif job.name == "index":
+            job.progressed.connect(self._on_index_progress)
+
+    def _on_task_progress(self, text: str, done: int, total: int) -> None:
+        if not self.task_progress.cancel_button.isEnabled():
+            return  # cancelling: keep saying so
         self.task_progress.update_progress(text, done, total)
 
-    def _on_import_finished(self) -> None:
-        worker = self.import_worker
-        self.import_worker = None
-        self.task_progress.finish()
-        self._update_actions()
-        if worker is None:
-            return
-        worker.deleteLater()
+    def _on_index_progress(self, text: str, done: int, total: int) -> None:
+        if not self.index_progress.isVisible():
+            self.index_progress.start("Indexing text…")
+        self.index_progress.update_progress(text, done, total)
+
+    def _on_job_finished(self, job: Job) -> None:
+        if job.name in FOREGROUND_JOBS:
+            self.task_progress.finish()
+        if job.name == "index":
+            self.index_progress.finish()
+            if job.error is not None:
+                message = f"Text indexing stopped: {job.error}"
+                self.statusBar().showMessage(visible(message, 300), 8000)
+        elif job.name == "import":
+            self.refresh_entries()
+            self._on_import_finished(job.result)
+        elif job.name == "export":
+            self._on_export_finished(job)
+        elif job.name in ("sync", "verify"):
+            self.refresh_entries()
+
+    def cancel_task(self) -> None:
+        """Asks the running import, export or sync to stop."""
+        self.tasks.cancel(*FOREGROUND_JOBS)
+
+    def refresh_entries(self) -> None:
+        """Shows entries added to the store in the background (an import, a page of a sync)."""
         if self.browser is not None:
             self.browser.refresh()
         self._show_page()
-        if worker.reports or worker.cancelled:
-            self._show_import_report(worker)
-        elif worker.failures:
-            message = "\n\n".join(message for _, message in worker.failures)
+
+    # --- import ------------------------------------------------------------------------------
+
+    def _on_import_finished(self, outcome: ImportOutcome) -> None:
+        if outcome.reports or outcome.cancelled:
+            self._show_import_report(outcome)
+        elif outcome.failures:
+            message = "\n\n".join(message for _, message in outcome.failures)
             self._error("The file could not be imported", message)
-        if self._queued_files:
-            queued, self._queued_files = self._queued_files, []
-            self.import_files(queued, remember=False)
-        else:
-            self.start_indexing()
 
-    # --- full-text index ---------------------------------------------------------------------
-
-    def start_indexing(self) -> None:
-        """Indexes new entries for text search in the background."""
-        if (
-            self.store is None
-            or self.store.read_only
-            or self.index_worker is not None
-            or self.import_worker is not None
-            or self.verifying
-        ):
-            return
-        from auditviewer.ui.index_worker import IndexWorker
-
-        worker = IndexWorker(self.store, self)
-        worker.progressed.connect(self._on_index_progress)
-        worker.finished.connect(self._on_index_finished)
-        self.index_worker = worker
-        worker.start()
-
-    def _on_index_progress(self, done: int, total: int) -> None:
-        if not self.index_progress.isVisible():
-            self.index_progress.start("Indexing text…")
-        self.index_progress.update_progress(
-            f"Indexing text for search: {done:,} of {total:,}", done, total
-        )
-
-    def _on_index_finished(self) -> None:
-        worker = self.index_worker
-        self.index_worker = None
-        self.index_progress.finish()
-        if worker is None:
-            return
-        worker.deleteLater()
-        if worker.error is not None:
-            self.statusBar().showMessage(
-                visible(f"Text indexing stopped: {worker.error}", 300), 8000
-            )
-
-    def stop_indexing(self, *, wait: bool = False) -> None:
-        """Stops indexing after its current chunk (what was indexed is kept)."""
-        worker = self.index_worker
-        if worker is None:
-            return
-        worker.cancel()
-        if wait:
-            worker.finished.disconnect(self._on_index_finished)
-            worker.wait()
-            self._on_index_finished()
-
-    def _show_import_report(self, worker: ImportWorker) -> None:
+    def _show_import_report(self, outcome: ImportOutcome) -> None:
         from auditviewer.ui.import_report_dialog import ImportReportDialog
 
-        dialog = ImportReportDialog(worker.reports, worker.failures, worker.cancelled, self)
+        dialog = ImportReportDialog(outcome.reports, outcome.failures, outcome.cancelled, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show_entries.connect(self._show_sources)
         dialog.finished.connect(self._forget_report)
@@ -409,55 +364,33 @@ class MainWindow(QMainWindow):
             self.browser.show_sources(source_ids, quarantined=quarantined)
             self._show_page()
 
-    def cancel_task(self) -> None:
-        """Asks the running import or export to stop."""
-        if self.import_worker is not None:
-            self.import_worker.cancel()
-        if self.sync_controller is not None:
-            self.sync_controller.cancel()
-        if self.export_worker is not None:
-            self.export_worker.cancel()
-
     # --- sync --------------------------------------------------------------------------------
 
     @property
     def syncing(self) -> bool:
         """Whether a sync from the API is running."""
-        return self.sync_controller is not None and self.sync_controller.running
+        return self.tasks.running("sync") is not None
 
     def show_sync_dialog(self) -> None:
         """File > Sync…: asks where to sync from, then syncs in the background."""
         if self.store is None:
             return
         if self.sync_controller is None:
-            from auditviewer.ui.sync_worker import SyncController
+            from auditviewer.ui.sync_controller import SyncController
 
-            self.sync_controller = SyncController(self)
-            self.sync_controller.running_changed.connect(self._update_actions)
+            self.sync_controller = SyncController(self.tasks, self.settings, self)
+            self.sync_controller.status_message.connect(self._show_message)
         self.sync_controller.open_dialog()
 
-    def refresh_entries(self) -> None:
-        """Shows entries added to the store in the background (e.g. a page of a sync)."""
-        if self.browser is not None:
-            self.browser.refresh()
-        self._show_page()
-
-    def sync_finished(self) -> None:
-        """After a sync: the last refresh, then queued imports or indexing."""
-        self.refresh_entries()
-        self._update_actions()
-        if self._queued_files:
-            queued, self._queued_files = self._queued_files, []
-            self.import_files(queued, remember=False)
-        else:
-            self.start_indexing()
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(visible(text, 400), 10000)
 
     # --- verify ------------------------------------------------------------------------------
 
     @property
     def verifying(self) -> bool:
         """Whether the store is being checked or its indexes rebuilt (no other write starts)."""
-        return self.verify_dialog is not None and self.verify_dialog.running
+        return self.tasks.running("verify") is not None
 
     def show_verify_dialog(self) -> None:
         """File > Verify Store…: checks the store in the background; offers to rebuild indexes."""
@@ -466,30 +399,17 @@ class MainWindow(QMainWindow):
         if self.verify_dialog is None:
             from auditviewer.ui.verify_dialog import VerifyDialog
 
-            self.verify_dialog = VerifyDialog(self.store, self._may_rebuild, self)
-            self.verify_dialog.work_started.connect(self._update_actions)
-            self.verify_dialog.work_finished.connect(self._on_verify_finished)
+            self.verify_dialog = VerifyDialog(self.store, self.tasks, self)
         self.verify_dialog.show()
         self.verify_dialog.raise_()
         if not self.verify_dialog.running and self.verify_dialog.report is None:
             self.verify_dialog.start_check()
 
-    def _on_verify_finished(self) -> None:
-        """After a check or a rebuild: the imports that waited, or text indexing, run now."""
-        self.sync_finished()
-
-    def _may_rebuild(self) -> bool:
-        """Whether indexes may be rebuilt now; stops text indexing, which resumes afterwards."""
-        if self.import_worker is not None or self.syncing:
-            return False
-        self.stop_indexing(wait=True)
-        return True
-
     # --- export and copy ---------------------------------------------------------------------
 
     def export_entries(self) -> None:
         """Asks what to export and where, then exports in the background."""
-        if self.browser is None or self.store is None or self.export_worker is not None:
+        if self.browser is None or self.store is None or self.tasks.running("export"):
             return
         from auditviewer.ui.export_dialog import ExportDialog
 
@@ -507,39 +427,24 @@ class MainWindow(QMainWindow):
 
     def start_export(self, request: ExportRequest) -> None:
         """Exports in the background what ``request`` asks for."""
-        if self.browser is None or self.store is None or self.export_worker is not None:
+        if self.browser is None or self.store is None or self.tasks.running("export"):
             return
-        from auditviewer.ui.export_worker import ExportWorker
+        from auditviewer.ui.tasks.jobs import export_job
 
         self.settings.last_folder = str(request.path.parent)
         seqs = self.browser.selected_seqs() if request.selected_only else None
-        worker = ExportWorker(self.store, request, self.browser.current_filter, seqs, self)
-        worker.progressed.connect(self._on_export_progress)
-        worker.finished.connect(self._on_export_finished)
-        self.export_worker = worker
-        self.task_progress.start(f"Exporting to {visible(request.path.name, 60)}…")
-        self._update_actions()
-        worker.start()
+        self.tasks.start(export_job(self.store, request, self.browser.current_filter, seqs))
 
-    def _on_export_progress(self, done: int, total: int) -> None:
-        self.task_progress.update_progress(f"Exporting: {done:,} of {total:,} entries", done, total)
-
-    def _on_export_finished(self) -> None:
-        worker = self.export_worker
-        self.export_worker = None
-        self.task_progress.finish()
-        self._update_actions()
-        if worker is None:
-            return
-        worker.deleteLater()
-        if worker.error is not None:
-            self._error("The export failed", worker.error)
-        elif worker.cancelled:
+    def _on_export_finished(self, job: Job) -> None:
+        if job.error is not None:
+            self._error("The export failed", job.error)
+        elif job.cancelled:
             self.statusBar().showMessage("Export cancelled; no file was written.", 8000)
         else:
+            written: int = job.result
+            path = job.subject
             self.statusBar().showMessage(
-                visible(f"Exported {worker.written:,} entries to {worker.request.path}", 300),
-                8000,
+                visible(f"Exported {written:,} entries to {path}", 300), 8000
             )
 
     def copy_entries(self) -> None:
@@ -569,6 +474,14 @@ class MainWindow(QMainWindow):
         self.settings.set_visible(key, on)
         if self.browser is not None:
             self.browser.set_panel_visible(key, on)
+
+    def _show_panel_checked(self, key: str, on: bool) -> None:
+        """Ticks a panel's View menu item when the browser showed or hid the panel itself."""
+        action = self.panel_actions.get(key)
+        if action is not None:
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
 
     def show_about(self) -> None:
         """The About box, with the version."""
@@ -615,12 +528,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self.sync_controller is not None:
             self.sync_controller.shutdown()
-        if self.verify_dialog is not None:
-            self.verify_dialog.shutdown()
-        for worker in (self.import_worker, self.export_worker, self.index_worker):
-            if worker is not None:
-                worker.cancel()
-                worker.wait()
+        self.tasks.shutdown()
         if self.browser is not None:
             self.browser.shutdown()
         if self.store is not None:

@@ -44,10 +44,13 @@ from auditviewer.core.sync.config import MAX_PER_PAGE
 from auditviewer.core.sync.network import parse_proxy_url
 from auditviewer.core.sync.token_store import TokenStore, account_name
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
-from auditviewer.ui.sync_worker import (
+from auditviewer.ui.tasks.job import Job
+from auditviewer.ui.tasks.runner import TaskRunner
+from auditviewer.ui.tasks.sync_jobs import (
     PROXY_SETTING_SOURCE,
-    ConnectionCheck,
+    CheckOutcome,
     SyncRequest,
+    connection_check_job,
     proxy_account,
     settings_proxy,
 )
@@ -122,14 +125,16 @@ class SyncDialog(QDialog):
         settings: UiSettings,
         tokens: TokenStore,
         store: Store | None,
+        tasks: TaskRunner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sync from Memfault")
         self.tokens = tokens
         self.store = store
+        self.tasks = tasks
         self.sync_settings = SyncSettings(settings)
-        self.check: ConnectionCheck | None = None
+        self.check: Job | None = None
         # The typed token under test, to keep once the server accepts it (never shown).
         self._check_token = ""
         self._secure = tokens.secure
@@ -456,27 +461,27 @@ class SyncDialog(QDialog):
             return
         config, token, typed = inputs
         self.sync_settings.save(config, self.remember_check.isChecked())
-        # The window outlives the dialog: a check still running when it closes finishes there.
-        check = ConnectionCheck(
-            config,
-            token,
-            self.parentWidget() or self,
-            proxy_password=self._keep_proxy_password(config),
+        # The runner outlives the dialog: a check still running when it closes finishes there.
+        check = connection_check_job(
+            config, token, proxy_password=self._keep_proxy_password(config)
         )
-        check.finished.connect(self._on_check_finished)
+        check.done.connect(self._on_check_finished)
         self._check_token = token if typed and self.remember_check.isChecked() else ""
         self.check = check
         self._say("Testing the connection…")
         self._update_buttons()
-        check.start()
+        self.tasks.start(check)
 
-    def _on_check_finished(self) -> None:
-        check, self.check = self.check, None
-        token, self._check_token = self._check_token, ""
-        if check is None:
+    def _on_check_finished(self, job: Job) -> None:
+        if job is not self.check:
             return
-        check.deleteLater()
+        self.check = None
+        token, self._check_token = self._check_token, ""
         self._update_buttons()
+        check: CheckOutcome | None = job.result
+        if check is None:
+            self._say(job.error or "The connection test failed.")
+            return
         if check.cancelled:
             self._say("The connection test was cancelled.")
             return
@@ -525,13 +530,8 @@ class SyncDialog(QDialog):
         check, self.check = self.check, None
         self._check_token = ""
         if check is not None:
-            check.finished.disconnect(self._on_check_finished)
+            check.done.disconnect(self._on_check_finished)
             check.cancel()
-            if check.parent() is self:
-                check.wait()
-                check.deleteLater()
-            else:
-                check.finished.connect(check.deleteLater)
         self.token_edit.clear()
         self.proxy_password_edit.clear()
         super().done(result)

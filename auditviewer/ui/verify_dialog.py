@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,7 +18,9 @@ from PySide6.QtWidgets import (
 
 from auditviewer.core.evidence.sqlite_check import REBUILD_ADVICE
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
-from auditviewer.ui.verify_worker import VerifyWorker
+from auditviewer.ui.tasks.job import Job, Kind
+from auditviewer.ui.tasks.jobs import verify_job
+from auditviewer.ui.tasks.runner import TaskRunner
 
 if TYPE_CHECKING:
     from auditviewer.core.evidence.store_check import StoreCheckReport
@@ -49,25 +49,24 @@ WAIT_FOR_WRITER = (
 
 
 class VerifyDialog(QDialog):
-    """The check's progress, then its result as plain text; Rebuild Indexes when it helps."""
+    """The check's progress, then its result as plain text; Rebuild Indexes when it helps.
 
-    # A check or a rebuild started or ended. While one runs no other write may start: a
-    # rebuild writes, and the full-text index's check holds the write lock for a moment.
-    work_started = Signal()
-    work_finished = Signal()
+    The runner keeps every other writer off while a check or a rebuild runs: a rebuild
+    writes, and the full-text index's check holds the write lock for a moment.
+    """
 
     def __init__(
         self,
         store: Store,
-        may_write: Callable[[], bool],
+        tasks: TaskRunner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Verify Store")
         self.resize(720, 420)
         self._store = store
-        self._may_write = may_write
-        self.worker: VerifyWorker | None = None
+        self._tasks = tasks
+        self.worker: Job | None = None
         self.report: StoreCheckReport | None = None
 
         layout = QVBoxLayout(self)
@@ -120,9 +119,6 @@ class VerifyDialog(QDialog):
 
     def start_rebuild(self) -> None:
         """Rebuilds the indexes, then checks again; not while an import or a sync writes."""
-        if not self._may_write():
-            self.status.setText(WAIT_FOR_WRITER)
-            return
         self._start(rebuild=True)
 
     def cancel(self) -> None:
@@ -132,26 +128,20 @@ class VerifyDialog(QDialog):
             self.cancel_button.setEnabled(False)
             self.status.setText("Cancelling…")
 
-    def shutdown(self) -> None:
-        """Stops the running work and waits for it (the window is closing)."""
-        worker = self.worker
-        if worker is not None:
-            worker.cancel()
-            worker.wait()
-
     def _start(self, *, rebuild: bool) -> None:
         if self.worker is not None:
             return
-        worker = VerifyWorker(self._store, full=self.full_check.isChecked(), rebuild=rebuild)
+        worker = verify_job(self._store, full=self.full_check.isChecked(), rebuild=rebuild)
         worker.progressed.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
+        worker.done.connect(self._on_finished)
+        if not self._tasks.start(worker):
+            self.status.setText(WAIT_FOR_WRITER)
+            return
         self.worker = worker
         self.result_text.clear()
         self.bar.setRange(0, 0)
-        self.status.setText("Rebuilding the indexes…" if rebuild else "Checking…")
+        self.status.setText(worker.title)
         self._update_buttons()
-        worker.start()
-        self.work_started.emit()
 
     def _on_progress(self, text: str, done: int, total: int) -> None:
         self.status.setText(visible(text, 300))
@@ -161,34 +151,31 @@ class VerifyDialog(QDialog):
         else:
             self.bar.setRange(0, 0)
 
-    def _on_finished(self) -> None:
-        worker = self.worker
-        self.worker = None
-        if worker is None:
+    def _on_finished(self, worker: Job) -> None:
+        if worker is not self.worker:
             return
-        worker.deleteLater()
+        self.worker = None
+        rebuild = worker.kind is Kind.WRITE
+        report: StoreCheckReport | None = worker.result
         self.bar.setRange(0, 1)
-        self.bar.setValue(1 if worker.report is not None else 0)
-        if worker.report is not None:
-            self.report = worker.report
-            self.status.setText(self._verdict(worker.report, rebuilt=worker.rebuild))
-            self.result_text.setPlainText(visible_multiline(self._details(worker.report)))
+        self.bar.setValue(1 if report is not None else 0)
+        if report is not None:
+            self.report = report
+            self.status.setText(self._verdict(report, rebuilt=rebuild))
+            self.result_text.setPlainText(visible_multiline(self._details(report)))
         elif worker.error is not None:
             self.report = None
             self.status.setText(
-                "The indexes could not be rebuilt."
-                if worker.rebuild
-                else "The check could not run."
+                "The indexes could not be rebuilt." if rebuild else "The check could not run."
             )
             self.result_text.setPlainText(visible_multiline(worker.error))
         else:
             self.status.setText(
                 "Rebuild cancelled; the indexes rebuilt so far are kept."
-                if worker.rebuild
+                if rebuild
                 else "Check cancelled."
             )
         self._update_buttons()
-        self.work_finished.emit()
 
     @staticmethod
     def _verdict(report: StoreCheckReport, *, rebuilt: bool) -> str:
@@ -226,6 +213,6 @@ class VerifyDialog(QDialog):
             # Closing while work runs: stop it first; the dialog closes when it has stopped.
             self.cancel()
             event.ignore()
-            self.worker.finished.connect(self.close)
+            self.worker.done.connect(self.close)
             return
         super().closeEvent(event)

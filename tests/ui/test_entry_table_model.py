@@ -124,7 +124,7 @@ def test_selected_rows_map_to_seqs_in_table_order(model: EntryTableModel) -> Non
 def test_a_new_filter_shows_its_first_page_before_the_count(
     qtbot: Any, qtmodeltester: Any, store: Store, tmp_path: Path, reference: ActionReference
 ) -> None:
-    from auditviewer.ui.count_worker import BackgroundCounter
+    from auditviewer.ui.tasks.reads import BackgroundCounter
 
     entries = [make_entry(n, project={"slug": "a" if n % 3 else "b"}) for n in range(1, 401)]
     import_file(store, write_json(tmp_path / "many.json", entries))

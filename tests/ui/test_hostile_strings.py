@@ -228,7 +228,7 @@ def test_importing_a_file_with_a_hostile_name_reports_it_literally(
     bad = tmp_path / "<b>not json<\\b> \u202e.json"
     bad.write_text('[{"id": 1,', encoding="utf-8")
     hostile_window.import_files([bad])
-    qtbot.waitUntil(lambda: hostile_window.import_worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: hostile_window.tasks.running("import") is None, timeout=10_000)
     box = hostile_window.error_box
     assert box.textFormat() == Qt.TextFormat.PlainText
     assert "<b>not json<\\b> \\u202e.json" in box.text()

@@ -15,9 +15,9 @@ from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.export_dialog import ExportDialog
-from auditviewer.ui.export_worker import ExportRequest
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
+from auditviewer.ui.tasks.jobs import ExportRequest
 from tests.conftest import make_entry, write_json
 
 
@@ -28,7 +28,8 @@ def stored_seqs(store: Store) -> list[int]:
 
 def wait_idle(qtbot: Any, window: MainWindow) -> None:
     qtbot.waitUntil(
-        lambda: window.import_worker is None and window.export_worker is None, timeout=30_000
+        lambda: window.tasks.running("import") is None and window.tasks.running("export") is None,
+        timeout=30_000,
     )
 
 
@@ -37,7 +38,7 @@ def test_import_runs_in_a_worker_and_reports(
 ) -> None:
     path = write_json(tmp_path / "more.json", [make_entry(n) for n in range(100, 130)] + [[1, 2]])
     window.import_files([path])
-    assert window.import_worker is not None
+    assert window.tasks.running("import") is not None
     assert window.task_progress.isVisible()
     wait_idle(qtbot, window)
     assert not window.task_progress.isVisible()
@@ -90,7 +91,9 @@ def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: P
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.import_worker is not None or window.report_dialog is not None)
+    qtbot.waitUntil(
+        lambda: window.tasks.running("import") is not None or window.report_dialog is not None
+    )
     wait_idle(qtbot, window)
     assert window.browser.total_count == 11
 
@@ -195,7 +198,7 @@ def test_text_index_is_built_in_the_background_after_opening(
 ) -> None:
     from auditviewer.core.querying.window import store_stats
 
-    qtbot.waitUntil(lambda: window.index_worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.tasks.running("index") is None, timeout=10_000)
     stats = store_stats(filled_store)
     assert stats.fts_indexed_upto == stats.last_seq
     window.browser.set_filter(Filter(text=("gateway",)))
@@ -211,7 +214,7 @@ def test_an_import_pauses_indexing_and_indexing_resumes_after(
         [write_json(tmp_path / "later.json", [make_entry(n) for n in range(50, 60)])]
     )
     wait_idle(qtbot, window)
-    qtbot.waitUntil(lambda: window.index_worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.tasks.running("index") is None, timeout=10_000)
     stats = store_stats(filled_store)
     assert stats.last_seq == 20
     assert stats.fts_indexed_upto == 20

@@ -110,7 +110,7 @@ def test_recent_files_are_remembered_newest_first(
     second = write_json(tmp_path / "second.json", [make_entry(301)])
     for path in (first, second):
         window.import_files([path])
-        qtbot.waitUntil(lambda: window.import_worker is None, timeout=10_000)
+        qtbot.waitUntil(lambda: window.tasks.running("import") is None, timeout=10_000)
     window.recent_menu.aboutToShow.emit()
     texts = [a.text() for a in window.recent_menu.actions() if a.text()]
     assert texts[0].endswith("second.json")
@@ -143,7 +143,8 @@ def test_sample_data_loads_when_shipped(
     window = open_window(qtbot, store.path, ui_settings)
     window.welcome.sample_button.click()
     qtbot.waitUntil(
-        lambda: window.import_worker is None and window.report_dialog is not None, timeout=10_000
+        lambda: window.tasks.running("import") is None and window.report_dialog is not None,
+        timeout=10_000,
     )
     assert window.pages.currentWidget() is window.browser
     assert window.browser.total_count == 5
@@ -230,7 +231,7 @@ def test_a_read_only_store_is_browsed_and_never_added_to(
     assert not window.open_action.isEnabled()
     assert not window.sync_action.isEnabled()
     assert window.export_action.isEnabled()
-    assert window.index_worker is None
+    assert window.tasks.running("index") is None
     window.close()
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name)) == [

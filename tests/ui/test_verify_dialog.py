@@ -44,7 +44,7 @@ def _open(qtbot: Any, path: Path, settings: UiSettings) -> MainWindow:
     qtbot.addWidget(window)
     window.show()
     assert window.open_store(path)
-    qtbot.waitUntil(lambda: window.index_worker is None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.tasks.running("index") is None, timeout=20_000)
     return window
 
 
@@ -88,7 +88,7 @@ def test_imports_wait_while_the_store_is_checked(
     assert window.verifying
     assert not window.sync_action.isEnabled()
     window.import_files([export], remember=False)
-    assert window.import_worker is None
+    assert window.tasks.running("import") is None
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
     assert window.browser is not None
     qtbot.waitUntil(lambda: window.browser.total_count == 13, timeout=30_000)
@@ -116,12 +116,13 @@ def test_damaged_index_is_offered_a_rebuild_that_repairs_it(
         assert window.verifying
         assert not window.sync_action.isEnabled()
         window.import_files([export], remember=False)
-        assert window.import_worker is None
+        assert window.tasks.running("import") is None
         qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
         assert dialog.status.text() == REBUILT
         assert not dialog.rebuild_button.isVisible()
         qtbot.waitUntil(
-            lambda: window.import_worker is None and not window._queued_files, timeout=30_000
+            lambda: window.tasks.running("import") is None and not window.tasks.queued_files,
+            timeout=30_000,
         )
         assert window.browser is not None
         qtbot.waitUntil(lambda: window.browser.total_count == ENTRIES + 5, timeout=10_000)

@@ -1,0 +1,202 @@
+"""The window's jobs as small functions over core: import, export, text indexing, the check.
+
+Each ``*_job`` function builds a :class:`Job` the runner starts; its function runs on the
+job's thread and reports through the job's context.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditviewer.core.errors import AuditViewerError, ImportCancelled
+from auditviewer.core.records import ImportReport, Progress
+from auditviewer.ui.plain_text import visible
+from auditviewer.ui.task_progress import human_bytes
+from auditviewer.ui.tasks.job import Job, JobContext, Kind
+
+if TYPE_CHECKING:
+    from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.evidence.store_check import StoreCheckReport
+
+log = logging.getLogger(__name__)
+
+PHASES = {
+    "sqlite": "SQLite is checking the store file…",
+    "verify": "Checking every entry's SHA-256 and the hash chain",
+    "compare": "Checking that the entries, texts and column blocks agree",
+    "indexes": "Comparing each index with its table…",
+    "index": "Rebuilding the full-text index",
+}
+
+# --- import ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    """What an import of several files did: each file is stored whole or not at all."""
+
+    paths: list[Path]
+    reports: list[ImportReport] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def import_job(store: Store, paths: list[Path]) -> Job:
+    """Imports ``paths`` one after another."""
+    outcome = ImportOutcome(list(paths))
+
+    def work(context: JobContext) -> ImportOutcome:
+        _import_files(store, outcome, context)
+        return outcome
+
+    job = Job("import", Kind.WRITE, f"Importing {visible(paths[0].name, 60)}…", work)
+    job.result = outcome
+    return job
+
+
+def _import_files(store: Store, outcome: ImportOutcome, context: JobContext) -> None:
+    from auditviewer.core.store.file_import import import_file
+
+    count = len(outcome.paths)
+    for index, path in enumerate(outcome.paths):
+        if context.cancelled:
+            outcome.cancelled = True
+            return
+        name = visible(path.name, 60)
+        prefix = f"File {index + 1} of {count}: " if count > 1 else ""
+
+        def report_progress(progress: Progress, prefix: str = prefix, name: str = name) -> None:
+            done, total = progress.done, progress.total
+            text = f"{prefix}{name} — {human_bytes(done)} of {human_bytes(total)}, "
+            context.progress(f"{text}{progress.entries:,} entries", done, total)
+
+        try:
+            report = import_file(store, path, progress=report_progress, cancel=context.cancel_token)
+        except ImportCancelled:
+            outcome.cancelled = True
+            return
+        except AuditViewerError as exc:
+            outcome.failures.append((path, str(exc)))
+        except Exception as exc:  # a bug: tell the user in words, keep the trace in the log
+            log.exception("import of %s failed", path)
+            outcome.failures.append(
+                (path, f"{path}: unexpected error ({type(exc).__name__}: {exc})")
+            )
+        else:
+            outcome.reports.append(report)
+            context.note(report)
+
+
+# --- full-text index ---------------------------------------------------------------------------
+
+
+def index_job(store: Store) -> Job:
+    """Indexes the entries not yet in the full-text index, in committed chunks.
+
+    Cancelling keeps what was indexed; text search stays complete meanwhile (the core scans
+    the entries the index does not reach yet). The result is the number of entries indexed.
+    """
+
+    def work(context: JobContext) -> int:
+        from auditviewer.core.store.text_index import build_fulltext
+
+        def report(progress: Progress) -> None:
+            done, total = progress.done, progress.total
+            context.progress(f"Indexing text for search: {done:,} of {total:,}", done, total)
+
+        return build_fulltext(store, progress=report, cancel=context.cancel_token)
+
+    return Job("index", Kind.INDEX, "Indexing text…", work, subject=str(store.path))
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What the user asked to export, and where."""
+
+    path: Path
+    format: str  # "json" or "csv"
+    selected_only: bool
+
+
+def written_count(report: Any) -> int:
+    """How many entries an export report says were written."""
+    for name in ("entries", "written", "count", "exported"):
+        value = getattr(report, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def export_job(
+    store: Store, request: ExportRequest, filter_: Filter | None, seqs: list[int] | None
+) -> Job:
+    """Exports the selected entries (``seqs``), or all that match ``filter_``, atomically.
+
+    The result is the number of entries written; a cancelled export writes no file.
+    """
+
+    def work(context: JobContext) -> int:
+        from auditviewer.core.exporting.export import export_csv, export_json
+
+        write = export_csv if request.format == "csv" else export_json
+
+        def report_progress(progress: Any) -> None:
+            done = int(getattr(progress, "entries", 0) or getattr(progress, "done", 0))
+            total = int(getattr(progress, "total", 0))
+            context.progress(f"Exporting: {done:,} of {total:,} entries", done, total)
+
+        where: dict[str, Any] = {"seqs": seqs} if seqs is not None else {"filter": filter_}
+        try:
+            report = write(
+                store,
+                request.path,
+                progress=report_progress,
+                cancel=context.cancel_token,
+                **where,
+            )
+        except OSError as exc:
+            raise AuditViewerError(f"{request.path}: {exc.strerror or exc}") from exc
+        if context.cancelled:
+            raise AuditViewerError("cancelled")
+        return written_count(report)
+
+    title = f"Exporting to {visible(request.path.name, 60)}…"
+    return Job("export", Kind.READ, title, work, subject=str(request.path))
+
+
+# --- the store check ---------------------------------------------------------------------------
+
+
+def verify_job(store: Store, *, full: bool, rebuild: bool) -> Job:
+    """Checks the store (after rebuilding its indexes when ``rebuild``).
+
+    A rebuild writes, so it is a writer; a check only holds writers off. The result is the
+    :class:`StoreCheckReport`, or None when cancelled.
+    """
+
+    def work(context: JobContext) -> StoreCheckReport | None:
+        from auditviewer.core.evidence.store_check import check_store, rebuild_store_indexes
+
+        def report(progress: Progress) -> None:
+            text = PHASES.get(progress.phase, "Checking…")
+            if progress.total:
+                text = f"{text}: {progress.done:,} of {progress.total:,} entries"
+            context.progress(text, progress.done, progress.total)
+
+        if rebuild:
+            context.progress("Rebuilding the indexes…")
+            rebuild_store_indexes(store, progress=report, cancel=context.cancel_token)
+        if context.cancelled:
+            return None
+        return check_store(store, full=full, progress=report, cancel=context.cancel_token)
+
+    kind = Kind.WRITE if rebuild else Kind.CHECK
+    title = "Rebuilding the indexes…" if rebuild else "Checking…"
+    return Job("verify", kind, title, work, subject=str(store.path))
