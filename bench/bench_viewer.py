@@ -370,7 +370,7 @@ def child_window(store_path: str, runs_text: str) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QAbstractItemView
 
-    from auditviewer.ui.entry_table_model import COLUMNS
+    from auditviewer.ui.table.entry_table_model import COLUMNS
 
     runs = int(runs_text)
     results: dict[str, Any] = {"runs": runs}

@@ -12,21 +12,21 @@ from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
-from auditviewer.ui.detail_panel import DetailPanel
-from auditviewer.ui.entry_table_model import EntryTableModel
-from auditviewer.ui.entry_table_view import EntryTableView
-from auditviewer.ui.facet_panel import FACET_DIMENSIONS, FACET_LIMIT, FacetPanel
-from auditviewer.ui.filter_bar import FilterBar
-from auditviewer.ui.filter_controls import FilterControls, day_start_micros
-from auditviewer.ui.filter_state import FilterState
-from auditviewer.ui.reference_panel import ReferencePanel
+from auditviewer.ui.details.detail_panel import DetailPanel
+from auditviewer.ui.details.reference_panel import ReferencePanel
+from auditviewer.ui.filter.facet_panel import FACET_DIMENSIONS, FACET_LIMIT, FacetPanel
+from auditviewer.ui.filter.filter_bar import FilterBar
+from auditviewer.ui.filter.filter_controls import FilterControls, day_start_micros
+from auditviewer.ui.filter.filter_state import FilterState
+from auditviewer.ui.filter.timeline_widget import TimelineWidget, bucket_for_span
 from auditviewer.ui.settings import UiSettings
+from auditviewer.ui.table.entry_table_model import EntryTableModel
+from auditviewer.ui.table.entry_table_view import EntryTableView
 from auditviewer.ui.tasks.reads import AggregateLoader, Aggregates, BackgroundCounter
-from auditviewer.ui.timeline_widget import TimelineWidget, bucket_for_span
 
 # More entries than this are not put on the clipboard at once.
 COPY_LIMIT = 50_000

@@ -29,18 +29,18 @@ from PySide6.QtWidgets import (
 import auditviewer
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
-from auditviewer.ui.task_progress import TaskProgress
 from auditviewer.ui.tasks.job import Job
 from auditviewer.ui.tasks.runner import TaskRunner
+from auditviewer.ui.tasks.task_progress import TaskProgress
 
 if TYPE_CHECKING:
     from auditviewer.core.store.connection import Store
+    from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
+    from auditviewer.ui.dialogs.sync_controller import SyncController
+    from auditviewer.ui.dialogs.verify_dialog import VerifyDialog
+    from auditviewer.ui.dialogs.welcome_view import WelcomeView
     from auditviewer.ui.entry_browser import EntryBrowser
-    from auditviewer.ui.import_report_dialog import ImportReportDialog
-    from auditviewer.ui.sync_controller import SyncController
     from auditviewer.ui.tasks.jobs import ExportRequest, ImportOutcome
-    from auditviewer.ui.verify_dialog import VerifyDialog
-    from auditviewer.ui.welcome_view import WelcomeView
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
             return
         if self.browser.total_count == 0:
             if self.welcome is None:
-                from auditviewer.ui.welcome_view import WelcomeView
+                from auditviewer.ui.dialogs.welcome_view import WelcomeView
 
                 self.welcome = WelcomeView(self)
                 self.welcome.open_requested.connect(self.choose_files)
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
 
     def load_sample(self) -> None:
         """Imports the bundled sample export."""
-        from auditviewer.ui.welcome_view import sample_export_path
+        from auditviewer.ui.dialogs.welcome_view import sample_export_path
 
         path = sample_export_path()
         if path is None:
@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
             self._error("The file could not be imported", message)
 
     def _show_import_report(self, outcome: ImportOutcome) -> None:
-        from auditviewer.ui.import_report_dialog import ImportReportDialog
+        from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
 
         dialog = ImportReportDialog(outcome.reports, outcome.failures, outcome.cancelled, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         if self.store is None:
             return
         if self.sync_controller is None:
-            from auditviewer.ui.sync_controller import SyncController
+            from auditviewer.ui.dialogs.sync_controller import SyncController
 
             self.sync_controller = SyncController(self.tasks, self.settings, self)
             self.sync_controller.status_message.connect(self._show_message)
@@ -397,7 +397,7 @@ class MainWindow(QMainWindow):
         if self.store is None:
             return
         if self.verify_dialog is None:
-            from auditviewer.ui.verify_dialog import VerifyDialog
+            from auditviewer.ui.dialogs.verify_dialog import VerifyDialog
 
             self.verify_dialog = VerifyDialog(self.store, self.tasks, self)
         self.verify_dialog.show()
@@ -411,7 +411,7 @@ class MainWindow(QMainWindow):
         """Asks what to export and where, then exports in the background."""
         if self.browser is None or self.store is None or self.tasks.running("export"):
             return
-        from auditviewer.ui.export_dialog import ExportDialog
+        from auditviewer.ui.dialogs.export_dialog import ExportDialog
 
         dialog = ExportDialog(
             self.browser.selection_count(),

@@ -13,8 +13,8 @@ from auditviewer.core.querying.window import EntryQuery
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
-from auditviewer.ui import entry_table_model
-from auditviewer.ui.entry_table_model import COLUMNS, EntryTableModel
+from auditviewer.ui.table import entry_table_model
+from auditviewer.ui.table.entry_table_model import COLUMNS, EntryTableModel
 from tests.conftest import make_entry, write_json
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt
 
 from auditviewer.ui.entry_browser import EntryBrowser
-from auditviewer.ui.filter_controls import day_start_micros
-from auditviewer.ui.timeline_widget import DAY, TimelineWidget
+from auditviewer.ui.filter.filter_controls import day_start_micros
+from auditviewer.ui.filter.timeline_widget import DAY, TimelineWidget
 from tests.ui.conftest import table_seqs, wait_for_aggregates
 
 

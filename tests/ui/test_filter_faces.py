@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from auditviewer.core.querying.filter import Filter
 from auditviewer.core.querying.language import format_query, parse_query
 from auditviewer.ui.entry_browser import EntryBrowser
-from auditviewer.ui.filter_controls import day_start_micros
+from auditviewer.ui.filter.filter_controls import day_start_micros
 from tests.ui.conftest import table_seqs
 
 

@@ -15,7 +15,7 @@ from auditviewer.core.querying.window import get_entries
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
 from auditviewer.ui import plain_text
-from auditviewer.ui.import_report_dialog import ImportReportDialog
+from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.plain_text import menu_text, safe_tooltip, visible, visible_multiline
 from auditviewer.ui.settings import UiSettings

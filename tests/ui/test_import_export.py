@@ -14,7 +14,7 @@ from auditviewer.core.querying.filter import Filter
 from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
-from auditviewer.ui.export_dialog import ExportDialog
+from auditviewer.ui.dialogs.export_dialog import ExportDialog
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.tasks.jobs import ExportRequest

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 import auditviewer
 from auditviewer.core.store.connection import Store
-from auditviewer.ui import welcome_view
 from auditviewer.ui.app import start_window
+from auditviewer.ui.dialogs import welcome_view
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
 from tests.conftest import make_entry, write_json

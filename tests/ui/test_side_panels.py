@@ -13,9 +13,9 @@ from auditviewer.core.querying.window import get_entries
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
-from auditviewer.ui.detail_panel import DetailPanel, change_rows
+from auditviewer.ui.details.detail_panel import DetailPanel, change_rows
+from auditviewer.ui.details.reference_panel import ReferencePanel
 from auditviewer.ui.entry_browser import EntryBrowser
-from auditviewer.ui.reference_panel import ReferencePanel
 from tests.conftest import make_entry, write_json
 
 

@@ -28,14 +28,14 @@ from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync_status
 from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.token_store import SERVICE_NAME, account_name
-from auditviewer.ui.main_window import MainWindow
-from auditviewer.ui.settings import UiSettings
-from auditviewer.ui.sync_dialog import (
+from auditviewer.ui.dialogs.sync_dialog import (
     NO_KEYRING_NOTE,
     SESSION_PLACEHOLDER,
     STORED_PLACEHOLDER,
     SyncDialog,
 )
+from auditviewer.ui.main_window import MainWindow
+from auditviewer.ui.settings import UiSettings
 from tests.core.sync.fake_keyring import MemoryKeyring
 from tests.ui.conftest import HOSTILE
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from auditviewer.core.querying.window import EntryQuery
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.window import EntryQuery
 from auditviewer.core.store.connection import Store
 from auditviewer.ui.entry_browser import EntryBrowser
 from auditviewer.ui.main_window import MainWindow

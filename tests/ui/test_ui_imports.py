@@ -1,4 +1,7 @@
-"""The window's parts import downwards only: no circle, and background work knows no window."""
+"""Background work knows no window: the runner and its jobs receive what they need.
+
+That no module imports itself back through others is tests/test_import_graph.py.
+"""
 
 from __future__ import annotations
 
@@ -30,23 +33,6 @@ def ui_imports() -> dict[str, set[str]]:
             imported.update(name for name in names if name.startswith("auditviewer.ui."))
         graph[module_name(path)] = imported
     return {name: {target for target in deps if target in graph} for name, deps in graph.items()}
-
-
-def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = list(graph[start])
-    while todo:
-        module = todo.pop()
-        if module not in seen:
-            seen.add(module)
-            todo.extend(graph[module])
-    return seen
-
-
-def test_no_ui_module_imports_itself_back() -> None:
-    graph = ui_imports()
-    circular = sorted(module for module in graph if module in reachable(graph, module))
-    assert circular == []
 
 
 def test_background_work_imports_no_window_browser_or_dialog() -> None:

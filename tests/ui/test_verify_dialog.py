@@ -10,9 +10,7 @@ import pytest
 
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
-from auditviewer.ui.main_window import MainWindow
-from auditviewer.ui.settings import UiSettings
-from auditviewer.ui.verify_dialog import (
+from auditviewer.ui.dialogs.verify_dialog import (
     INDEX_ONLY,
     INDEX_ONLY_EXPLAINED,
     INTACT,
@@ -21,6 +19,8 @@ from auditviewer.ui.verify_dialog import (
     REBUILT,
     VerifyDialog,
 )
+from auditviewer.ui.main_window import MainWindow
+from auditviewer.ui.settings import UiSettings
 from tests.conftest import make_entry, write_json
 from tests.core.evidence.test_store_check import flip_index_byte
 from tests.ui.conftest import HOSTILE

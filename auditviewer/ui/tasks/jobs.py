@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from auditviewer.core.errors import AuditViewerError, ImportCancelled
 from auditviewer.core.records import ImportReport, Progress
 from auditviewer.ui.plain_text import visible
-from auditviewer.ui.task_progress import human_bytes
 from auditviewer.ui.tasks.job import Job, JobContext, Kind
+from auditviewer.ui.tasks.task_progress import human_bytes
 
 if TYPE_CHECKING:
+    from auditviewer.core.evidence.store_check import StoreCheckReport
     from auditviewer.core.querying.filter import Filter
     from auditviewer.core.store.connection import Store
-    from auditviewer.core.evidence.store_check import StoreCheckReport
 
 log = logging.getLogger(__name__)
 

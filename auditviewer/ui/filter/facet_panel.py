@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.core.vocabulary import FACETS
-from auditviewer.ui.filter_state import DIMENSION_FIELDS
+from auditviewer.ui.filter.filter_state import DIMENSION_FIELDS
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
 
 # The facets the side bar lists (actor type has its own control), titled as the core names them.

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.core.reference import ActionReference
-from auditviewer.ui.action_picker import ActionPicker
-from auditviewer.ui.filter_state import FilterState
+from auditviewer.ui.filter.action_picker import ActionPicker
+from auditviewer.ui.filter.filter_state import FilterState
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
 
 ANY = ""

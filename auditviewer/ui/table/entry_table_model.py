@@ -21,16 +21,16 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPixmap
 
-from auditviewer.core.querying.window import EntryQuery, EntryRow
 from auditviewer.core.querying.filter import Filter, Sort
-from auditviewer.ui.entry_format import (
+from auditviewer.core.querying.window import EntryQuery, EntryRow
+from auditviewer.ui.plain_text import safe_tooltip, visible
+from auditviewer.ui.table.entry_format import (
     ACTOR_TYPE_NAMES,
     actor_text,
     entity_text,
     entry_flags,
     format_time,
 )
-from auditviewer.ui.plain_text import safe_tooltip, visible
 
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference

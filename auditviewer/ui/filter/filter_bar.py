@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QStyle, QToolButton, QVBox
 
 from auditviewer.core.errors import QueryError
 from auditviewer.core.querying.language import format_query, parse_query
-from auditviewer.ui.filter_state import FilterState
+from auditviewer.ui.filter.filter_state import FilterState
 from auditviewer.ui.plain_text import plain_label, visible
 
 TYPING_DELAY_MS = 300

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditviewer.ui.entry_format import (
+from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible, visible_multiline
+from auditviewer.ui.table.entry_format import (
     ACTOR_TYPE_NAMES,
     entry_flags,
     format_time_long,
 )
-from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible, visible_multiline
 
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference

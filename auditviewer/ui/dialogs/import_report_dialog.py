@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.core.records import ImportReport
-from auditviewer.ui.entry_format import format_time
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
+from auditviewer.ui.table.entry_format import format_time
 
 REPORT_COLUMNS = ("File", "Read", "New", "Duplicates", "Conflicts", "Quarantined", "Time span")
 

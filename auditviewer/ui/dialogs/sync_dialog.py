@@ -9,7 +9,6 @@ uses it. The advanced section says which proxy is used and where that setting ca
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -393,7 +392,7 @@ class SyncDialog(QDialog):
             return
         try:
             status = sync_status(self.store, config)
-        except (AuditViewerError, sqlite3.Error) as exc:
+        except AuditViewerError as exc:
             self.status_label.setText(visible(f"The store cannot be read: {exc}", 400))
             return
         scope = visible(config.org, 80)

@@ -6,7 +6,8 @@ from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
-from auditviewer.ui.entry_table_model import (
+from auditviewer.ui.plain_text import menu_text
+from auditviewer.ui.table.entry_table_model import (
     ACTION,
     ACTOR,
     COLUMNS,
@@ -17,7 +18,6 @@ from auditviewer.ui.entry_table_model import (
     TIME,
     EntryTableModel,
 )
-from auditviewer.ui.plain_text import menu_text
 
 # Table column -> filter dimension a "filter by value" on it edits.
 COLUMN_DIMENSIONS = {

@@ -15,8 +15,8 @@ from auditviewer.ui.tasks.sync_jobs import SyncOutcome, SyncRequest, sync_job, s
 
 if TYPE_CHECKING:
     from auditviewer.core.sync import SyncReport
+    from auditviewer.ui.dialogs.sync_dialog import SyncDialog
     from auditviewer.ui.settings import UiSettings
-    from auditviewer.ui.sync_dialog import SyncDialog
 
 
 class SyncController(QObject):
@@ -55,7 +55,7 @@ class SyncController(QObject):
             self.dialog.raise_()
             self.dialog.activateWindow()
             return self.dialog
-        from auditviewer.ui.sync_dialog import SyncDialog
+        from auditviewer.ui.dialogs.sync_dialog import SyncDialog
 
         dialog = SyncDialog(
             self.settings, self.tokens, self.tasks.store, self.tasks, self.parent_widget
