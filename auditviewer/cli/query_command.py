@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from auditviewer.cli.common import open_store, printable, when
+from auditviewer.core.entry_labels import actor_text, entity_text
 from auditviewer.core.exporting.export import CSV_COLUMNS, csv_row, entry_flags, entry_record
 from auditviewer.core.querying.filter import SORT_COLUMNS, Filter, Sort
 from auditviewer.core.querying.language import parse_query
@@ -135,10 +136,10 @@ def _table(rows: Iterator[EntryRow]) -> None:
     out = sys.stdout
     out.write("  ".join(_cell(title, width) for title, width in TABLE_COLUMNS).rstrip() + "\n")
     for row in rows:
-        actor = row.actor_label or row.actor_id or ""
+        actor = actor_text(row)
         if row.actor_type != "user" and actor:
             actor = f"{actor} ({row.actor_type})"
-        entity = ":".join(v for v in (row.entity_type, row.entity_name or row.entity_id) if v)
+        entity = entity_text(row)
         values = (
             str(row.seq).rjust(TABLE_COLUMNS[0][1] or 0),
             when(row.created_utc) if row.created_utc is not None else "-",

@@ -30,7 +30,6 @@ ACTOR_TYPES = (
     ("unknown", "Unknown"),
 )
 NO_DATE = QDate(1970, 1, 1)
-MICROS_PER_DAY = 86_400_000_000
 
 
 def day_start_micros(day: date) -> int:

@@ -1,47 +1,20 @@
-"""How entry values read on screen: times, actors, entities and the flags with their sentences."""
+"""How entry values read on screen: times in UTC or local time; actors, entities and flags read
+as :mod:`auditviewer.core.entry_labels` says, as in the CLI."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
-from auditviewer.core.vocabulary import QUARANTINED, flags_of
+from auditviewer.core.entry_labels import (
+    ACTOR_TYPE_NAMES,
+    Flag,
+    RowLike,
+    actor_text,
+    entity_text,
+    entry_flags,
+)
 
 MICROS = 1_000_000
-
-
-class RowLike(Protocol):
-    """The normalised columns of an entry (``EntryRow`` and ``EntryDetail`` both have them)."""
-
-    @property
-    def created_utc(self) -> int | None: ...
-    @property
-    def time_naive(self) -> bool: ...
-    @property
-    def action(self) -> str | None: ...
-    @property
-    def actor_label(self) -> str | None: ...
-    @property
-    def actor_id(self) -> str | None: ...
-    @property
-    def entity_type(self) -> str | None: ...
-    @property
-    def entity_id(self) -> str | None: ...
-    @property
-    def entity_name(self) -> str | None: ...
-    @property
-    def quarantine_reason(self) -> str | None: ...
-    @property
-    def conflict(self) -> bool: ...
-    @property
-    def flags(self) -> int: ...
-
-
-def now_micros() -> int:
-    """The current UTC time in microseconds."""
-    return time.time_ns() // 1000
 
 
 def to_datetime(micros: int, *, utc: bool) -> datetime:
@@ -78,39 +51,14 @@ def format_time_long(micros: int | None, *, utc: bool) -> str:
     return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} {offset} ({zone})"
 
 
-ACTOR_TYPE_NAMES = {"user": "User", "token": "Organization Auth Token", "unknown": "Unknown"}
-
-
-def actor_text(row: RowLike) -> str:
-    """The actor's label, falling back to its id."""
-    return row.actor_label or (f"#{row.actor_id}" if row.actor_id else "")
-
-
-def entity_text(row: RowLike) -> str:
-    """``type name`` of the entity, with its id when it has no name."""
-    parts = [row.entity_type or ""]
-    if row.entity_name:
-        parts.append(row.entity_name)
-    elif row.entity_id:
-        parts.append(f"#{row.entity_id}")
-    return " ".join(part for part in parts if part)
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """Something about an entry worth a second look."""
-
-    key: str
-    short: str
-    sentence: str
-
-
-def entry_flags(row: RowLike) -> list[Flag]:
-    """The flags of an entry, most serious first (the core's vocabulary, one sentence each)."""
-    flags: list[Flag] = []
-    for flag in flags_of(row.flags):
-        sentence = flag.sentence
-        if flag is QUARANTINED and row.quarantine_reason:
-            sentence = f"{sentence}: {row.quarantine_reason}."
-        flags.append(Flag(flag.key, flag.short, sentence))
-    return flags
+__all__ = [
+    "ACTOR_TYPE_NAMES",
+    "Flag",
+    "RowLike",
+    "actor_text",
+    "entity_text",
+    "entry_flags",
+    "format_time",
+    "format_time_long",
+    "to_datetime",
+]
