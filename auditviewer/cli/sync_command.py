@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
+from auditviewer.cli.common import fail
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.paths import default_store_path
 from auditviewer.core.store.connection import Store
@@ -23,7 +24,6 @@ from auditviewer.core.sync import (
     DEFAULT_BASE_URL,
     DEFAULT_PATH_TEMPLATE,
     DEFAULT_PER_PAGE,
-    SyncAuthError,
     SyncConfig,
     SyncError,
     SyncProgress,
@@ -130,11 +130,6 @@ class _ProgressLine:
             self.width = 0
 
 
-def _error(message: str) -> int:
-    print(f"auditviewer: {message}", file=sys.stderr)
-    return 1
-
-
 def _summary(report: SyncReport) -> str:
     return (
         f"{report.new:,} new, {report.duplicates:,} duplicate, {report.conflicts:,} conflict, "
@@ -200,15 +195,15 @@ def run(args: argparse.Namespace) -> int:
         account = account_name(config.base_url, config.org)
         token, typed = _token(args, tokens, account)
         if token is None:
-            return _error("no token given")
+            return fail("no token given")
         with Store.open(store_path) as store:
             try:
                 report = sync(store, config, token, progress=progress, proxy=proxy)
             except SyncError as exc:
                 progress.end()
-                if typed and not isinstance(exc, SyncAuthError):
+                if typed and exc.report is not None and exc.report.accepted:
                     _save(tokens, account, token)
-                _error(str(exc))
+                fail(str(exc))
                 if exc.report is not None and exc.report.pages:
                     print(
                         f"auditviewer: kept what was fetched ({_summary(exc.report)}); "
@@ -217,14 +212,14 @@ def run(args: argparse.Namespace) -> int:
                     )
                 return 1
         progress.end()
-        if typed:
+        if typed and report.accepted:
             _save(tokens, account, token)
     except KeyboardInterrupt:
         progress.end()
-        return _error("sync interrupted; every page stored so far is kept, run it again to resume")
+        return fail("sync interrupted; every page stored so far is kept, run it again to resume")
     except (AuditViewerError, OSError) as exc:
         progress.end()
-        return _error(str(exc))
+        return fail(str(exc))
     print(f"Synced {config.location} into {store_path}: {_summary(report)}")
     return 0
 

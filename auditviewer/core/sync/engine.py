@@ -203,6 +203,7 @@ class _Run:
     passes: int = 0
     resumed: bool = False
     complete: bool = False
+    accepted: bool = False
     client: AuditLogClient | None = None
     _saved: str | None = None
     _last_page_digest: bytes = b""
@@ -251,6 +252,7 @@ class _Run:
                     continue
                 self._page_count = page.page_count
                 self._check_not_repeating(page_no, page)
+                self.accepted = True
                 self._emit("fetched")
                 client.check_cancel()
                 state = self._commit(state, page, page_no, per_page, skip)
@@ -427,6 +429,7 @@ class _Run:
             passes=self.passes,
             resumed=self.resumed,
             complete=self.complete,
+            accepted=self.accepted,
             seconds=time.perf_counter() - self.started,
         )
 

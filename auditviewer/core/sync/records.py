@@ -30,7 +30,11 @@ class SyncProgress:
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    """What a sync run stored. ``received`` = new + duplicates + conflicts + quarantined."""
+    """What a sync run stored. ``received`` = new + duplicates + conflicts + quarantined.
+
+    ``accepted``: the server answered at least one page with the token, which is when a typed
+    token may be kept.
+    """
 
     source_id: int | None
     location: str
@@ -46,6 +50,7 @@ class SyncReport:
     resumed: bool
     complete: bool
     seconds: float
+    accepted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
