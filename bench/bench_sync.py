@@ -56,7 +56,7 @@ from auditviewer.core.sync import SyncConfig, sync
 store_path, base_url, per_page = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def progress(p):
     if p.phase == "stored":
-        print("PAGE", p.page, p.received, flush=True)
+        print("PAGE", p.page, p.parsed, flush=True)
 started = time.perf_counter()
 with Store.open(store_path) as store:
     report = sync(store, SyncConfig(org="acme", base_url=base_url, per_page=per_page,
@@ -64,7 +64,7 @@ with Store.open(store_path) as store:
 seconds = time.perf_counter() - started
 with open("/proc/self/status") as status:
     hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-print("SYNC-RESULT " + json.dumps({"seconds": seconds, "new": report.new,
+print("SYNC-RESULT " + json.dumps({"seconds": seconds, "new": report.imported,
       "pages": report.pages, "resumed": report.resumed, "hwm_kb": hwm}), flush=True)
 """
 

@@ -111,7 +111,7 @@ class _ProgressLine:
             self._show(progress.message, permanent=not self.tty)
         elif progress.phase == "stored" and self.tty:
             self._show(
-                f"page {progress.page}: {progress.received:,} received, {progress.new:,} new, "
+                f"page {progress.page}: {progress.parsed:,} received, {progress.imported:,} new, "
                 f"{progress.duplicates:,} already stored"
             )
 
@@ -132,7 +132,7 @@ class _ProgressLine:
 
 def _summary(report: SyncReport) -> str:
     return (
-        f"{report.new:,} new, {report.duplicates:,} duplicate, {report.conflicts:,} conflict, "
+        f"{report.imported:,} new, {report.duplicates:,} duplicate, {report.conflicts:,} conflict, "
         f"{report.quarantined:,} quarantined; {report.pages:,} "
         f"{'page' if report.pages == 1 else 'pages'}, {report.retries:,} "
         f"{'retry' if report.retries == 1 else 'retries'}"

@@ -19,8 +19,8 @@ class SyncProgress:
     page: int
     pages: int
     page_count: int | None
-    received: int
-    new: int
+    parsed: int
+    imported: int
     duplicates: int
     conflicts: int
     quarantined: int
@@ -30,7 +30,8 @@ class SyncProgress:
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    """What a sync run stored. ``received`` = new + duplicates + conflicts + quarantined.
+    """What a sync run stored: the counts of an import's report (``parsed`` = ``imported`` +
+    duplicates + conflicts + quarantined).
 
     ``accepted``: the server answered at least one page with the token, which is when a typed
     token may be kept.
@@ -39,8 +40,8 @@ class SyncReport:
     source_id: int | None
     location: str
     pages: int
-    received: int
-    new: int
+    parsed: int
+    imported: int
     duplicates: int
     conflicts: int
     quarantined: int

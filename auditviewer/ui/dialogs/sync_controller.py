@@ -97,7 +97,7 @@ class SyncController(QObject):
         if request.save_token and outcome.accepted and not outcome.auth_failed:
             saved = self.tokens.save(request.account, request.token)
         report = outcome.report
-        kept = report is not None and (report.new + report.conflicts + report.quarantined) > 0
+        kept = report is not None and (report.imported + report.conflicts + report.quarantined) > 0
         if outcome.error is not None:
             message = outcome.error
             if kept and report is not None:

@@ -130,7 +130,7 @@ def sync_progress_text(org: str, progress: SyncProgress) -> str:
     """``Syncing acme: page 3 of 9 · 300 received, 12 new``."""
     org = visible(org, 60)
     of = f" of {progress.page_count:,}" if progress.page_count else ""
-    counts = f"{progress.received:,} received, {progress.new:,} new"
+    counts = f"{progress.parsed:,} received, {progress.imported:,} new"
     if progress.phase == "waiting":
         return f"Syncing {org}: {visible(progress.message, 120)} · {counts}"
     return f"Syncing {org}: page {progress.page:,}{of} · {counts}"
@@ -200,7 +200,7 @@ def _sync(
 def sync_summary(report: SyncReport) -> str:
     """``12 new, 300 already stored; 3 pages``."""
     pages = f"{report.pages:,} {'page' if report.pages == 1 else 'pages'}"
-    text = f"{report.new:,} new, {report.duplicates:,} already stored"
+    text = f"{report.imported:,} new, {report.duplicates:,} already stored"
     if report.conflicts:
         text += f", {report.conflicts:,} conflicting"
     if report.quarantined:

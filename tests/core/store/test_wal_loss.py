@@ -126,7 +126,7 @@ def test_sync_survives_a_deleted_wal(tmp_path: Path) -> None:
             f"""
             from auditviewer.core.sync import SyncConfig, sync
             config = SyncConfig(org="acme", base_url={server.base_url!r}, per_page=25)
-            assert sync(store, config, {TOKEN!r}).new == 120
+            assert sync(store, config, {TOKEN!r}).imported == 120
             """,
         )
     _lose_wal(path)

@@ -60,7 +60,7 @@ def test_first_sync_stores_every_entry_with_its_exact_text(
 ) -> None:
     report = sync(store, config, TOKEN)
 
-    counts = (report.new, report.duplicates, report.conflicts, report.quarantined)
+    counts = (report.imported, report.duplicates, report.conflicts, report.quarantined)
     assert counts == (ENTRIES, 0, 0, 0)
     assert report.complete
     assert report.source_id is not None
@@ -89,7 +89,7 @@ def test_incremental_sync_reads_only_the_head_of_the_log(
 
     report = sync(store, config, TOKEN)
 
-    assert report.new == 7
+    assert report.imported == 7
     assert stored_identity(store) == server_identity(emulator)
     # Page 1 holds the 7 new entries and 18 known ones (past the 10 of overlap): no page 2.
     assert {r.page for r in emulator.requests} == {1}
@@ -100,7 +100,7 @@ def test_sync_with_nothing_new_stores_nothing(
 ) -> None:
     sync(store, config, TOKEN)
     report = sync(store, config, TOKEN)
-    assert report.new == 0
+    assert report.imported == 0
     assert report.duplicates > 0
     assert entry_count(store) == ENTRIES
 
@@ -113,7 +113,7 @@ def test_overlap_reaches_past_the_known_head(
     emulator.requests.clear()
     # 20 new + 5 known on page 1; an overlap of 10 needs 5 more from page 2.
     report = sync(store, fast_config(emulator, overlap=10), TOKEN)
-    assert report.new == 20
+    assert report.imported == 20
     assert [r.page for r in emulator.requests][:2] == [1, 2]
 
 
@@ -126,7 +126,7 @@ def test_late_entry_older_than_the_head_is_caught_by_the_overlap(
     late["id"] = 99_999
     emulator.add_raw(json.dumps(late), below=2)
     report = sync(store, config, TOKEN)
-    assert report.new == 1
+    assert report.imported == 1
     assert stored_identity(store) == server_identity(emulator)
 
 
@@ -140,7 +140,7 @@ def test_entries_arriving_during_a_sync_end_up_stored_once(
 
     assert stored_identity(store) == server_identity(emulator)
     assert entry_count(store) == ENTRIES + 42
-    assert report.new == ENTRIES + 42
+    assert report.imported == ENTRIES + 42
     assert report.conflicts == 0
     assert report.passes >= 2
 
@@ -190,7 +190,7 @@ def test_progress_reports_each_page(store: Store, config: SyncConfig) -> None:
     sync(store, config, TOKEN, progress=seen.append)
     stored = [p for p in seen if p.phase == "stored"]
     assert [p.page for p in stored][:PAGES] == list(range(1, PAGES + 1))
-    assert stored[PAGES - 1].new == ENTRIES
+    assert stored[PAGES - 1].imported == ENTRIES
     assert seen[-1].phase == "done"
 
 

@@ -40,7 +40,7 @@ def test_a_full_store_stops_the_sync_with_a_sentence_and_a_resume_finishes_it(
     report = caught.value.report
     assert report is not None
     kept = stored_identity(store)
-    assert len(kept) == report.received - report.duplicates < len(server_identity(emulator))
+    assert len(kept) == report.parsed - report.duplicates < len(server_identity(emulator))
     store.close()
     with Store.open(path) as roomy:
         sync(roomy, config, TOKEN)
