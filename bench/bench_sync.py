@@ -1,6 +1,6 @@
 """The first sync of a big organization, against the local emulator.
 
-The emulator (``auditviewer.core.sync.emulator``, a real HTTP server on 127.0.0.1) runs in this
+The emulator (``tests.support.emulator``, a real HTTP server on 127.0.0.1) runs in this
 process with ``--size`` entries. Each measured sync runs in a fresh child process into a new
 store, so its peak RSS (``VmHWM``) is the sync's own:
 
@@ -46,7 +46,7 @@ sys.path.insert(0, str(BENCH))
 
 from bench_core import machine  # noqa: E402
 
-from auditviewer.core.sync.emulator import DEFAULT_TOKEN, AuditLogEmulator  # noqa: E402
+from tests.support.emulator import DEFAULT_TOKEN, AuditLogEmulator  # noqa: E402
 
 CHILD = """
 import json, sys, time
