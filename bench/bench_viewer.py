@@ -282,7 +282,7 @@ class Viewer:
         self.events.setdefault(name, time.perf_counter())
 
     def busy(self) -> bool:
-        indexing = self.window.index_worker is not None
+        indexing = self.window.tasks.running("index") is not None
         return self.browser.aggregates.pending or self.model.count_pending or indexing
 
     def settle(self) -> None:
@@ -541,7 +541,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _debounce_ms() -> int:
-    from auditviewer.ui.aggregate_loader import DEBOUNCE_MS
+    from auditviewer.ui.tasks.reads import DEBOUNCE_MS
 
     return DEBOUNCE_MS
 
