@@ -26,32 +26,41 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import random
-import resource
 import sqlite3
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DATA = BENCH / "data"
-BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 BEGIN_MARK = "<!-- bench:begin (written by bench/bench_core.py --write) -->"
 END_MARK = "<!-- bench:end -->"
-RESULT_PREFIX = "BENCH-RESULT "
 
 sys.path.insert(0, str(BENCH))
 import synthetic  # noqa: E402
+from harness import (  # noqa: E402
+    BENCHMARKS_MD,
+    DATA,
+    TreeRssSampler,
+    emit,
+    finish_run,
+    machine_table,
+    mb,
+    ms,
+    own_peaks,
+    remove_store,
+    run_child,
+    run_header,
+    run_measured,
+    save_results,
+    status_kb,
+    store_bytes,
+    write_block,
+)
 
 # Benchmark form -> (synthetic format, file suffix). The JSON array is written compact, as a
 # web download usually is; "json-pretty" is the same array indented by two spaces.
@@ -79,128 +88,6 @@ TARGET_DEEP_MS = 20.0
 SQLITE_UTILS_ARRAY_MAX = 2_000_000
 
 
-# --- measuring a process -----------------------------------------------------------------------
-
-
-def _status_kb(pid: int | str, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        return 0
-    return 0
-
-
-def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            tasks = os.listdir(f"/proc/{current}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as handle:
-                    children = [int(c) for c in handle.read().split()]
-            except OSError:
-                continue
-            found.extend(children)
-            stack.extend(children)
-    return found
-
-
-class TreeRssSampler:
-    """Samples the RSS of this process plus its descendants (e.g. a parsing process)."""
-
-    def __init__(self, interval: float = 0.05) -> None:
-        self.interval = interval
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while not self._stop.is_set():
-            total = _status_kb(me, "VmRSS:")
-            total += sum(_status_kb(child, "VmRSS:") for child in _descendants(me))
-            self.peak_kb = max(self.peak_kb, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeRssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-@dataclass
-class ProcessResult:
-    """A finished child process: its exit code, output, wall time and rusage."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    wall: float
-    maxrss_kb: int
-    cpu: float
-
-    def payload(self) -> dict[str, Any]:
-        for line in reversed(self.stdout.splitlines()):
-            if line.startswith(RESULT_PREFIX):
-                return dict(json.loads(line[len(RESULT_PREFIX) :]))
-        raise RuntimeError(
-            f"the child printed no result (exit {self.returncode}):\n{self.stderr[-3000:]}"
-        )
-
-
-def run_measured(command: list[str], cwd: Path = ROOT) -> ProcessResult:
-    """Runs a command in a fresh process; ``wait4`` gives that process's own peak RSS."""
-    out_path = DATA / f".out-{os.getpid()}"
-    err_path = DATA / f".err-{os.getpid()}"
-    with out_path.open("w+b") as out, err_path.open("w+b") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-    out_path.unlink()
-    err_path.unlink()
-    return ProcessResult(
-        process.returncode, stdout, stderr, wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-    )
-
-
-def child(kind: str, *args: str) -> dict[str, Any]:
-    """Runs one measurement of this script in a fresh interpreter and returns its result."""
-    result = run_measured([sys.executable, str(Path(__file__).resolve()), "--child", kind, *args])
-    payload = result.payload()
-    payload["process_wall"] = result.wall
-    payload["process_maxrss_kb"] = result.maxrss_kb
-    payload["process_cpu"] = result.cpu
-    return payload
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    print(RESULT_PREFIX + json.dumps(payload), flush=True)
-
-
-def _own_peaks() -> dict[str, int]:
-    return {
-        "self_hwm_kb": _status_kb("self", "VmHWM:"),
-        "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    }
-
-
 # --- child: import, full text ----------------------------------------------------------------
 
 
@@ -215,12 +102,8 @@ def child_import(file: str, store_path: str) -> None:
         started = time.perf_counter()
         report = import_file(store, file)
         seconds = time.perf_counter() - started
-    size = sum(
-        Path(f"{target}{suffix}").stat().st_size
-        for suffix in ("", "-wal")
-        if Path(f"{target}{suffix}").exists()
-    )
-    _emit(
+    size = store_bytes(target)
+    emit(
         {
             "seconds": seconds,
             "parsed": report.parsed,
@@ -231,7 +114,7 @@ def child_import(file: str, store_path: str) -> None:
             "indexed": report.indexed,
             "store_bytes": size,
             "tree_peak_kb": sampler.peak_kb,
-            **_own_peaks(),
+            **own_peaks(),
         }
     )
 
@@ -244,15 +127,13 @@ def child_fulltext(store_path: str) -> None:
         started = time.perf_counter()
         indexed = build_fulltext(store)
         seconds = time.perf_counter() - started
-    size = Path(store_path).stat().st_size
-    wal = Path(f"{store_path}-wal")
-    _emit(
+    emit(
         {
             "seconds": seconds,
             "indexed": indexed,
-            "store_bytes": size + (wal.stat().st_size if wal.exists() else 0),
+            "store_bytes": store_bytes(store_path),
             "tree_peak_kb": sampler.peak_kb,
-            **_own_peaks(),
+            **own_peaks(),
         }
     )
 
@@ -288,7 +169,7 @@ def _timed(action: Callable[[], object], runs: int) -> dict[str, Any]:
     }
 
 
-def _pick_values(store: Any) -> dict[str, str]:
+def pick_values(store: Any) -> dict[str, str]:
     """Filter values taken from the data: the busiest and a rare actor, project, action."""
     from auditviewer.core.querying.aggregates import facets, histogram
     from auditviewer.core.querying.filter import Filter
@@ -390,8 +271,8 @@ def child_queries(store_path: str, runs_text: str) -> None:
         started = time.perf_counter()
         total = columns(store).size
         results["cache_load_ms"] = (time.perf_counter() - started) * 1000
-        results["cache_rss_kb"] = _status_kb("self", "VmRSS:")
-        values = _pick_values(store)
+        results["cache_rss_kb"] = status_kb("VmRSS:")
+        values = pick_values(store)
         results["values"] = values
         results["entries"] = total
 
@@ -499,8 +380,8 @@ def child_queries(store_path: str, runs_text: str) -> None:
             started = time.perf_counter()
             query.window(deep, PAGE)
             results["deep_sorted_actor_ms"] = (time.perf_counter() - started) * 1000
-    results.update(_own_peaks())
-    _emit(results)
+    results.update(own_peaks())
+    emit(results)
 
 
 def _histogram(store: Any, flt: Any, runs: int) -> dict[str, Any]:
@@ -549,11 +430,6 @@ def data_files(size: int, seed: int, forms: tuple[str, ...]) -> dict[str, Path]:
     return wanted
 
 
-def remove_store(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 def sqlite_utils_insert(file: Path, size: int, *, lines: bool = False) -> dict[str, Any]:
     executable = Path(sys.executable).parent / "sqlite-utils"
     db = DATA / f"sqlite-utils-{size}.sqlite"
@@ -575,67 +451,10 @@ def sqlite_utils_insert(file: Path, size: int, *, lines: bool = False) -> dict[s
     }
 
 
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory_kb = 0
-    with contextlib.suppress(OSError), open("/proc/meminfo", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("MemTotal:"):
-                memory_kb = int(line.split()[1])
-    import orjson
-
-    versions = {"orjson": orjson.__version__}
-    with contextlib.suppress(Exception):
-        from importlib.metadata import version
-
-        versions["sqlite-utils"] = version("sqlite-utils")
-        versions["SQLAlchemy"] = version("SQLAlchemy")
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gb": round(memory_kb / 1024 / 1024, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "versions": versions,
-        "load_start": os.getloadavg(),
-    }
-
-
-def _git_head() -> str:
-    try:
-        # Read-only: which commit the numbers belong to.
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "auditviewer"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip() + (" + uncommitted changes in auditviewer/" if dirty.stdout else "")
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     DATA.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python", "bench/bench_core.py", *sys.argv[1:]]),
-        "commit": _git_head(),
-        "machine": machine(),
+        **run_header("bench/bench_core.py"),
         "seed": args.seed,
         "sizes": [],
     }
@@ -654,7 +473,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for form in args.forms:
             store = DATA / f"store-{size}-{form.replace('.', '-')}.sqlite"
             print(f"  import {form} ...", file=sys.stderr)
-            measured = child("import", str(files[form]), str(store))
+            measured = run_child(__file__, "import", str(files[form]), str(store))
             entry["imports"][form] = measured
             print(
                 f"    {measured['seconds']:.1f} s, {measured['parsed'] / measured['seconds']:,.0f}"
@@ -679,29 +498,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"    {entry['sqlite_utils']['seconds']:.1f} s", file=sys.stderr)
         if keep.exists():
             print("  full-text build ...", file=sys.stderr)
-            entry["fulltext"] = child("fulltext", str(keep))
+            entry["fulltext"] = run_child(__file__, "fulltext", str(keep))
             print(f"    {entry['fulltext']['seconds']:.1f} s", file=sys.stderr)
             if query_store is not None and query_store != keep and not args.keep_stores:
                 remove_store(query_store)
             query_store = keep
     if query_store is not None and not args.skip_queries:
         print(f"== queries on {query_store.name} ({args.runs} runs each) ...", file=sys.stderr)
-        results["queries"] = child("queries", str(query_store), str(args.runs))
+        results["queries"] = run_child(__file__, "queries", str(query_store), str(args.runs))
         results["queries"]["store"] = query_store.name
-    results["load_end"] = os.getloadavg()
-    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    return results
+    return finish_run(results)
 
 
 # --- rendering -------------------------------------------------------------------------------
-
-
-def _mb(kb: float) -> str:
-    return f"{kb / 1024:,.0f} MB"
-
-
-def _ms(value: float) -> str:
-    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 
 def _verdict(value: float, target: float, *, higher_is_better: bool = False) -> str:
@@ -715,26 +524,12 @@ def _verdict(value: float, target: float, *, higher_is_better: bool = False) -> 
 
 
 def render(results: dict[str, Any]) -> str:
-    m = results["machine"]
     lines = [
         f"Run {results['started']} – {results['finished']}, commit {results['commit']}.",
         "",
         f"Command: `{results['command']}` (seed {results['seed']}).",
         "",
-        "| Machine | |",
-        "|---|---|",
-        f"| CPU | {m['cpu']}, {m['cores']} cores |",
-        f"| RAM | {m['memory_gb']} GB |",
-        f"| OS | {m['os']} |",
-        f"| Python | {m['python']} |",
-        f"| SQLite | {m['sqlite']} |",
-        f"| Libraries | {', '.join(f'{k} {v}' for k, v in m['versions'].items())} |",
-        "| Load average (1/5/15 min) at start / end | "
-        + " / ".join(
-            ", ".join(f"{x:.2f}" for x in load) for load in (m["load_start"], results["load_end"])
-        )
-        + " |",
-        "",
+        *machine_table(results),
     ]
     for entry in results["sizes"]:
         size = entry["size"]
@@ -750,18 +545,18 @@ def render(results: dict[str, Any]) -> str:
             rate = measured["parsed"] / measured["seconds"]
             ratio = f"{rate / tool_rate:.2f}x" if tool_rate else "–"
             children = measured["children_maxrss_kb"]
-            parser = _mb(children) if children else "in-process"
+            parser = mb(children) if children else "in-process"
             lines.append(
                 f"| {form} | {entry['files'][form] / 1e6:,.0f} MB | {measured['seconds']:.1f} "
-                f"| {rate:,.0f} | {_mb(measured['tree_peak_kb'])} "
-                f"| {_mb(measured['self_hwm_kb'])} | {parser} "
+                f"| {rate:,.0f} | {mb(measured['tree_peak_kb'])} "
+                f"| {mb(measured['self_hwm_kb'])} | {parser} "
                 f"| {measured['store_bytes'] / 1e6:,.0f} MB | {ratio} |"
             )
         if tool:
             lines.append(
                 f"| sqlite-utils insert ({tool['form']}) "
                 f"| {entry['files'][tool['form']] / 1e6:,.0f} MB "
-                f"| {tool['seconds']:.1f} | {tool_rate:,.0f} | {_mb(tool['maxrss_kb'])} | – | – "
+                f"| {tool['seconds']:.1f} | {tool_rate:,.0f} | {mb(tool['maxrss_kb'])} | – | – "
                 f"| {tool['store_bytes'] / 1e6:,.0f} MB | 1.00x |"
             )
         first = next(iter(entry["imports"].values()))
@@ -832,8 +627,8 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
         f"### Queries on the {q['entries']:,}-entry store (full-text index built)",
         "",
         f"Column cache loaded (first `columns(store)` of the process) in "
-        f"{_ms(q['cache_load_ms'])} ms; the process's RSS after loading it "
-        f"{_mb(q['cache_rss_kb'])}, peak over the whole run {_mb(q['self_hwm_kb'])}.",
+        f"{ms(q['cache_load_ms'])} ms; the process's RSS after loading it "
+        f"{mb(q['cache_rss_kb'])}, peak over the whole run {mb(q['self_hwm_kb'])}.",
         "",
         f"Each figure: {q['runs']} runs in one process, each with a fresh `EntryQuery`; "
         '"first" is the first run (nothing of this filter cached), the median includes the '
@@ -848,10 +643,10 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
         page, count, together = row["page"], row["count"], row["aggregates"]
         query = row["query"].replace("|", "\\|") or "(empty)"
         lines.append(
-            f"| {row['name']} | `{query}` | {row['matches']:,} | {_ms(count['first_ms'])} "
-            f"| {_ms(count['median_ms'])} | {_ms(together['first_ms'])} "
-            f"| {_ms(together['median_ms'])} | {_ms(page['first_ms'])} "
-            f"| {_ms(page['median_ms'])} "
+            f"| {row['name']} | `{query}` | {row['matches']:,} | {ms(count['first_ms'])} "
+            f"| {ms(count['median_ms'])} | {ms(together['first_ms'])} "
+            f"| {ms(together['median_ms'])} | {ms(page['first_ms'])} "
+            f"| {ms(page['median_ms'])} "
             f"| {_verdict(count['first_ms'], TARGET_COUNT_MS)} "
             f"| {_verdict(together['first_ms'], TARGET_AGGREGATES_MS)} |"
         )
@@ -868,7 +663,7 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
         direction = "desc" if row["descending"] else "asc"
         lines.append(
             f"| {row['column']} {direction} | {row.get('filter') or '(none)'} "
-            f"| {_ms(row['first_ms'])} | {_ms(row['median_ms'])} "
+            f"| {ms(row['first_ms'])} | {ms(row['median_ms'])} "
             f"| {_verdict(row['first_ms'], TARGET_SORTED_PAGE_MS)} "
             f"| {_verdict(row['median_ms'], TARGET_SORTED_PAGE_MS)} |"
         )
@@ -890,54 +685,28 @@ def _render_queries(q: dict[str, Any]) -> list[str]:
             row = next(
                 r for r in q["facets"] if r["filter"] == label and r["dimension"] == dimension
             )
-            cells.append(f"{_ms(row['median_ms'])} ({_ms(row['first_ms'])})")
+            cells.append(f"{ms(row['median_ms'])} ({ms(row['first_ms'])})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     deep = q["deep_fresh"]["median_ms"]
     lines += [
         "",
         "Histograms: "
         + "; ".join(
-            f"{h['filter']} per {h['bucket']} {_ms(h['median_ms'])} ms (first {_ms(h['first_ms'])})"
+            f"{h['filter']} per {h['bucket']} {ms(h['median_ms'])} ms (first {ms(h['first_ms'])})"
             for h in q["histograms"]
         )
         + ".",
         "",
         f"Deep window (offset {q['deep_offset']:,}, 200 rows): fresh query "
-        f"{_ms(deep)} ms median (first {_ms(q['deep_fresh']['first_ms'])}) — ≤ 20 ms: "
+        f"{ms(deep)} ms median (first {ms(q['deep_fresh']['first_ms'])}) — ≤ 20 ms: "
         f"{_verdict(deep, TARGET_DEEP_MS)}; after the first page of the same query "
-        f"{_ms(q['deep_first_scroll_ms'])} ms; sorted by actor "
-        f"{_ms(q['deep_sorted_actor_ms'])} ms. Scrolling (random 200-row windows of an open "
-        f"query): median {_ms(q['scroll']['median_ms'])} ms, max "
-        f"{_ms(q['scroll']['max_ms'])} ms over {q['scroll']['samples']} windows.",
+        f"{ms(q['deep_first_scroll_ms'])} ms; sorted by actor "
+        f"{ms(q['deep_sorted_actor_ms'])} ms. Scrolling (random 200-row windows of an open "
+        f"query): median {ms(q['scroll']['median_ms'])} ms, max "
+        f"{ms(q['scroll']['max_ms'])} ms over {q['scroll']['samples']} windows.",
         "",
     ]
     return lines
-
-
-def write_benchmarks(
-    markdown: str,
-    begin: str = BEGIN_MARK,
-    end: str = END_MARK,
-    *,
-    require_markers: bool = False,
-) -> None:
-    """Replaces the text between ``begin`` and ``end`` in BENCHMARKS.md, keeping the rest.
-
-    Without the markers the block is appended, unless ``require_markers`` is set.
-    """
-    block = f"{begin}\n\n{markdown}\n{end}"
-    if BENCHMARKS_MD.exists():
-        text = BENCHMARKS_MD.read_text(encoding="utf-8")
-        if begin in text and end in text:
-            head, rest = text.split(begin, 1)
-            _, tail = rest.split(end, 1)
-            BENCHMARKS_MD.write_text(head + block + tail, encoding="utf-8")
-            return
-        if require_markers:
-            raise SystemExit(f"{BENCHMARKS_MD} lacks the {begin} / {end} markers")
-        BENCHMARKS_MD.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
-        return
-    BENCHMARKS_MD.write_text(f"# Benchmarks\n\n{block}\n", encoding="utf-8")
 
 
 def _sizes(text: str) -> list[int]:
@@ -976,16 +745,15 @@ def main(argv: list[str] | None = None) -> int:
         {"import": child_import, "fulltext": child_fulltext, "queries": child_queries}[kind](*rest)
         return 0
     results = run(args)
-    stamp = results["started"].replace(":", "").replace("-", "")
-    (DATA / f"results-{stamp}.json").write_text(json.dumps(results, indent=2))
+    save_results(results, "results")
     markdown = render(results)
     print(markdown)
     if args.write:
         if args.block == "bench":
-            write_benchmarks(markdown)
+            write_block(markdown, BEGIN_MARK, END_MARK)
         else:
             begin = f"<!-- {args.block}:begin (written by bench/bench_core.py --write --block "
-            write_benchmarks(markdown, f"{begin}{args.block}) -->", f"<!-- {args.block}:end -->")
+            write_block(markdown, f"{begin}{args.block}) -->", f"<!-- {args.block}:end -->")
         print(f"wrote {BENCHMARKS_MD}", file=sys.stderr)
     return 0
 

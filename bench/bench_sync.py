@@ -1,6 +1,6 @@
 """The first sync of a big organization, against the local emulator.
 
-The emulator (``auditviewer.core.sync.emulator``, a real HTTP server on 127.0.0.1) runs in this
+The emulator (``tests.support.emulator``, a real HTTP server on 127.0.0.1) runs in this
 process with ``--size`` entries. Each measured sync runs in a fresh child process into a new
 store, so its peak RSS (``VmHWM``) is the sync's own:
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -29,62 +28,65 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
-BEGIN_MARK = "<!-- sync-results:start -->"
-END_MARK = "<!-- sync-results:end -->"
-SECTION = "## First sync of a big organization"
-RESULT_PREFIX = "SYNC-RESULT "
-
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
+from harness import (  # noqa: E402
+    emit,
+    finish_run,
+    machine_sentence,
+    markers,
+    result_of,
+    run_header,
+    start_child,
+    status_kb,
+    use_source_tree,
+    write_block,
+)
 
-from bench_core import machine  # noqa: E402
+use_source_tree()
+if TYPE_CHECKING:
+    from tests.support.emulator import AuditLogEmulator
 
-from auditviewer.core.sync.emulator import DEFAULT_TOKEN, AuditLogEmulator  # noqa: E402
-
-CHILD = """
-import json, sys, time
-from auditviewer.core.store.connection import Store
-from auditviewer.core.sync import SyncConfig, sync
-
-store_path, base_url, per_page = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def progress(p):
-    if p.phase == "stored":
-        print("PAGE", p.page, p.parsed, flush=True)
-started = time.perf_counter()
-with Store.open(store_path) as store:
-    report = sync(store, SyncConfig(org="acme", base_url=base_url, per_page=per_page,
-                  overlap=per_page), sys.argv[4], progress=progress)
-seconds = time.perf_counter() - started
-with open("/proc/self/status") as status:
-    hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-print("SYNC-RESULT " + json.dumps({"seconds": seconds, "new": report.imported,
-      "pages": report.pages, "resumed": report.resumed, "hwm_kb": hwm}), flush=True)
-"""
+BEGIN_MARK, END_MARK = markers("sync-results")
+SECTION = "## First sync of a big organization"
 
 
-def _child(store: Path, emulator: AuditLogEmulator, per_page: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(store), emulator.base_url, str(per_page), DEFAULT_TOKEN],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
+def child_sync(store_path: str, base_url: str, per_page_text: str, token: str) -> None:
+    """One sync into ``store_path``; prints a ``PAGE`` line per stored page, then the result."""
+    from auditviewer.core.store.connection import Store
+    from auditviewer.core.sync import SyncConfig, SyncProgress, sync
+
+    per_page = int(per_page_text)
+
+    def progress(p: SyncProgress) -> None:
+        if p.phase == "stored":
+            print("PAGE", p.page, p.parsed, flush=True)
+
+    started = time.perf_counter()
+    config = SyncConfig(org="acme", base_url=base_url, per_page=per_page, overlap=per_page)
+    with Store.open(store_path) as store:
+        report = sync(store, config, token, progress=progress)
+    seconds = time.perf_counter() - started
+    emit(
+        {
+            "seconds": seconds,
+            "new": report.imported,
+            "pages": report.pages,
+            "resumed": report.resumed,
+            "hwm_kb": status_kb("VmHWM:"),
+        }
     )
 
 
-def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(RESULT_PREFIX):
-            process.wait()
-            return dict(json.loads(line[len(RESULT_PREFIX) :]))
-    raise RuntimeError(f"the sync child exited with {process.wait()} and no result")
+def _child(store: Path, emulator: AuditLogEmulator, per_page: int) -> subprocess.Popen[str]:
+    from tests.support.emulator import DEFAULT_TOKEN
+
+    return start_child(
+        __file__, "sync", str(store), emulator.base_url, str(per_page), DEFAULT_TOKEN
+    )
 
 
 def _stored_keys(store: Path) -> set[str]:
@@ -94,7 +96,7 @@ def _stored_keys(store: Path) -> set[str]:
 
 def full_sync(emulator: AuditLogEmulator, per_page: int, folder: Path) -> dict[str, Any]:
     store = folder / f"full-{per_page}.sqlite"
-    result = _result(_child(store, emulator, per_page))
+    result = result_of(_child(store, emulator, per_page))
     result["per_page"] = per_page
     result["rate"] = result["new"] / result["seconds"]
     result["store_mb"] = store.stat().st_size / 1e6
@@ -123,11 +125,11 @@ def kill_and_resume(emulator: AuditLogEmulator, per_page: int, folder: Path) -> 
                 break
     first.wait()
     time.sleep(0.3)
-    second = _result(_child(store, emulator, per_page))
+    second = result_of(_child(store, emulator, per_page))
     stop_arrivals.set()
     arrivals.join()
     # Entries that arrived during the resumed run: one more (incremental) run picks them up.
-    third = _result(_child(store, emulator, per_page))
+    third = result_of(_child(store, emulator, per_page))
     server = {json.loads(text)["id"] for text in emulator.entry_texts()}
     stored = {int(key) for key in _stored_keys(store)}
     return {
@@ -144,10 +146,12 @@ def kill_and_resume(emulator: AuditLogEmulator, per_page: int, folder: Path) -> 
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    # Imported here, not at the top: the sync children run this file too, and their peak RSS
+    # is the sync's own.
+    from tests.support.emulator import AuditLogEmulator
+
     results: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python", "bench/bench_sync.py", *sys.argv[1:]]),
-        "machine": machine(),
+        **run_header("bench/bench_sync.py"),
         "size": args.size,
         "full": [],
         "resume": [],
@@ -161,20 +165,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             with AuditLogEmulator(entries=args.size) as emulator:
                 print(f"== kill and resume, {per_page} per page", file=sys.stderr)
                 results["resume"].append(kill_and_resume(emulator, per_page, folder))
-    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    results["load_end"] = os.getloadavg()
-    return results
+    return finish_run(results)
 
 
 def render(results: dict[str, Any]) -> str:
-    m = results["machine"]
     lines = [
         f"Run {results['started']} – {results['finished']}. Command: `{results['command']}`.",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, "
-        f"Python {m['python']}, SQLite {m['sqlite']}; load average at start "
-        f"{', '.join(f'{x:.2f}' for x in m['load_start'])}, at end "
-        f"{', '.join(f'{x:.2f}' for x in results['load_end'])}.",
+        machine_sentence(results),
         "",
         f"First sync of {results['size']:,} entries from the local emulator (HTTP on 127.0.0.1, "
         "in the benchmark's process), each sync in a fresh process into a new store:",
@@ -206,18 +204,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(markdown: str) -> None:
-    text = BENCHMARKS_MD.read_text(encoding="utf-8")
-    block = f"{BEGIN_MARK}\n{markdown}{END_MARK}"
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    BENCHMARKS_MD.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000)
@@ -225,11 +211,16 @@ def main() -> int:
         "--per-page", type=int, nargs="+", default=[100, 1000], metavar="N", help="page sizes"
     )
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        {"sync": child_sync}[kind](*rest)
+        return 0
     markdown = render(run(args))
     print(markdown)
     if args.write:
-        write(markdown)
+        write_block(markdown, BEGIN_MARK, END_MARK, section=SECTION)
     return 0
 
 

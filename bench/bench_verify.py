@@ -18,7 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import ROOT
+
+sys.path.insert(0, str(ROOT))
 
 from auditviewer.core.evidence.hash_chain import verify_chain
 from auditviewer.core.evidence.parts_check import parts_disagreement

@@ -35,18 +35,29 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DATA = BENCH / "data"
-BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
-BEGIN_MARK = "<!-- viewer-results:start -->"
-END_MARK = "<!-- viewer-results:end -->"
-SECTION = "## The viewer"
-RESULT_PREFIX = "VIEWER-RESULT "
+sys.path.insert(0, str(BENCH))
+from harness import (  # noqa: E402
+    BENCHMARKS_MD,
+    DATA,
+    emit,
+    finish_run,
+    machine_table,
+    markers,
+    ms,
+    remove_store,
+    run_child,
+    run_header,
+    save_results,
+    status_kb,
+    store_bytes,
+    write_block,
+)
+
+BEGIN_MARK, END_MARK = markers("viewer-results")
 
 # Targets of issue 3 (10^6 entries, 2 cores).
 TARGET_COLD_S = 1.0
@@ -65,18 +76,6 @@ SEED_SCROLL = 3
 # --- helpers shared by parent and children -------------------------------------------------
 
 
-def _emit(payload: dict[str, Any]) -> None:
-    print(RESULT_PREFIX + json.dumps(payload), flush=True)
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
-
-
 def _offscreen() -> None:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
@@ -91,14 +90,12 @@ def _temporary_settings(folder: Path) -> Any:
 
 
 def child_build(file: str, store_path: str) -> None:
-    import bench_core
-
     from auditviewer.core.store.connection import Store
     from auditviewer.core.store.file_import import import_file
     from auditviewer.core.store.text_index import build_fulltext
 
     target = Path(store_path)
-    bench_core.remove_store(target)
+    remove_store(target)
     with Store.open(target) as store:
         started = time.perf_counter()
         report = import_file(store, file)
@@ -106,7 +103,7 @@ def child_build(file: str, store_path: str) -> None:
         started = time.perf_counter()
         indexed = build_fulltext(store)
         fulltext_s = time.perf_counter() - started
-    _emit(
+    emit(
         {
             "imported": report.imported,
             "parsed": report.parsed,
@@ -139,7 +136,7 @@ def child_cold(store_path: str, launched_text: str) -> None:
 
         def painted() -> None:
             times["table_painted"] = time.time()
-            times["hwm_kb"] = _status_kb("VmHWM:")
+            times["hwm_kb"] = status_kb("VmHWM:")
             app.quit()
 
         class Watcher(QObject):
@@ -172,7 +169,7 @@ def child_cold(store_path: str, launched_text: str) -> None:
         window.close()
         del holder["window"]
     times["launched"] = float(launched_text)
-    _emit(times)
+    emit(times)
 
 
 # --- child: the window -----------------------------------------------------------------------
@@ -285,7 +282,7 @@ class Viewer:
         self.events.setdefault(name, time.perf_counter())
 
     def busy(self) -> bool:
-        indexing = self.window.index_worker is not None
+        indexing = self.window.tasks.running("index") is not None
         return self.browser.aggregates.pending or self.model.count_pending or indexing
 
     def settle(self) -> None:
@@ -380,11 +377,11 @@ def child_window(store_path: str, runs_text: str) -> None:
         results["open_ms"] = viewer.open_ms
         results["open_settled_ms"] = viewer.open_settled_ms
         results["open_gap_ms"] = viewer.open_gap_ms
-        results["open_hwm_kb"] = _status_kb("VmHWM:")
+        results["open_hwm_kb"] = status_kb("VmHWM:")
         results["entries"] = browser.total_count
         results["viewport"] = [viewer.viewport.width(), viewer.viewport.height()]
         results["visible_rows"] = viewer.viewport.height() // table.rowHeight(0)
-        values = bench_core._pick_values(browser.store)
+        values = bench_core.pick_values(browser.store)
         results["values"] = values
         loads: list[float] = [os.getloadavg()[0]]
 
@@ -401,7 +398,7 @@ def child_window(store_path: str, runs_text: str) -> None:
         rows = [{"name": name, "query": text, "runs": measured[name]} for name, text in filters]
         rows.append({"name": "no filter (box cleared)", "query": "", "runs": cleared})
         results["filters"] = rows
-        results["filters_hwm_kb"] = _status_kb("VmHWM:")
+        results["filters_hwm_kb"] = status_kb("VmHWM:")
 
         # --- scrolling: random rows of the unfiltered table ---------------------------------
         print("    scrolling", file=sys.stderr, flush=True)
@@ -419,7 +416,7 @@ def child_window(store_path: str, runs_text: str) -> None:
                 raise RuntimeError(f"scrolled to {row}, the top row is {top}")
             jumps.append({"row": row, **{k: v for k, v in timing.items() if k[0] != "t"}})
         results["scroll"] = jumps
-        results["scroll_hwm_kb"] = _status_kb("VmHWM:")
+        results["scroll_hwm_kb"] = status_kb("VmHWM:")
         loads.append(os.getloadavg()[0])
 
         # --- sorting: click each header section (ascending, then descending) ---------------
@@ -464,25 +461,14 @@ def child_window(store_path: str, runs_text: str) -> None:
             viewer.settle()
             loads.append(os.getloadavg()[0])
         results["sorts"] = sorts
-        results["hwm_kb"] = _status_kb("VmHWM:")
-        results["rss_kb"] = _status_kb("VmRSS:")
+        results["hwm_kb"] = status_kb("VmHWM:")
+        results["rss_kb"] = status_kb("VmRSS:")
         results["loads"] = loads
         viewer.close()
-    _emit(results)
+    emit(results)
 
 
 # --- the parent ------------------------------------------------------------------------------
-
-
-def _child(kind: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args]
-    process = subprocess.run(
-        command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env, check=False
-    )
-    for line in reversed(process.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return dict(json.loads(line[len(RESULT_PREFIX) :]))
-    raise RuntimeError(f"the {kind} child printed no result (exit {process.returncode})")
 
 
 def store_for(size: int, seed: int) -> tuple[Path, dict[str, Any] | None]:
@@ -501,7 +487,7 @@ def store_for(size: int, seed: int) -> tuple[Path, dict[str, Any] | None]:
         return store, None
     meta_path.unlink(missing_ok=True)
     print(f"  building {store.name} from {data.name} ...", file=sys.stderr, flush=True)
-    built = _child("build", str(data), str(store))
+    built = run_child(__file__, "build", str(data), str(store), show_stderr=True)
     meta_path.write_text(json.dumps({**wanted, **built}, indent=2))
     print(
         f"    import {built['import_s']:.1f} s, full text {built['fulltext_s']:.1f} s",
@@ -517,14 +503,9 @@ def _interpreter_start() -> float:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import bench_core
-
     DATA.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python", "bench/bench_viewer.py", *sys.argv[1:]]),
-        "commit": bench_core._git_head(),
-        "machine": bench_core.machine(),
+        **run_header("bench/bench_viewer.py"),
         "seed": args.seed,
         "size": args.size,
     }
@@ -536,9 +517,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"== store of {args.size:,} entries", file=sys.stderr)
     store, built = store_for(args.size, args.seed)
     results["store"] = store.name
-    results["store_bytes"] = sum(
-        Path(f"{store}{s}").stat().st_size for s in ("", "-wal") if Path(f"{store}{s}").exists()
-    )
+    results["store_bytes"] = store_bytes(store)
     results["built"] = built
     results["load_measuring_start"] = os.getloadavg()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
@@ -547,34 +526,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cold = []
     for _ in range(args.runs):
         launched = time.time()
-        cold.append(_child("cold", str(store), repr(launched), env=env))
+        cold.append(
+            run_child(__file__, "cold", str(store), repr(launched), env=env, show_stderr=True)
+        )
     results["cold"] = cold
     print(f"== window: filters, scrolling, sorting ({args.runs} runs)", file=sys.stderr)
-    results["window"] = _child("window", str(store), str(args.runs), env=env)
-    results["load_end"] = os.getloadavg()
-    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    return results
+    results["window"] = run_child(
+        __file__, "window", str(store), str(args.runs), env=env, show_stderr=True
+    )
+    return finish_run(results)
 
 
 # --- rendering -------------------------------------------------------------------------------
 
 
 def _debounce_ms() -> int:
-    from auditviewer.ui.aggregate_loader import DEBOUNCE_MS
+    from auditviewer.ui.tasks.reads import DEBOUNCE_MS
 
     return DEBOUNCE_MS
-
-
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 
 def _verdict(value: float, target: float, unit: str = "ms") -> str:
     if value <= target:
         return "met"
-    excess = f"{value - target:.2f}" if unit == "s" else _ms(value - target)
+    excess = f"{value - target:.2f}" if unit == "s" else ms(value - target)
     return f"**missed** by {excess} {unit} ({value / target:.1f}x)"
 
 
@@ -603,21 +578,13 @@ def render(results: dict[str, Any]) -> str:
         f"`bench/data/{results['store']}`, {w['entries']:,} entries, "
         f"{results['store_bytes'] / 1e6:,.0f} MB with the full-text index.",
         "",
-        "| Machine | |",
-        "|---|---|",
-        f"| CPU | {m['cpu']}, {m['cores']} cores |",
-        f"| RAM | {m['memory_gb']} GB |",
-        f"| OS | {m['os']} |",
-        f"| Python | {m['python']} |",
-        f"| SQLite | {m['sqlite']} |",
-        f"| Libraries | {', '.join(f'{k} {v}' for k, v in m['versions'].items())} |",
-        "| Load average (1/5/15 min) at start / end | "
-        + " / ".join(
-            ", ".join(f"{x:.2f}" for x in load) for load in (m["load_start"], results["load_end"])
-        )
-        + " |",
-        f"| 1-min load average sampled during the window run | {min(loads):.2f}–{max(loads):.2f} |",
-        "",
+        *machine_table(
+            results,
+            [
+                "| 1-min load average sampled during the window run "
+                f"| {min(loads):.2f}–{max(loads):.2f} |"
+            ],
+        ),
     ]
     built = results.get("built")
     if built:
@@ -669,20 +636,20 @@ def render(results: dict[str, Any]) -> str:
         f"{cold_median:.2f} s of {len(cold)} ({', '.join(f'{c:.2f}' for c in cold)}) "
         f"| {_verdict(cold_median, TARGET_COLD_S, 's')} |",
         f"| Filter → first screen ≤ 50 ms | {screen_met} of {n_filters} met; slowest "
-        f"{worst_screen[0]} {_ms(worst_screen[1])} ms (median) "
+        f"{worst_screen[0]} {ms(worst_screen[1])} ms (median) "
         f"| {_verdict(worst_screen[1] or 0, TARGET_SCREEN_MS)} |",
         f"| Facets + histogram refresh ≤ 150 ms | {refresh_met} of {n_filters} met; slowest "
-        f"{worst_refresh[0]} {_ms(worst_refresh[1])} ms (median) "
+        f"{worst_refresh[0]} {ms(worst_refresh[1])} ms (median) "
         f"| {_verdict(worst_refresh[1] or 0, TARGET_REFRESH_MS)} |",
         f"| … without blocking typing (longest GUI-thread gap of a 5 ms timer ≤ "
-        f"{TYPING_GAP_MS:.0f} ms) | longest gap {_ms(worst_gap)} ms "
+        f"{TYPING_GAP_MS:.0f} ms) | longest gap {ms(worst_gap)} ms "
         f"| {_verdict(worst_gap, TYPING_GAP_MS)} |",
-        f"| Scroll repaint ≤ 16 ms | median {_ms(scroll['median'])} ms, p95 "
-        f"{_ms(scroll['p95'])} ms, max {_ms(scroll['max'])} ms ({scroll['n']} jumps) "
+        f"| Scroll repaint ≤ 16 ms | median {ms(scroll['median'])} ms, p95 "
+        f"{ms(scroll['p95'])} ms, max {ms(scroll['max'])} ms ({scroll['n']} jumps) "
         f"| median {_verdict(scroll['median'], TARGET_SCROLL_MS)}; "
         f"p95 {_verdict(scroll['p95'], TARGET_SCROLL_MS)} |",
         f"| Sort → first screen (the 50 ms first-screen target) | {sort_met} of "
-        f"{len(sort_medians)} met; slowest {name_of(worst_sort[0])} {_ms(worst_sort[1])} ms "
+        f"{len(sort_medians)} met; slowest {name_of(worst_sort[0])} {ms(worst_sort[1])} ms "
         f"| {_verdict(worst_sort[1], TARGET_SCREEN_MS)} |",
         f"| RSS ≤ 300 MB (`VmHWM` of the window process after everything above) "
         f"| {hwm:,.0f} MB (cold-start processes: {hwm_cold:,.0f} MB) "
@@ -739,22 +706,22 @@ def render(results: dict[str, Any]) -> str:
         count = _median(runs, "count_ms")
         events = statistics.median(r["events_ms"] + r["repaint_ms"] for r in runs)
         count_text = (
-            f"{_ms(count)} ({_ms(runs[0]['count_ms'])})" if count is not None else "in 1st page"
+            f"{ms(count)} ({ms(runs[0]['count_ms'])})" if count is not None else "in 1st page"
         )
         lines.append(
             f"| {row['name']} | `{query}` | {runs[-1]['matches']:,} "
-            f"| {_ms(screen)} ({_ms(runs[0]['ms'])}) "
-            f"| {_ms(_median(runs, 'action_ms'))} / {_ms(events)} | {count_text} "
-            f"| {_ms(refresh)} ({_ms(runs[0]['refresh_ms'])}) "
-            f"| {_ms(max(r['gap_ms'] for r in runs))} "
+            f"| {ms(screen)} ({ms(runs[0]['ms'])}) "
+            f"| {ms(_median(runs, 'action_ms'))} / {ms(events)} | {count_text} "
+            f"| {ms(refresh)} ({ms(runs[0]['refresh_ms'])}) "
+            f"| {ms(max(r['gap_ms'] for r in runs))} "
             f"| {_verdict(screen, TARGET_SCREEN_MS)} | {_verdict(refresh, TARGET_REFRESH_MS)} |"
         )
     lines += [
         "",
         f"At open (`open_store` → table painted in the same process, warm): "
-        f"{_ms(w['open_ms'])} ms; until the first count, facets, histogram and the store-wide "
-        f"picker counts were in: {_ms(w['open_settled_ms'])} ms, longest GUI gap meanwhile "
-        f"{_ms(w['open_gap_ms'])} ms.",
+        f"{ms(w['open_ms'])} ms; until the first count, facets, histogram and the store-wide "
+        f"picker counts were in: {ms(w['open_settled_ms'])} ms, longest GUI gap meanwhile "
+        f"{ms(w['open_gap_ms'])} ms.",
         "",
     ]
 
@@ -765,8 +732,8 @@ def render(results: dict[str, Any]) -> str:
         f"Scrolling: {scroll['n']} jumps to random rows of the unfiltered table "
         f"(`scrollTo(row, PositionAtTop)` + `processEvents()`, whose paint fetches the rows; "
         f"{w['visible_rows']} rows on screen, viewport {w['viewport'][0]}×{w['viewport'][1]}): "
-        f"first {_ms(scroll['first'])} ms, median {_ms(scroll['median'])}, p95 "
-        f"{_ms(scroll['p95'])}, max {_ms(scroll['max'])} ms (the first jump opens the "
+        f"first {ms(scroll['first'])} ms, median {ms(scroll['median'])}, p95 "
+        f"{ms(scroll['p95'])}, max {ms(scroll['max'])} ms (the first jump opens the "
         "table's query at a deep offset).",
         "",
         f"Sorting: a click on each header section (ascending, then descending), {w['runs']} "
@@ -786,12 +753,12 @@ def render(results: dict[str, Any]) -> str:
             ]
             value = statistics.median(s["ms"] for s in samples)
             worst = max(worst, value)
-            cells.append(f"{_ms(value)} ({_ms(samples[0]['ms'])})")
+            cells.append(f"{ms(value)} ({ms(samples[0]['ms'])})")
         mine = [s for s in w["sorts"] if s["column"] == column]
         click = statistics.median(s["action_ms"] for s in mine)
         events = statistics.median(s["events_ms"] + s["repaint_ms"] for s in mine)
         lines.append(
-            f"| {column} | {cells[0]} | {cells[1]} | {_ms(click)} / {_ms(events)} "
+            f"| {column} | {cells[0]} | {cells[1]} | {ms(click)} / {ms(events)} "
             f"| {_verdict(worst, TARGET_SCREEN_MS)} |"
         )
     lines += [
@@ -808,7 +775,6 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(BENCH))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="entries in the store")
     parser.add_argument(
@@ -825,14 +791,11 @@ def main(argv: list[str] | None = None) -> int:
         {"build": child_build, "cold": child_cold, "window": child_window}[kind](*rest)
         return 0
     results = run(args)
-    stamp = results["started"].replace(":", "").replace("-", "")
-    (DATA / f"viewer-results-{stamp}.json").write_text(json.dumps(results, indent=2))
+    save_results(results, "viewer-results")
     markdown = render(results)
     print(markdown)
     if args.write:
-        import bench_core
-
-        bench_core.write_benchmarks(markdown, BEGIN_MARK, END_MARK, require_markers=True)
+        write_block(markdown, BEGIN_MARK, END_MARK, require_markers=True)
         print(f"wrote {BENCHMARKS_MD}", file=sys.stderr)
     return 0
 

@@ -18,9 +18,13 @@ import argparse
 import cProfile
 import pstats
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import cpu_seconds
 
 from auditviewer.core.reading import parse_process
 from auditviewer.core.store import file_import
@@ -51,12 +55,9 @@ def main() -> int:
 
 
 def _print_cpu(entries: int, wall: float) -> None:
-    def cpu(who: int) -> float:
-        usage = resource.getrusage(who)
-        return usage.ru_utime + usage.ru_stime
-
     per = 1e6 / max(entries, 1)
-    importer, parser = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
+    importer = cpu_seconds(resource.RUSAGE_SELF)
+    parser = cpu_seconds(resource.RUSAGE_CHILDREN)
     print(f"{entries:,} entries in {wall:.1f} s ({entries / wall:,.0f}/s)")
     print(f"importer CPU {importer:.1f} s ({importer * per:.1f} µs per entry)")
     print(f"parsing process CPU {parser:.1f} s ({parser * per:.1f} µs per entry)")

@@ -156,6 +156,28 @@ def test_pyproject_lists_every_package_of_the_source_tree() -> None:
     assert config["tool"]["setuptools"]["package-dir"]["auditviewer.resources"] == "resources"
 
 
+def test_the_shipped_package_holds_no_test_code() -> None:
+    """Nothing under auditviewer/ imports the tests or the benchmarks; the emulator is not in it."""
+    offenders = []
+    for path in (ROOT / "auditviewer").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            offenders += [
+                f"{path.relative_to(ROOT)}: {name}"
+                for name in names
+                if name.split(".")[0] in {"tests", "bench"}
+            ]
+    assert offenders == []
+    assert not list((ROOT / "auditviewer").rglob("*emulator*"))
+    assert importlib.util.find_spec("auditviewer.core.sync.emulator") is None
+    assert importlib.util.find_spec("tests.support.emulator") is not None
+
+
 @pytest.mark.slow
 def test_an_installed_wheel_carries_its_resources(tmp_path: Path) -> None:
     """The wheel, installed on its own (not the source tree), imports and exports."""

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from auditviewer.ui.app import closing_on_signals
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
-from tests.processes import (
+from tests.support.processes import (
     BIG_ENTRIES,
     stored_counts,
     wait_for_parser,

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync_status
-from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.token_store import SERVICE_NAME, account_name
 from auditviewer.ui.dialogs.sync_dialog import (
     NO_KEYRING_NOTE,
@@ -36,7 +35,8 @@ from auditviewer.ui.dialogs.sync_dialog import (
 )
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
-from tests.core.sync.fake_keyring import MemoryKeyring
+from tests.support.emulator import AuditLogEmulator
+from tests.support.fake_keyring import MemoryKeyring
 from tests.ui.conftest import HOSTILE
 
 CANARY = "canary-7f3a9c1e-SECRET-token"

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from auditviewer.core.store.connection import Store
-from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
-from tests.core.sync.connect_proxy import ConnectProxy
-from tests.core.sync.fake_keyring import MemoryKeyring
-from tests.core.sync.tls_ca import CA_NAME, make_pki
+from tests.support.connect_proxy import ConnectProxy
+from tests.support.emulator import AuditLogEmulator
+from tests.support.fake_keyring import MemoryKeyring
+from tests.support.tls_ca import CA_NAME, make_pki
 from tests.ui.test_sync_dialog import (
     CANARY,
     WAIT,

@@ -1,8 +1,8 @@
 """Sync from the vendor's REST API into the store: incremental, resumable, fault-tolerant.
 
 No Qt here. :func:`sync` is the entry point; :class:`SyncConfig` says what to sync (and never
-holds the token); :mod:`.token_store` keeps the token in the OS keyring; :mod:`.emulator` is a
-local server emulating the endpoint for tests and demos.
+holds the token); :mod:`.token_store` keeps the token in the OS keyring. The local server emulating
+the endpoint for tests and demos is ``tests.support.emulator``, outside the package.
 """
 
 from auditviewer.core.sync.client import AuditLogClient, parse_retry_after

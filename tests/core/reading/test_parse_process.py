@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditviewer.core.reading import parse_process
-from tests.processes import (
+from tests.support.processes import (
     BIG_ENTRIES,
     stat_fields,
     stored_counts,

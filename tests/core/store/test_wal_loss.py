@@ -19,9 +19,9 @@ import pytest
 from auditviewer.core.evidence.store_check import check_store
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.text_index import indexed_upto
-from auditviewer.core.sync.emulator import AuditLogEmulator
 from tests.conftest import make_entry, write_json
 from tests.core.sync.conftest import TOKEN
+from tests.support.emulator import AuditLogEmulator
 
 ROOT = Path(__file__).resolve().parents[3]
 ENTRIES = 300

@@ -12,7 +12,7 @@ import pytest
 
 from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig
-from auditviewer.core.sync.emulator import DEFAULT_TOKEN, AuditLogEmulator
+from tests.support.emulator import DEFAULT_TOKEN, AuditLogEmulator
 
 TOKEN = DEFAULT_TOKEN
 ENTRIES = 120

@@ -24,11 +24,11 @@ from auditviewer.core.sync import (
     sync_status,
 )
 from auditviewer.core.sync.client import AuditLogClient
-from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.token_store import SERVICE_NAME, TokenStore, account_name
 from tests.core.sync.cli_parsing import parse
 from tests.core.sync.conftest import Sleeps, fast_config, server_identity, stored_identity
-from tests.core.sync.fake_keyring import MemoryKeyring
+from tests.support.emulator import AuditLogEmulator
+from tests.support.fake_keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)

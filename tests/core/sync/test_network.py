@@ -16,7 +16,6 @@ import pytest
 from auditviewer.cli import main
 from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, SyncConfigError, SyncNetworkError, sync
-from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.errors import SyncCertificateError
 from auditviewer.core.sync.network import (
     ProxyChoice,
@@ -26,8 +25,9 @@ from auditviewer.core.sync.network import (
     ssl_context,
 )
 from tests.core.sync.conftest import TOKEN, fast_config, server_identity, stored_identity
-from tests.core.sync.connect_proxy import ConnectProxy
-from tests.core.sync.tls_ca import CA_NAME, LocalPki, make_pki
+from tests.support.connect_proxy import ConnectProxy
+from tests.support.emulator import AuditLogEmulator
+from tests.support.tls_ca import CA_NAME, LocalPki, make_pki
 
 ENDPOINT = "https://api.memfault.com/api/v0/organizations/acme/audit-log"
 

@@ -32,7 +32,6 @@ from auditviewer.core.sync import (
     sync,
     sync_status,
 )
-from auditviewer.core.sync.emulator import MALFORMED_KINDS, AuditLogEmulator, generate_entry
 from tests.core.sync.conftest import (
     ENTRIES,
     PER_PAGE,
@@ -43,6 +42,7 @@ from tests.core.sync.conftest import (
     server_identity,
     stored_identity,
 )
+from tests.support.emulator import MALFORMED_KINDS, AuditLogEmulator, generate_entry
 
 PAGES = -(-ENTRIES // PER_PAGE)
 

@@ -10,9 +10,9 @@ from sqlalchemy import event
 
 from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync
-from auditviewer.core.sync.emulator import AuditLogEmulator
 from auditviewer.core.sync.errors import SyncStoreFailed
 from tests.core.sync.conftest import TOKEN, server_identity, stored_identity
+from tests.support.emulator import AuditLogEmulator
 
 
 def _limit_growth(store: Store, extra_pages: int) -> None:

@@ -17,7 +17,7 @@ from auditviewer.core.sync.token_store import (
     account_name,
     is_secure_backend,
 )
-from tests.core.sync.fake_keyring import (
+from tests.support.fake_keyring import (
     LockedKeyring,
     LosingKeyring,
     MemoryKeyring,

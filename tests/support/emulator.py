@@ -5,7 +5,8 @@ serves a generated audit log newest first with ``page``/``per_page`` paging and 
 auth (empty user, the token as password). It can be told to reject the token, rate-limit with
 ``Retry-After``, fail with 5xx, stall past the client's timeout, drop the connection in the middle
 of a body, return a malformed page, add entries between page requests and redirect to another
-server. Run it by hand with ``python -m auditviewer.core.sync.emulator --port 8765``.
+server. Run it by hand with ``python -m tests.support.emulator --port 8765`` from the
+root of a source checkout (it is not part of the installed app).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from auditviewer.core.sync.config import DEFAULT_PATH_TEMPLATE
 
-DEFAULT_TOKEN = "emulator-token"  # noqa: S105 (a demo server's token)
+DEFAULT_TOKEN = "emulator-token"
 DEFAULT_ORG = "acme"
 MALFORMED_KINDS = ("truncated", "not-json", "no-data", "nan", "trailing-garbage", "bad-paging")
 
@@ -426,9 +427,9 @@ def iter_requests(emulators: list[AuditLogEmulator]) -> Iterator[RequestRecord]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m auditviewer.core.sync.emulator``: serves until interrupted."""
+    """``python -m tests.support.emulator``: serves until interrupted."""
     parser = argparse.ArgumentParser(
-        prog="python -m auditviewer.core.sync.emulator",
+        prog="python -m tests.support.emulator",
         description="Serve an emulated Memfault audit-log endpoint on this machine.",
     )
     parser.add_argument("--port", type=int, default=8765)

@@ -1,0 +1,1 @@
+"""What the tests share: the vendor emulator, a local CA and proxy, a memory keyring, processes."""
