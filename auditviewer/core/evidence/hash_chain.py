@@ -88,7 +88,7 @@ def verify_chain(
     Texts that cannot be read (a damaged page) are a problem at the first unreadable entry:
     the entries before it are checked. Raises :class:`VerifyCancelled` when ``cancel`` is set.
     """
-    walk = _ChainWalk()
+    walk = _ChainWalk(connection)
     # max(seq), not count(*): the rowid tree answers it at once, without an index.
     total = int(connection.execute("SELECT coalesce(max(seq), 0) FROM entry_texts").fetchone()[0])
     try:
@@ -123,7 +123,8 @@ _TEXTS_FROM: Final = (
 class _ChainWalk:
     """The hash chain recomputed entry by entry, up to the first problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, connection: sqlite3.Connection | None = None) -> None:
+        self._connection = connection
         self.checked = 0
         self.expected_seq = 1
         self.chain = GENESIS_CHAIN
@@ -138,6 +139,13 @@ class _ChainWalk:
             # Rows come back in seq order from an intact table: a damaged page misleads the read.
             self.unreadable(f"the table gave seq {seq:,} after seq {self.expected_seq - 1:,}")
             return False
+        if seq > self.expected_seq and self._entries_hold(self.expected_seq, seq):
+            # The texts skip seqs the entries table holds: the texts are damaged, not removed.
+            self.unreadable(
+                f"the texts table skips from seq {self.expected_seq - 1:,} to seq {seq:,}, "
+                "though the entries table holds the seqs between"
+            )
+            return False
         self.problem = _check(
             seq, key, raw, raw_sha256, chain_sha256, self.expected_seq, self.chain
         )
@@ -148,6 +156,18 @@ class _ChainWalk:
         self.checked += 1
         self.key_sum += hash((key, seq))
         return True
+
+    def _entries_hold(self, first: int, after: int) -> bool:
+        """Whether the narrow entries table has a row with a seq in ``first..after-1``."""
+        if self._connection is None:
+            return False
+        try:
+            row = self._connection.execute(
+                "SELECT 1 FROM entries WHERE seq >= ? AND seq < ? LIMIT 1", (first, after)
+            ).fetchone()
+        except (sqlite3.DatabaseError, OverflowError):
+            return False
+        return row is not None
 
     def unreadable(self, error: str) -> None:
         """The texts from the next expected entry on cannot be read."""

@@ -82,6 +82,16 @@ def test_removed_entry_is_found(filled: Store) -> None:
     assert "seq 5 missing" in report.problem.reason
 
 
+def test_a_text_gone_while_its_entry_stays_is_damage_not_removal(filled: Store) -> None:
+    _tamper(filled, "DELETE FROM entry_texts WHERE seq = 5")
+    report = verify_store(filled)
+    assert report.problem is not None
+    assert report.problem.seq == 5
+    assert "cannot be read" in report.problem.reason
+    assert "entries table holds the seqs between" in report.problem.reason
+    assert report.entries == 4
+
+
 def test_progress_and_cancel(filled: Store) -> None:
     seen: list[Progress] = []
     verify_store(filled, progress=seen.append)
