@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-UI = Path(__file__).resolve().parents[2] / "auditviewer" / "ui"
+UI = Path(__file__).resolve().parents[3] / "auditviewer" / "ui"
 # What the runner and its jobs must never reach: they receive what they need instead.
 WINDOW_PARTS = ("main_window", "entry_browser", "sync_controller")
 

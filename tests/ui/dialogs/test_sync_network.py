@@ -14,7 +14,7 @@ from tests.support.connect_proxy import ConnectProxy
 from tests.support.emulator import AuditLogEmulator
 from tests.support.fake_keyring import MemoryKeyring
 from tests.support.tls_ca import CA_NAME, make_pki
-from tests.ui.test_sync_dialog import (
+from tests.ui.dialogs.test_sync_dialog import (
     CANARY,
     WAIT,
     empty_window,  # noqa: F401 (fixture)
