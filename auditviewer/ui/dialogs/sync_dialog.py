@@ -9,7 +9,6 @@ uses it. The advanced section says which proxy is used and where that setting ca
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -43,6 +42,7 @@ from auditviewer.core.sync.config import MAX_PER_PAGE
 from auditviewer.core.sync.network import parse_proxy_url
 from auditviewer.core.sync.token_store import TokenStore, account_name
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
+from auditviewer.ui.table.entry_format import format_time_local_and_utc
 from auditviewer.ui.tasks.job import Job
 from auditviewer.ui.tasks.runner import TaskRunner
 from auditviewer.ui.tasks.sync_jobs import (
@@ -105,13 +105,6 @@ class SyncSettings:
         for key, value in values.items():
             self.qsettings.setValue(f"sync/{key}", value)
         self.qsettings.sync()
-
-
-def format_time(micros: int) -> str:
-    """A stored UTC time (microseconds) in local time, with UTC beside it."""
-    moment = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
-    local = moment.astimezone()
-    return f"{local:%Y-%m-%d %H:%M:%S} local time ({moment:%Y-%m-%d %H:%M} UTC)"
 
 
 class SyncDialog(QDialog):
@@ -402,7 +395,8 @@ class SyncDialog(QDialog):
         if status.last_success_utc is None:
             lines.append(f"{scope} has not been synced into this store yet.")
         else:
-            lines.append(f"Last successful sync of {scope}: {format_time(status.last_success_utc)}")
+            last = format_time_local_and_utc(status.last_success_utc)
+            lines.append(f"Last successful sync of {scope}: {last}")
         if status.in_progress:
             offset = status.resume_offset or 0
             lines.append(

@@ -37,6 +37,16 @@ def format_time(micros: int | None, *, utc: bool, seconds_only: bool = True) -> 
     return text + (" Z" if utc else "")
 
 
+def format_time_local_and_utc(micros: int) -> str:
+    """A stored time in local time, with UTC beside it (for "last synced" lines)."""
+    try:
+        moment = to_datetime(micros, utc=True)
+    except (OverflowError, OSError, ValueError):
+        return f"{micros} µs since 1970 (out of range)"
+    local = moment.astimezone()
+    return f"{local:%Y-%m-%d %H:%M:%S} local time ({moment:%Y-%m-%d %H:%M} UTC)"
+
+
 def format_time_long(micros: int | None, *, utc: bool) -> str:
     """A timestamp for the details: full precision and the offset."""
     if micros is None:
@@ -59,6 +69,7 @@ __all__ = [
     "entity_text",
     "entry_flags",
     "format_time",
+    "format_time_local_and_utc",
     "format_time_long",
     "to_datetime",
 ]
