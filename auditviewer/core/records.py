@@ -51,18 +51,25 @@ class QuarantinedEntry:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class ImportReport:
-    """What one import did. ``parsed`` = imported + duplicates + conflicts + quarantined."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counts:
+    """What an import or a sync run did with the elements it read, the same names for both:
+    ``parsed`` = ``imported`` + ``duplicates`` + ``conflicts`` + ``quarantined``."""
 
-    source_id: int
-    location: str
-    sha256: str | None
     parsed: int
     imported: int
     duplicates: int
     conflicts: int
     quarantined: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportReport(Counts):
+    """What one import did."""
+
+    source_id: int
+    location: str
+    sha256: str | None
     first_created_utc: int | None
     last_created_utc: int | None
     naive_times: int

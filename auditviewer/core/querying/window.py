@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from auditviewer.core.errors import StoreError
 from auditviewer.core.querying.columns import Columns, Positions, columns
 from auditviewer.core.querying.filter import Filter, Sort
-from auditviewer.core.records import now_micros
+from auditviewer.core.records import Counts, now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import text_index
 from auditviewer.core.store.connection import Store
@@ -76,8 +76,8 @@ class EntryRow:
     flags: int
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRecord(Counts):
     """One import of a file or one sync run, with its counts."""
 
     id: int
@@ -87,11 +87,6 @@ class SourceRecord:
     size_bytes: int | None
     started_utc: int
     finished_utc: int | None
-    parsed: int
-    imported: int
-    duplicates: int
-    conflicts: int
-    quarantined: int
     first_created_utc: int | None
     last_created_utc: int | None
     detail: str | None
@@ -273,13 +268,14 @@ def reading(store: Store) -> Iterator[None]:
 
 
 def _source(values: tuple[Any, ...]) -> SourceRecord:
-    return SourceRecord(*values)
+    return SourceRecord(**dict(zip(_SOURCE_FIELDS, values, strict=True)))
 
 
 _SOURCE_COLUMNS: Final = (
     "id, kind, location, sha256, size_bytes, started_utc, finished_utc, parsed, imported, "
     "duplicates, conflicts, quarantined, first_created_utc, last_created_utc, detail"
 )
+_SOURCE_FIELDS: Final = tuple(name.strip() for name in _SOURCE_COLUMNS.split(","))
 
 
 def list_sources(store: Store) -> list[SourceRecord]:

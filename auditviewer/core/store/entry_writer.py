@@ -50,6 +50,16 @@ class WriteCounts:
     last_created: int | None = None
     quarantine: list[QuarantinedEntry] = field(default_factory=list)
 
+    def totals(self) -> dict[str, int]:
+        """The :class:`~auditviewer.core.records.Counts` fields, to build a report from."""
+        return {
+            "parsed": self.parsed,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "quarantined": self.quarantined,
+        }
+
 
 class EntryWriter:
     """Adds entries to the store inside the caller's write transaction, in batches."""

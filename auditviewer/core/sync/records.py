@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditviewer.core.records import Counts
 
-@dataclass(frozen=True, slots=True)
-class SyncProgress:
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncProgress(Counts):
     """Where a sync run is.
 
     ``phase``: ``fetching`` (a request for ``page`` is about to go out), ``waiting`` (a retry or
@@ -19,17 +21,12 @@ class SyncProgress:
     page: int
     pages: int
     page_count: int | None
-    parsed: int
-    imported: int
-    duplicates: int
-    conflicts: int
-    quarantined: int
     retries: int
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class SyncReport:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncReport(Counts):
     """What a sync run stored: the counts of an import's report (``parsed`` = ``imported`` +
     duplicates + conflicts + quarantined).
 
@@ -40,11 +37,6 @@ class SyncReport:
     source_id: int | None
     location: str
     pages: int
-    parsed: int
-    imported: int
-    duplicates: int
-    conflicts: int
-    quarantined: int
     retries: int
     rate_limited: int
     passes: int
