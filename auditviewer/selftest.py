@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditviewer.ui.waiting import DEFAULT_TIMEOUT_MS, wait_until
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
@@ -36,7 +38,7 @@ ICONS = ("icons/auditviewer.svg", "icons/auditviewer.png")
 # Matches part of the sample, not all of it, so that the check sees the table change.
 QUERY = "action:release.* -action:release.update"
 SELECTED_ROWS = 5
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = DEFAULT_TIMEOUT_MS
 
 
 class CheckFailed(Exception):
@@ -60,27 +62,6 @@ class _Run:
     exported: Path | None = None
     selected: list[int] = field(default_factory=list)
     closers: list[Callable[[], object]] = field(default_factory=list)
-
-
-def wait_until(predicate: Callable[[], bool], timeout_ms: int = TIMEOUT_MS) -> bool:
-    """Runs the Qt event loop until ``predicate`` holds or the time is up; whether it holds."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    if predicate():
-        return True
-    loop = QEventLoop()
-    poll = QTimer()
-    poll.setInterval(2)
-    poll.timeout.connect(lambda: loop.quit() if predicate() else None)
-    deadline = QTimer()
-    deadline.setSingleShot(True)
-    deadline.timeout.connect(loop.quit)
-    poll.start()
-    deadline.start(timeout_ms)
-    loop.exec()
-    poll.stop()
-    deadline.stop()
-    return predicate()
 
 
 def paint_counter(widget: Any) -> Callable[[], int]:

@@ -203,7 +203,7 @@ class Probe:
 
 def run_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
     """Runs the event loop until ``predicate`` holds (checked every 2 ms) or the time is up."""
-    from auditviewer.selftest import wait_until
+    from auditviewer.ui.waiting import wait_until
 
     return wait_until(predicate, int(timeout_s * 1000))
 

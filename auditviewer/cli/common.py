@@ -72,7 +72,8 @@ def span(first: int | None, last: int | None) -> str:
 
 
 class ProgressLine:
-    """A progress line on stderr, rewritten in place; silent unless stderr is a terminal."""
+    """A progress line on stderr, rewritten in place on a terminal (silent elsewhere); a permanent
+    message (:meth:`show`) is printed on any stream."""
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
@@ -93,9 +94,22 @@ class ProgressLine:
             )
         else:
             text = f"{self.label}: {progress.done:,} of {progress.total:,} entries"
-        self.stream.write("\r" + text.ljust(self._width))
+        self.show(text)
+
+    def show(self, text: str, *, permanent: bool = False) -> None:
+        """Rewrites the line on a terminal; a ``permanent`` message gets a line of its own
+        (``auditviewer: ...``) on any stream."""
+        if permanent:
+            self.clear()
+            self.stream.write(f"{PROGRAM}: {printable(text)}\n")
+            self.stream.flush()
+            return
+        if not self.enabled:
+            return
+        shown = printable(text)
+        self.stream.write("\r" + shown.ljust(self._width))
         self.stream.flush()
-        self._width = len(text)
+        self._width = len(shown)
 
     def clear(self) -> None:
         """Removes the line, so that what follows starts on a clean line."""

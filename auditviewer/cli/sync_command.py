@@ -13,10 +13,10 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote
 
-from auditviewer.cli.common import fail
+from auditviewer.cli.common import ProgressLine, fail
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.paths import default_store_path
 from auditviewer.core.store.connection import Store
@@ -98,36 +98,23 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-class _ProgressLine:
-    """One progress line on stderr, rewritten in place on a terminal."""
+class _SyncProgress:
+    """A sync's progress on the shared progress line: pages on a terminal, waits everywhere."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.width = 0
+    def __init__(self, line: ProgressLine) -> None:
+        self.line = line
 
     def __call__(self, progress: SyncProgress) -> None:
         if progress.phase == "waiting":
-            self._show(progress.message, permanent=not self.tty)
-        elif progress.phase == "stored" and self.tty:
-            self._show(
+            self.line.show(progress.message, permanent=not self.line.enabled)
+        elif progress.phase == "stored":
+            self.line.show(
                 f"page {progress.page}: {progress.parsed:,} received, {progress.imported:,} new, "
                 f"{progress.duplicates:,} already stored"
             )
 
-    def _show(self, text: str, *, permanent: bool = False) -> None:
-        if permanent:
-            self.stream.write(f"auditviewer: {text}\n")
-        else:
-            self.stream.write("\r" + text.ljust(self.width))
-            self.width = len(text)
-        self.stream.flush()
-
     def end(self) -> None:
-        if self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-            self.width = 0
+        self.line.clear()
 
 
 def _summary(report: SyncReport) -> str:
@@ -181,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         proxy=None,
         ca_file=args.ca_file,
     )
-    progress = _ProgressLine(sys.stderr)
+    progress = _SyncProgress(ProgressLine("sync"))
     try:
         proxy = None
         if args.proxy:
