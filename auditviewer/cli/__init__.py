@@ -128,6 +128,16 @@ def run_viewer(request: GuiRequest) -> int:
     missing = [str(path) for path in request.files if not path.is_file()]
     if missing:
         return fail(f"{missing[0]}: no such file")
+    from auditviewer.ui.display_check import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        print(
+            f"{PROGRAM}: the viewer cannot start: {problem}; the commands work without a "
+            f"display, see {PROGRAM} --help",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         from auditviewer.ui.app import run_gui
     except ImportError as exc:
