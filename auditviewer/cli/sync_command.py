@@ -14,7 +14,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from auditviewer.cli.common import ProgressLine, fail
 from auditviewer.core.errors import AuditViewerError
@@ -126,15 +125,6 @@ def _summary(report: SyncReport) -> str:
     )
 
 
-def _without_password(url: str) -> str:
-    choice = parse_proxy_url(url, "--proxy")
-    assert choice.url is not None
-    if not choice.username:
-        return choice.url
-    scheme, _, rest = choice.url.partition("://")
-    return f"{scheme}://{quote(choice.username, safe='')}@{rest}"
-
-
 def _token(args: argparse.Namespace, tokens: TokenStore, account: str) -> tuple[str | None, bool]:
     """The token and whether it was typed in (so it may be saved); (None, False) if none."""
     if args.token_env:
@@ -173,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         proxy = None
         if args.proxy:
             proxy = parse_proxy_url(args.proxy, "--proxy")
-            config = replace(config, proxy=_without_password(args.proxy))
+            config = replace(config, proxy=proxy.setting_url())
         config = config.validated()
         proxy = resolve_proxy(config, password=None if proxy is None else proxy.password)
         if proxy.url is not None:

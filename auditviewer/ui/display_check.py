@@ -9,7 +9,10 @@ line can say so in one sentence and exit 2 instead. It imports no Qt.
 from __future__ import annotations
 
 import ctypes.util
+import functools
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -76,9 +79,36 @@ def display_problem(
 
 def _bundled_or_system_library(name: str) -> str | None:
     """The library's file in the standalone app's folder, else the system's, else None."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        found = next(Path(bundle).rglob(f"lib{name}.so*"), None)
+    prefix = f"lib{name}.so"
+    for known in (_bundled_libraries(), _system_libraries()):
+        found = next((path for soname, path in known.items() if soname.startswith(prefix)), None)
         if found is not None:
-            return str(found)
-    return ctypes.util.find_library(name)
+            return found
+    return None if _system_libraries() else ctypes.util.find_library(name)
+
+
+@functools.cache
+def _bundled_libraries() -> dict[str, str]:
+    """The shared libraries inside the standalone app's folder (none outside it)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not bundle:
+        return {}
+    return {path.name: str(path) for path in Path(bundle).rglob("lib*.so*")}
+
+
+@functools.cache
+def _system_libraries() -> dict[str, str]:
+    """The dynamic linker's cache, read once (``ldconfig -p``); empty where there is none."""
+    ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+    try:
+        listing = subprocess.run(
+            [ldconfig, "-p"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    libraries: dict[str, str] = {}
+    for line in listing.splitlines():
+        soname, arrow, path = line.strip().partition(" => ")
+        if arrow:
+            libraries.setdefault(soname.split(" ", 1)[0], path)
+    return libraries

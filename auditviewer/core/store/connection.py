@@ -168,8 +168,6 @@ class Store:
             engine.dispose()
             if isinstance(exc, DBAPIError):
                 exc = exc.orig if isinstance(exc.orig, sqlite3.DatabaseError) else exc
-            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
-                raise StoreLocked(f"{store_path}: the store is locked by another program") from None
             translated = translate(exc, store_path, "the store was not opened")
             if translated is not None:
                 raise translated from None
@@ -255,12 +253,9 @@ class Store:
         """
         if self.read_only:
             return
+        # raw() turns a busy or full store into StoreLocked / StoreFull.
         with suppress(StoreLocked, StoreFull), self.raw() as connection:
-            try:
-                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            except sqlite3.OperationalError as exc:
-                if not _is_locked(exc):
-                    raise
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     @staticmethod
     @contextmanager

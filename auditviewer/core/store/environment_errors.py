@@ -76,8 +76,3 @@ def translate(exc: BaseException, store: Path | str, outcome: str = "") -> Store
             "folder exists and can be written"
         )
     return None
-
-
-def is_environment_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is an error of the machine (see :func:`translate`), not a bug."""
-    return translate(exc, "") is not None

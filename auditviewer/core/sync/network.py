@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import certifi
 import truststore
@@ -62,6 +62,13 @@ class ProxyChoice:
             return None
         pair = f"{self.username}:{self.password or ''}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def setting_url(self) -> str | None:
+        """The URL to keep in settings: with the user name, never the password."""
+        if self.url is None or not self.username:
+            return self.url
+        scheme, _, rest = self.url.partition("://")
+        return f"{scheme}://{quote(self.username, safe='')}@{rest}"
 
     def describe(self) -> str:
         """For people: "proxy http://proxy:3128 (from HTTPS_PROXY)" or "no proxy (...)"."""

@@ -10,7 +10,6 @@ uses it. The advanced section says which proxy is used and where that setting ca
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -296,10 +295,8 @@ class SyncDialog(QDialog):
         assert choice.url is not None
         if choice.password is not None:
             self.proxy_password_edit.setText(choice.password)
-        url = choice.url
-        if choice.username:
-            scheme, _, rest = url.partition("://")
-            url = f"{scheme}://{quote(choice.username, safe='')}@{rest}"
+        url = choice.setting_url()
+        assert url is not None
         if url != text:
             self.proxy_edit.setText(url)
         return url
@@ -323,15 +320,15 @@ class SyncDialog(QDialog):
         if config is None:
             self.network_label.setText("")
             return
+        password = self._proxy_password(config)  # the keyring is read once
         try:
-            choice = settings_proxy(config, self._proxy_password(config))
+            choice = settings_proxy(config, password)
         except SyncError as exc:
             self.network_label.setText(visible(str(exc), 400))
             return
         text = "Connection: " + choice.describe()
         if choice.url is not None and choice.username:
-            kept = bool(self._proxy_password(config))
-            text += "; password " + ("given" if kept else "not given")
+            text += "; password " + ("given" if password else "not given")
         text += ". Certificates: the system's trust store and the bundled list"
         if config.ca_file:
             text += f", and {config.ca_file}"
