@@ -41,7 +41,8 @@ def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def test_the_fixture_is_a_store_of_the_current_schema() -> None:
     assert RELEASE_STORE.is_file()
-    with sqlite3.connect(f"{RELEASE_STORE.as_uri()}?mode=ro", uri=True) as connection:
+    # Read as an unchanging file: nothing (no -wal, no -shm) is created beside the fixture.
+    with sqlite3.connect(f"{RELEASE_STORE.as_uri()}?mode=ro&immutable=1", uri=True) as connection:
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
