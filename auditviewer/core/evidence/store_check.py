@@ -9,10 +9,11 @@ When only indexes are damaged, :func:`rebuild_store_indexes` repairs them.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from auditviewer.core.errors import StoreError
+from auditviewer.core.evidence.custody_check import CustodyCheck, check_custody
 from auditviewer.core.evidence.hash_chain import VerifyCancelled, VerifyReport, verify_chain
 from auditviewer.core.evidence.parts_check import PartsCancelled, parts_disagreement
 from auditviewer.core.evidence.sqlite_check import (
@@ -27,6 +28,7 @@ from auditviewer.core.evidence.sqlite_check import (
 )
 from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody_log import VERIFY, append_custody
 from auditviewer.core.store.text_index import build_fulltext
 
 # The index on entry_texts (entry_key): see auditviewer.core.store.schema_v2.
@@ -46,6 +48,10 @@ class StoreCheckReport:
     chain: VerifyReport | None
     disagreement: str | None
     text_index_skipped: str | None = None
+    # The custody log's chain and the entry heads it recorded (checkpoints).
+    custody: CustodyCheck | None = None
+    # Whether this check was recorded in the custody log (None: not asked to be).
+    logged: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -55,6 +61,7 @@ class StoreCheckReport:
             and self.chain is not None
             and self.chain.ok
             and self.disagreement is None
+            and (self.custody is None or self.custody.ok)
         )
 
     @property
@@ -80,6 +87,8 @@ class StoreCheckReport:
             lines.append(f"{self.chain.problem} ({self.chain.entries:,} entries checked before it)")
         if self.disagreement is not None:
             lines.append(f"the store's parts disagree: {self.disagreement}")
+        if self.custody is not None:
+            lines.extend(self.custody.problems)
         return lines
 
     def advice(self) -> str:
@@ -100,14 +109,27 @@ class StoreCheckReport:
             return f"{found} problem{'s' if found != 1 else ''} found"
         chain = self.chain
         assert chain is not None
+        custody = self._custody_summary()
         if chain.chain_head is None:
-            return f"OK: the store is empty ({checks} passed)"
+            return f"OK: the store is empty ({checks} passed{custody})"
         return (
             f"OK: {chain.entries:,} {'entry' if chain.entries == 1 else 'entries'}, every text "
             "matches its SHA-256 and the hash chain "
-            f"is intact; the entries, texts and column blocks agree; {checks} passed; chain "
-            f"head seq {chain.last_seq:,} sha256 {chain.chain_head}"
+            f"is intact; the entries, texts and column blocks agree; {checks} passed{custody}; "
+            f"chain head seq {chain.last_seq:,} sha256 {chain.chain_head}"
         )
+
+    def _custody_summary(self) -> str:
+        custody = self.custody
+        if custody is None or not custody.records:
+            return ""
+        text = (
+            f"; the custody log's {custody.records:,} records are intact and the "
+            f"{custody.checkpoints:,} entry heads they recorded are all in the chain"
+        )
+        if custody.expected_head_found:
+            text += f"; {custody.expected_head_found}"
+        return text
 
 
 def check_store(
@@ -116,8 +138,15 @@ def check_store(
     full: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    expect_head: str | None = None,
+    log: bool = True,
 ) -> StoreCheckReport:
-    """Runs every check; raises :class:`VerifyCancelled` when ``cancel`` is set meanwhile."""
+    """Runs every check; raises :class:`VerifyCancelled` when ``cancel`` is set meanwhile.
+
+    The custody log's chain and the entry heads it recorded are checked too, and
+    ``expect_head`` (a chain head noted elsewhere, hex) must be in the chain. With ``log`` the
+    check and its outcome are recorded in the custody log (:attr:`StoreCheckReport.logged`).
+    """
     location = str(store.path)
     try:
         with store.snapshot() as connection:
@@ -131,18 +160,43 @@ def check_store(
                 findings = _index_findings(connection, location, chain, cancel)
             if chain is None:
                 findings.append(Finding(Part.FILE, "", "the entries' texts cannot be read"))
+            custody = _custody(connection, expect_head)
         text_index = _text_index_finding(store)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{location}: cannot read the store ({exc})") from None
     if isinstance(text_index, Finding):
         findings.append(text_index)
-    return StoreCheckReport(
+    report = StoreCheckReport(
         full=full,
         findings=tuple(findings),
         chain=chain,
         disagreement=disagreement,
         text_index_skipped=text_index if isinstance(text_index, str) else None,
+        custody=custody,
     )
+    return _logged(store, report) if log else report
+
+
+def _custody(connection: sqlite3.Connection, expect_head: str | None) -> CustodyCheck | None:
+    try:
+        return check_custody(connection, expect_head=expect_head)
+    except sqlite3.DatabaseError as exc:
+        return CustodyCheck(0, 0, (f"the custody log cannot be read ({exc})",))
+
+
+def _logged(store: Store, report: StoreCheckReport) -> StoreCheckReport:
+    """Records the check and its outcome in the custody log."""
+    chain = report.chain
+    detail = {
+        "ok": report.ok,
+        "full": report.full,
+        "problems": report.problems()[:5],
+        "entries_checked": 0 if chain is None else chain.entries,
+        "chain_head": None if chain is None else chain.chain_head,
+    }
+    if report.custody is not None and report.custody.expected_head is not None:
+        detail["expected_head"] = report.custody.expected_head
+    return replace(report, logged=append_custody(store, VERIFY, detail) is not None)
 
 
 def rebuild_store_indexes(

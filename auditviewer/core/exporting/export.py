@@ -11,13 +11,14 @@ it into an empty store gives the same entries with the same raw texts and raw ha
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,10 +28,13 @@ from sqlalchemy.exc import DBAPIError
 
 from auditviewer.core.errors import AuditViewerError, ExportFailed, StoreError
 from auditviewer.core.exporting.atomic import atomic_write
+from auditviewer.core.exporting.redaction import Redactor
 from auditviewer.core.querying.filter import Filter, Sort
+from auditviewer.core.querying.language import format_query
 from auditviewer.core.querying.window import EntryQuery, EntryRow, list_sources, store_failure
 from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody_log import EXPORT, append_custody
 from auditviewer.core.timestamps import iso_utc
 from auditviewer.core.vocabulary import flags_of
 
@@ -86,6 +90,22 @@ class ExportReport:
     entries: int
     bytes_written: int
     seconds: float
+    # The SHA-256 of the file written (hex).
+    sha256: str = ""
+    # Whether the export was recorded in the store's custody log (None: not asked to be); a
+    # read-only store cannot record it.
+    logged: bool | None = None
+    # The fields in which a redacted export replaced values (None: not redacted).
+    redacted_fields: tuple[str, ...] | None = None
+
+    @property
+    def redacted(self) -> bool:
+        """Whether personal values were replaced by pseudonyms (the texts are not original)."""
+        return self.redacted_fields is not None
+
+
+# Called with each entry's seq and the exact bytes written for it.
+EntrySink = Callable[[int, bytes], None]
 
 
 def entry_flags(row: EntryRow) -> tuple[str, ...]:
@@ -165,6 +185,9 @@ def export_json(
     cancel: CancelToken | None = None,
     chunk_size: int = CHUNK_ENTRIES,
     replace_read_only: bool = False,
+    redactor: Redactor | None = None,
+    log: bool = True,
+    on_entry: EntrySink | None = None,
 ) -> ExportReport:
     """Writes the original texts of the selected entries, newest first, as a JSON array.
 
@@ -174,31 +197,58 @@ def export_json(
     ``replace_read_only``. Raises :class:`ExportFailed` (naming the file, and the entry where
     one is at fault), :class:`ExportTargetReadOnly`, :class:`ExportCancelled`, or a
     :class:`StoreError` naming the store when it cannot be read; the target is then untouched.
+
+    With a ``redactor`` each text has its personal values replaced (see
+    :mod:`.redaction`) and is written as compact JSON: no longer the original. ``on_entry``
+    is called with each entry's seq and the bytes written for it. With ``log`` the export is
+    recorded in the custody log (:attr:`ExportReport.logged`).
     """
     target = _checked_target(store, path, replace_read_only)
     started = time.perf_counter()
+    digest = hashlib.sha256()
     with _failures(store, target), _Selection(store, filter, seqs) as selection:
         total = selection.count()
         written = 0
         size = 0
         with store.raw() as reader, atomic_write(target) as out:
             out.write(b"[")
+            digest.update(b"[")
             size += 1
             for chunk in _chunks(selection.iter_seqs(), chunk_size):
                 _check(cancel, target)
                 texts = _raw_texts(reader, chunk)
+                parts: list[bytes] = []
                 for seq in chunk:
-                    data = _encoded(texts, seq, target)
-                    out.write(b",\n" if written else b"\n")
-                    out.write(data)
+                    data = (
+                        _encoded(texts, seq, target)
+                        if redactor is None
+                        else redactor.redact_json_text(_text_of(texts, seq, target))
+                    )
+                    if on_entry is not None:
+                        on_entry(seq, data)
+                    parts.append(b",\n" if written else b"\n")
+                    parts.append(data)
                     size += len(data) + (2 if written else 1)
                     written += 1
+                block = b"".join(parts)
+                out.write(block)
+                digest.update(block)
                 _report(progress, written, total)
             ending = b"\n]\n" if written else b"]\n"
             out.write(ending)
+            digest.update(ending)
             size += len(ending)
             _check(cancel, target)
-    return ExportReport(target, "json", written, size, time.perf_counter() - started)
+    report = ExportReport(
+        target,
+        "json",
+        written,
+        size,
+        time.perf_counter() - started,
+        sha256=digest.hexdigest(),
+        redacted_fields=None if redactor is None else redactor.fields,
+    )
+    return _logged(store, report, filter) if log else report
 
 
 def export_csv(
@@ -211,12 +261,14 @@ def export_csv(
     cancel: CancelToken | None = None,
     chunk_size: int = CHUNK_ENTRIES,
     replace_read_only: bool = False,
+    redactor: Redactor | None = None,
+    log: bool = True,
 ) -> ExportReport:
     """Writes the normalised columns of the selected entries, newest first, as UTF-8 CSV.
 
     The header is :data:`CSV_COLUMNS`; cells that a spreadsheet would run as a formula are
-    neutralised (:func:`neutralize_cell`). Selection, errors and cancellation as for
-    :func:`export_json`.
+    neutralised (:func:`neutralize_cell`). Selection, errors, cancellation, ``redactor`` and
+    ``log`` as for :func:`export_json`.
     """
     target = _checked_target(store, path, replace_read_only)
     started = time.perf_counter()
@@ -225,7 +277,7 @@ def export_csv(
         total = selection.count()
         written = 0
         size = 0
-        lines = _CsvLines()
+        lines = _CsvLines(redactor)
         with atomic_write(target) as out:
             lines.writer.writerow(CSV_COLUMNS)
             size += lines.flush_to(out, target, ())
@@ -241,7 +293,31 @@ def export_csv(
                 if not rows:
                     break
             _check(cancel, target)
-    return ExportReport(target, "csv", written, size, time.perf_counter() - started)
+    report = ExportReport(
+        target,
+        "csv",
+        written,
+        size,
+        time.perf_counter() - started,
+        sha256=lines.digest.hexdigest(),
+        redacted_fields=None if redactor is None else redactor.fields,
+    )
+    return _logged(store, report, filter) if log else report
+
+
+def _logged(store: Store, report: ExportReport, flt: Filter | None) -> ExportReport:
+    """Records the export in the custody log; the report says whether it could be."""
+    detail: dict[str, object] = {
+        "file": str(report.path.resolve()),
+        "format": report.format,
+        "entries": report.entries,
+        "bytes": report.bytes_written,
+        "sha256": report.sha256,
+        "query": format_query(flt) if flt is not None else "",
+    }
+    if report.redacted_fields is not None:
+        detail["redacted_fields"] = list(report.redacted_fields)
+    return replace(report, logged=append_custody(store, EXPORT, detail) is not None)
 
 
 class _Selection:
@@ -280,9 +356,10 @@ class _Selection:
 class _CsvLines:
     """Collects the lines a ``csv.writer`` writes (RFC 4180 quoting, CRLF), one per row."""
 
-    def __init__(self) -> None:
+    def __init__(self, redactor: Redactor | None = None) -> None:
         self.parts: list[str] = []
-        self.writer = csv.writer(self)
+        self.writer = csv.writer(self) if redactor is None else _RedactingWriter(self, redactor)
+        self.digest = hashlib.sha256()
 
     def write(self, text: str) -> int:
         self.parts.append(text)
@@ -304,7 +381,36 @@ class _CsvLines:
         finally:
             self.parts.clear()
         out.write(data)
+        self.digest.update(data)
         return len(data)
+
+
+class _RedactingWriter:
+    """A ``csv.writer`` whose text cells pass through a :class:`Redactor` first."""
+
+    def __init__(self, lines: _CsvLines, redactor: Redactor) -> None:
+        self._writer = csv.writer(lines)
+        self._redactor = redactor
+        self._header = True
+
+    def writerow(self, row: Sequence[str | int]) -> None:
+        if self._header:
+            self._header = False
+            self._writer.writerow(row)
+            return
+        entity_type = str(row[CSV_COLUMNS.index("entity_type")])
+        self._writer.writerow(
+            [
+                self._redactor.redact_cell(name, cell, entity_type=entity_type)
+                if isinstance(cell, str)
+                else cell
+                for name, cell in zip(CSV_COLUMNS, row, strict=True)
+            ]
+        )
+
+    def writerows(self, rows: Iterable[Sequence[str | int]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def is_read_only(path: Path) -> bool:
@@ -373,6 +479,13 @@ def _raw_texts(connection: sqlite3.Connection, seqs: list[int]) -> dict[int, str
         (json.dumps(seqs),),
     ).fetchall()
     return {int(seq): str(raw) for seq, raw in rows}
+
+
+def _text_of(texts: dict[int, str], seq: int, target: Path) -> str:
+    try:
+        return texts[seq]
+    except KeyError:
+        raise ExportFailed(f"{target}: entry seq {seq} vanished from the store") from None
 
 
 def _encoded(texts: dict[int, str], seq: int, target: Path) -> bytes:

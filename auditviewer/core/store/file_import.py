@@ -13,6 +13,7 @@ from auditviewer.core.errors import ImportCancelled, ImportRejected
 from auditviewer.core.reading.parse_process import FileRead, prepared_batches
 from auditviewer.core.records import CancelToken, ImportReport, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody_log import IMPORT, record_custody
 from auditviewer.core.store.entry_writer import EntryWriter, begin_source, record_counts
 
 
@@ -84,6 +85,17 @@ def import_file(
             (read.sha256, read.size, source_id),
         )
         record_counts(connection, source_id, writer.counts, finished=True)
+        record_custody(
+            connection,
+            IMPORT,
+            {
+                "source_id": source_id,
+                "file": location,
+                "sha256": read.sha256,
+                "size_bytes": read.size,
+                **writer.counts.totals(),
+            },
+        )
     # The import passed through the WAL (gigabytes for a big file): move it into the store file
     # now, so committed work does not live only in the -wal file and the disk space comes back.
     store.checkpoint()

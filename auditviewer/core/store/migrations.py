@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Final
 
 from auditviewer.core.errors import StoreError
+from auditviewer.core.store.custody_log import MIGRATION, has_custody_log, record_custody
+from auditviewer.core.store.schema_custody import add_custody_log
 from auditviewer.core.store.schema_v2 import upgrade_to_v2
 
 # Marks a SQLite file as an auditviewer store ("AVst").
@@ -119,7 +121,7 @@ _STEP_1: Final[tuple[str, ...]] = (
 
 # A step is SQL statements, or a function that does the step on the connection.
 Step = tuple[str, ...] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2)
+MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2, add_custody_log)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
@@ -164,6 +166,12 @@ def migrate(connection: sqlite3.Connection, location: str) -> None:
                     connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version = {step_number + 1}")
+            if has_custody_log(connection):
+                record_custody(
+                    connection,
+                    MIGRATION,
+                    {"from_version": step_number, "to_version": step_number + 1},
+                )
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:

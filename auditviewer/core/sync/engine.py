@@ -40,6 +40,7 @@ from auditviewer.core.errors import StoreError
 from auditviewer.core.reading.prepared import prepare_entry
 from auditviewer.core.records import CancelToken, now_micros
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody_log import SYNC, record_custody
 from auditviewer.core.store.entry_writer import (
     EntryWriter,
     WriteCounts,
@@ -375,6 +376,18 @@ class _Run:
                 self._check_state(connection)
                 state.last_success_utc = now_micros()
                 self._saved = self._save_state(connection, state)
+            record_custody(
+                connection,
+                SYNC,
+                {
+                    "source_id": self.source_id,
+                    "location": self.config.location,
+                    "pages": self.pages,
+                    "complete": detail is None,
+                    **({} if detail is None else {"stopped": detail}),
+                    **self.counts.totals(),
+                },
+            )
         # The run's pages passed through the WAL: move them into the store file.
         self.store.checkpoint()
 

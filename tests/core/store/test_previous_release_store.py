@@ -39,11 +39,11 @@ def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-def test_the_fixture_is_a_store_of_the_current_schema() -> None:
+def test_the_fixture_is_a_store_of_the_release_schema() -> None:
     assert RELEASE_STORE.is_file()
     # Read as an unchanging file: nothing (no -wal, no -shm) is created beside the fixture.
     with sqlite3.connect(f"{RELEASE_STORE.as_uri()}?mode=ro&immutable=1", uri=True) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2 <= SCHEMA_VERSION
 
 
 def test_it_opens_without_a_migration_and_keeps_every_row(release_copy: Path) -> None:
@@ -78,6 +78,8 @@ def test_exports_are_byte_identical_to_the_release(
 
 
 def test_a_read_only_copy_exports_the_same(release_copy: Path, tmp_path: Path) -> None:
+    # A read-only store cannot be upgraded: this release's schema is reached first.
+    Store.open(release_copy).close()
     release_copy.chmod(0o444)
     target = tmp_path / "out.json"
     with Store.open(release_copy) as store:

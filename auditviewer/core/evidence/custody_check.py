@@ -1,0 +1,164 @@
+"""Checks the custody log: its own hash chain, and the entry heads it recorded (checkpoints).
+
+The entries' hash chain alone cannot show entries cut off the end of the store: what is left
+is a valid chain. Every custody record holds the entry chain head after its operation; an
+entry head the store no longer reaches, or reaches with another hash, shows entries removed
+from the end or rewritten. A head noted outside the store (an earlier evidence pack's manifest)
+is checked the same way with ``expect_head``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from auditviewer.core.store.custody_log import (
+    GENESIS,
+    CustodyRecord,
+    chain_step,
+    custody_records,
+    entry_head,
+    has_custody_log,
+    record_digest,
+)
+from auditviewer.core.timestamps import iso_utc
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyCheck:
+    """What :func:`check_custody` found: ``problems`` (sentences) and what was checked."""
+
+    records: int
+    checkpoints: int
+    problems: tuple[str, ...]
+    expected_head: str | None = None
+    # Where a head noted elsewhere was found ("" when none was given).
+    expected_head_found: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the custody log and every checkpoint hold."""
+        return not self.problems
+
+
+def check_custody(
+    connection: sqlite3.Connection, *, expect_head: str | None = None
+) -> CustodyCheck:
+    """Checks the custody log's chain and checkpoints inside the caller's read transaction."""
+    if not has_custody_log(connection):
+        return CustodyCheck(0, 0, ())
+    problems: list[str] = []
+    rows = connection.execute(
+        "SELECT seq, recorded_utc, os_user, what, detail, entries_seq, entries_head, "
+        "chain_sha256 FROM custody_log ORDER BY seq"
+    ).fetchall()
+    problems.extend(_chain_problems(rows))
+    records = custody_records(connection)
+    checkpoints, found = _checkpoint_problems(connection, records)
+    problems.extend(found)
+    head_found = ""
+    if expect_head is not None:
+        head_problem, head_found = _expected_head(connection, expect_head)
+        if head_problem is not None:
+            problems.append(head_problem)
+    return CustodyCheck(len(rows), checkpoints, tuple(problems), expect_head, head_found)
+
+
+def _chain_problems(rows: list[tuple[object, ...]]) -> list[str]:
+    previous = GENESIS
+    expected_seq = 1
+    for seq, recorded, user, what, detail, entries_seq, head, chain in rows:
+        assert isinstance(seq, int)
+        if seq != expected_seq:
+            gap = f"record {expected_seq}" if seq == expected_seq + 1 else (
+                f"records {expected_seq}..{seq - 1}"
+            )
+            return [f"the custody log was altered: {gap} missing before record {seq}"]
+        digest = record_digest(
+            seq,
+            int(str(recorded)),
+            str(user),
+            str(what),
+            str(detail),
+            int(str(entries_seq)),
+            None if head is None else str(head),
+        )
+        computed = chain_step(previous, digest)
+        if not isinstance(chain, bytes) or computed != chain:
+            return [
+                f"the custody log was altered: record {seq} ({what} of "
+                f"{iso_utc(int(str(recorded)))[:19]}) does not match its chain hash"
+            ]
+        previous = computed
+        expected_seq += 1
+    return []
+
+
+def _checkpoint_problems(
+    connection: sqlite3.Connection, records: list[CustodyRecord]
+) -> tuple[int, list[str]]:
+    """Checks each recorded entry head against the store; one sentence per kind of problem."""
+    now = entry_head(connection)
+    checked = 0
+    cut: CustodyRecord | None = None
+    rewritten: CustodyRecord | None = None
+    for record in records:
+        if record.entries_seq == 0 or record.entries_head is None:
+            continue
+        checked += 1
+        if record.entries_seq > now.seq:
+            if cut is None or record.entries_seq > cut.entries_seq:
+                cut = record
+            continue
+        row = connection.execute(
+            "SELECT chain_sha256 FROM entry_texts WHERE seq = ?", (record.entries_seq,)
+        ).fetchone()
+        if (row is None or bytes(row[0]).hex() != record.entries_head) and rewritten is None:
+            rewritten = record
+    problems = []
+    if cut is not None:
+        lost = cut.entries_seq - now.seq
+        problems.append(
+            f"entries were removed from the end of the store: after the {_what(cut)} the store "
+            f"ended at entry seq {cut.entries_seq:,} (chain head {cut.entries_head}), now it "
+            f"ends at seq {now.seq:,}; {lost:,} entr{'y is' if lost == 1 else 'ies are'} missing"
+        )
+    if rewritten is not None:
+        problems.append(
+            f"entries were rewritten: after the {_what(rewritten)} entry seq "
+            f"{rewritten.entries_seq:,} had chain head {rewritten.entries_head}, the store now "
+            "holds another"
+        )
+    return checked, problems
+
+
+def _what(record: CustodyRecord) -> str:
+    return (
+        f"{record.what} of {iso_utc(record.recorded_utc)[:19]}Z by {record.os_user} "
+        f"(custody record {record.seq})"
+    )
+
+
+def _expected_head(connection: sqlite3.Connection, expect_head: str) -> tuple[str | None, str]:
+    text = expect_head.strip().lower()
+    try:
+        wanted = bytes.fromhex(text)
+    except ValueError:
+        return f"the expected head {expect_head!r} is not a SHA-256 in hex", ""
+    if len(wanted) != 32:
+        return f"the expected head {expect_head!r} is not a SHA-256 (64 hex digits)", ""
+    now = entry_head(connection)
+    row = connection.execute(
+        "SELECT seq FROM entry_texts WHERE chain_sha256 = ? ORDER BY seq LIMIT 1", (wanted,)
+    ).fetchone()
+    if row is None:
+        return (
+            f"the expected chain head {text} is not in the store's chain: entries it covered "
+            f"were removed or rewritten (the store ends at entry seq {now.seq:,}, chain head "
+            f"{now.sha256})",
+            "",
+        )
+    seq = int(row[0])
+    grown = now.seq - seq
+    later = f"; {grown:,} entries were added after it" if grown else ""
+    return None, f"the expected chain head is entry seq {seq:,}'s{later}"
