@@ -17,3 +17,8 @@ def default_store_path() -> Path:
     if from_env:
         return Path(from_env)
     return Path(platformdirs.user_data_dir(APP_NAME)) / "store.sqlite"
+
+
+def default_signing_key_path() -> Path:
+    """Where the evidence signing key is kept when no secure system keyring is available."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "evidence-signing-key.pem"

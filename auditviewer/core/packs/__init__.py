@@ -1,0 +1,1 @@
+"""Evidence packs: signed, self-checking folders of exported entries, and their check."""
