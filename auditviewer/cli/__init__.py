@@ -22,7 +22,8 @@ from auditviewer.cli.common import PROGRAM, fail
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.paths import STORE_ENV, default_store_path
 
-# The commands, in the order ``--help`` lists them: ``<name>_command`` modules of this package.
+# The commands, in the order ``--help`` lists them: ``<name>_command`` modules of this package
+# (``-`` in a name is ``_`` in its module's).
 # They are imported only when the parser is built, so that starting the viewer does not pay for
 # the commands' imports (SQLAlchemy, httpx) before its window is shown.
 COMMAND_NAMES: tuple[str, ...] = (
@@ -33,13 +34,18 @@ COMMAND_NAMES: tuple[str, ...] = (
     "actions",
     "verify",
     "sync",
+    "verify-pack",
+    "key",
+    "log",
+    "coverage",
 )
 
 
 def command_modules() -> tuple[ModuleType, ...]:
     """The command modules, imported now."""
     return tuple(
-        importlib.import_module(f"auditviewer.cli.{name}_command") for name in COMMAND_NAMES
+        importlib.import_module(f"auditviewer.cli.{name.replace('-', '_')}_command")
+        for name in COMMAND_NAMES
     )
 
 

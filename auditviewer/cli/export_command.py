@@ -1,4 +1,5 @@
-"""``auditviewer export [QUERY] -o FILE``: writes matching entries to a JSON or CSV file."""
+"""``auditviewer export [QUERY] -o FILE``: writes matching entries to a JSON or CSV file;
+``--evidence DIR`` writes a signed evidence pack instead."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from auditviewer.cli.common import ProgressLine, open_store, printable
 from auditviewer.cli.query_command import add_query_argument
 from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
+from auditviewer.core.exporting.redaction import Redactor
 from auditviewer.core.querying.language import parse_query
 
 NAME = "export"
+NOT_LOGGED = (
+    "Note: this export was not recorded in the store's custody log: the store is read-only "
+    "(or another program kept it busy)"
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,11 +31,45 @@ def add_parser(subparsers: Any) -> None:
             "newest first. JSON is an array of the entries' original texts, byte for byte, "
             "and imports again into identical entries; CSV holds the normalised columns, "
             "with cells a spreadsheet would run as formulas neutralised. The file is written "
-            "atomically: an interrupted export leaves an existing file as it was."
+            "atomically: an interrupted export leaves an existing file as it was. With "
+            "--evidence DIR, a signed evidence pack is written into a new folder instead: the "
+            "JSON export, a manifest, its Ed25519 signature, the public key, SHA256SUMS and a "
+            "README telling the recipient how to check it with sha256sum and openssl. Every "
+            "export is recorded in the store's custody log (auditviewer log)."
         ),
     )
     add_query_argument(parser)
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", metavar="FILE", help="the file to write")
+    target.add_argument(
+        "--evidence",
+        metavar="DIR",
+        help="write a signed evidence pack into DIR (a new or empty folder)",
+    )
+    parser.add_argument(
+        "--by",
+        metavar="NAME",
+        help="with --evidence: the reviewer's name, written into the manifest",
+    )
+    parser.add_argument(
+        "--review",
+        metavar="ID",
+        help="with --evidence: the signed review the pack belongs to, written into the manifest",
+    )
+    parser.add_argument(
+        "--zip",
+        action="store_true",
+        help="with --evidence: also write DIR.zip holding the pack's folder",
+    )
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        help=(
+            "replace e-mail and IP addresses, actor names and token names by pseudonyms that "
+            "are consistent within this export (keyed with a random key that is not kept); "
+            "the texts are then no longer the originals"
+        ),
+    )
     parser.add_argument(
         "--force",
         action="store_true",
@@ -48,6 +88,10 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exports and prints what was written."""
+    if args.evidence is not None:
+        return _run_pack(args)
+    if args.by or args.review or args.zip:
+        raise ExportFailed("--by, --review and --zip go with --evidence DIR")
     if not args.output.strip():
         raise ExportFailed("a file name is needed after -o, for example -o entries.json")
     output = Path(args.output)
@@ -59,7 +103,12 @@ def run(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         try:
             report = write(
-                store, output, filter=flt, progress=progress, replace_read_only=args.force
+                store,
+                output,
+                filter=flt,
+                progress=progress,
+                replace_read_only=args.force,
+                redactor=Redactor() if args.redact else None,
             )
         except ExportTargetReadOnly as exc:
             raise ExportFailed(
@@ -68,8 +117,54 @@ def run(args: argparse.Namespace) -> int:
             ) from None
         finally:
             progress.clear()
+    redacted = ", redacted" if report.redacted else ""
     print(
         f"Exported {report.entries:,} entries to {printable(str(report.path))} "
-        f"({report.format}, {report.bytes_written:,} bytes)"
+        f"({report.format}{redacted}, {report.bytes_written:,} bytes, SHA-256 {report.sha256})"
     )
+    if not report.logged:
+        print(NOT_LOGGED)
+    return 0
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    """Writes an evidence pack and prints where, its signer and how to check it."""
+    from auditviewer.core.packs.pack import write_evidence_pack
+    from auditviewer.core.packs.signing import signing_key
+    from auditviewer.core.paths import default_signing_key_path
+
+    text = " ".join(args.query)
+    flt = parse_query(text) if text.strip() else None
+    folder = Path(args.evidence)
+    key = signing_key(default_signing_key_path())
+    progress = ProgressLine(f"exporting to {folder.name}")
+    with open_store(args) as store:
+        try:
+            report = write_evidence_pack(
+                store,
+                folder,
+                key=key,
+                filter=flt,
+                reviewer=args.by,
+                review={"id": args.review} if args.review else None,
+                redactor=Redactor() if args.redact else None,
+                make_zip=args.zip,
+                progress=progress,
+            )
+        finally:
+            progress.clear()
+    kind = "redacted" if report.redacted else "original texts"
+    print(f"Evidence pack of {report.entries:,} entries ({kind}) in {printable(str(folder))}")
+    if report.zip_path is not None:
+        print(f"Zip: {printable(str(report.zip_path))}")
+    made = "a new signing key was made; " if report.key_created else ""
+    print(f"Signed with the key whose fingerprint is {report.fingerprint}")
+    print(f"Note: {made}{report.key_where}")
+    print(
+        f"Store chain head at export: seq {report.entry_chain_seq:,} sha256 "
+        f"{report.entry_chain_head or '-'}"
+    )
+    print(f"Check it: auditviewer verify-pack {printable(str(folder))}, or see its README.txt")
+    if not report.logged:
+        print(NOT_LOGGED)
     return 0

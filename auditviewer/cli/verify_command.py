@@ -21,7 +21,9 @@ def add_parser(subparsers: Any) -> None:
             "Run SQLite's quick check of the store file, recompute the SHA-256 of every "
             "entry's original text and the hash chain over all entries, check that the "
             "entries, their texts and the column blocks agree, and check the full-text "
-            "index. Prints every problem found, naming the table, index or entry, and the "
+            "index. The custody log is checked too: its own hash chain, and the entry chain "
+            "heads it recorded after each import and sync, which show entries removed from the "
+            "end. Prints every problem found, naming the table, index or entry, and the "
             "chain head, which stands for the whole store. Exits with 1 on a problem."
         ),
     )
@@ -34,6 +36,14 @@ def add_parser(subparsers: Any) -> None:
         "--rebuild-indexes",
         action="store_true",
         help="rebuild every index from its table first (under the write lock), then check",
+    )
+    parser.add_argument(
+        "--expect-head",
+        metavar="HEX",
+        help=(
+            "a chain head noted outside the store (an earlier verify, an evidence pack's "
+            "manifest); it must be in the store's chain"
+        ),
     )
     parser.set_defaults(handler=run)
 
@@ -51,12 +61,19 @@ def run(args: argparse.Namespace) -> int:
                     indexing.clear()
                 text = f"; {indexed:,} entries indexed for text search again" if indexed else ""
                 print(f"Indexes rebuilt{text}")
-            report = check_store(store, full=args.full, progress=progress)
+            report = check_store(
+                store, full=args.full, progress=progress, expect_head=args.expect_head
+            )
         finally:
             progress.clear()
         location = store.path
     if report.text_index_skipped is not None:
         print(f"Note: {report.text_index_skipped}")
+    if report.logged is False:
+        print(
+            "Note: this check was not recorded in the store's custody log: the store is "
+            "read-only (or another program kept it busy)"
+        )
     if report.ok:
         print(report.summary())
         return 0
