@@ -104,8 +104,8 @@ class ExportReport:
         return self.redacted_fields is not None
 
 
-# Called with each entry's seq and the exact bytes written for it.
-EntrySink = Callable[[int, bytes], None]
+# Called with each chunk's seqs and the exact bytes written for each of those entries.
+ChunkSink = Callable[[list[int], list[bytes]], None]
 
 
 def entry_flags(row: EntryRow) -> tuple[str, ...]:
@@ -187,7 +187,7 @@ def export_json(
     replace_read_only: bool = False,
     redactor: Redactor | None = None,
     log: bool = True,
-    on_entry: EntrySink | None = None,
+    on_chunk: ChunkSink | None = None,
 ) -> ExportReport:
     """Writes the original texts of the selected entries, newest first, as a JSON array.
 
@@ -199,8 +199,8 @@ def export_json(
     :class:`StoreError` naming the store when it cannot be read; the target is then untouched.
 
     With a ``redactor`` each text has its personal values replaced (see
-    :mod:`.redaction`) and is written as compact JSON: no longer the original. ``on_entry``
-    is called with each entry's seq and the bytes written for it. With ``log`` the export is
+    :mod:`.redaction`) and is written as compact JSON: no longer the original. ``on_chunk``
+    is called with each chunk of seqs and the bytes written for each. With ``log`` the export is
     recorded in the custody log (:attr:`ExportReport.logged`).
     """
     target = _checked_target(store, path, replace_read_only)
@@ -217,20 +217,17 @@ def export_json(
             for chunk in _chunks(selection.iter_seqs(), chunk_size):
                 _check(cancel, target)
                 texts = _raw_texts(reader, chunk)
-                parts: list[bytes] = []
-                for seq in chunk:
-                    data = (
-                        _encoded(texts, seq, target)
-                        if redactor is None
-                        else redactor.redact_json_text(_text_of(texts, seq, target))
-                    )
-                    if on_entry is not None:
-                        on_entry(seq, data)
-                    parts.append(b",\n" if written else b"\n")
-                    parts.append(data)
-                    size += len(data) + (2 if written else 1)
-                    written += 1
-                block = b"".join(parts)
+                if redactor is None:
+                    datas = [_encoded(texts, seq, target) for seq in chunk]
+                else:
+                    datas = [
+                        redactor.redact_json_text(_text_of(texts, seq, target)) for seq in chunk
+                    ]
+                if on_chunk is not None:
+                    on_chunk(chunk, datas)
+                block = (b",\n" if written else b"\n") + b",\n".join(datas)
+                size += len(block)
+                written += len(datas)
                 out.write(block)
                 digest.update(block)
                 _report(progress, written, total)

@@ -63,6 +63,9 @@ SUMS: Final = "SHA256SUMS"
 # The files SHA256SUMS lists, in its order.
 SUMMED: Final = (ENTRIES, MANIFEST, SIGNATURE, PUBLIC_KEY, README)
 SORT_ORDER: Final = "time, newest first"
+# Where the manifest's entry list starts: the list comes last, after every other field.
+ENTRY_LIST: Final = b',\n  "entries": ['
+
 OPENSSL_VERIFY: Final = (
     f"openssl pkeyutl -verify -pubin -inkey {PUBLIC_KEY} -rawin -in {MANIFEST} "
     f"-sigfile {SIGNATURE}"
@@ -98,10 +101,14 @@ class _Collected:
     lines: list[str]
     seqs: list[int]
 
-    def add(self, seq: int, data: bytes) -> None:
-        self.seqs.append(seq)
-        self.lines.append(
-            f'{{"seq":{seq},"sha256":"{hashlib.sha256(data).hexdigest()}","bytes":{len(data)}}}'
+    def add(self, seqs: list[int], datas: list[bytes]) -> None:
+        sha256 = hashlib.sha256
+        self.seqs.extend(seqs)
+        self.lines.extend(
+            [
+                f'{{"seq":{seq},"sha256":"{sha256(data).hexdigest()}","bytes":{len(data)}}}'
+                for seq, data in zip(seqs, datas, strict=True)
+            ]
         )
 
 
@@ -145,7 +152,7 @@ def write_evidence_pack(
             cancel=cancel,
             redactor=redactor,
             log=False,
-            on_entry=collected.add,
+            on_chunk=collected.add,
         )
         facts = _store_facts(store, collected.seqs, target)
         readme = _readme(key, exported.entries, redactor is not None, moment).encode("utf-8")
@@ -290,8 +297,8 @@ def _manifest_bytes(header: dict[str, Any], entry_lines: list[str]) -> bytes:
     head = orjson.dumps(header, option=orjson.OPT_INDENT_2).rstrip()
     assert head.endswith(b"}")
     body = ",\n    ".join(entry_lines)
-    tail = f',\n  "entries": [\n    {body}\n  ]\n}}\n' if entry_lines else ',\n  "entries": []\n}\n'
-    return head[:-1].rstrip() + tail.encode("ascii")
+    tail = f"\n    {body}\n  ]\n}}\n" if entry_lines else "]\n}\n"
+    return head[:-1].rstrip() + ENTRY_LIST + tail.encode("ascii")
 
 
 def _store_facts(store: Store, seqs: list[int], target: Path) -> dict[str, Any]:
@@ -300,16 +307,19 @@ def _store_facts(store: Store, seqs: list[int], target: Path) -> dict[str, Any]:
         with store.snapshot() as connection:
             head = entry_head(connection)
             chosen = json.dumps(seqs)
-            first, last = connection.execute(
-                "SELECT min(created_utc), max(created_utc) FROM entries "
-                "WHERE seq IN (SELECT value FROM json_each(?))",
+            spans = connection.execute(
+                "SELECT source_id, min(created_utc), max(created_utc) FROM entries "
+                "WHERE seq IN (SELECT value FROM json_each(?)) GROUP BY source_id",
                 (chosen,),
-            ).fetchone()
+            ).fetchall()
+            firsts = [row[1] for row in spans if row[1] is not None]
+            lasts = [row[2] for row in spans if row[2] is not None]
+            first = min(firsts) if firsts else None
+            last = max(lasts) if lasts else None
             sources = connection.execute(
                 "SELECT id, kind, location, sha256, size_bytes, started_utc, finished_utc "
-                "FROM sources WHERE id IN (SELECT DISTINCT source_id FROM entries "
-                "WHERE seq IN (SELECT value FROM json_each(?))) ORDER BY id",
-                (chosen,),
+                "FROM sources WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (json.dumps([row[0] for row in spans]),),
             ).fetchall()
             identity = store_id(connection)
     except (sqlite3.Error, StoreError) as exc:

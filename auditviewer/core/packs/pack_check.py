@@ -10,6 +10,7 @@ altered, moved (two entries swapped), removed or added.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import orjson
 from auditviewer.core.errors import AuditViewerError
 from auditviewer.core.packs.pack import (
     ENTRIES,
+    ENTRY_LIST,
     MANIFEST,
     PUBLIC_KEY,
     SIGNATURE,
@@ -123,25 +125,27 @@ def check_pack(
                 problems.append(
                     f"{name}: altered: its SHA-256 is {hashes[name]}, {SUMS} says {listed}"
                 )
-    manifest = _manifest(root, present, problems)
+    header = _manifest(root, present, problems, header_only=True)
     key_fingerprint, valid, pinned = _signature(
-        root, present, manifest, problems, expected_key, expected_fingerprint
+        root, present, header, problems, expected_key, expected_fingerprint
     )
     entries = 0
     byte_exact: bool | None = None
-    if manifest is not None:
-        byte_exact = manifest.get("byte_exact") is True
-        expected = _expected_entries(manifest, problems)
-        entries = len(expected)
-        _check_against_manifest(manifest, hashes, problems)
-        signed_entries = _signed_hash(manifest, ENTRIES)
-        if ENTRIES in hashes and hashes[ENTRIES] != signed_entries:
+    if header is not None:
+        byte_exact = header.get("byte_exact") is True
+        count = header.get("count")
+        entries = count if isinstance(count, int) else 0
+        _check_against_manifest(header, hashes, problems)
+        signed_entries = _signed_hash(header, ENTRIES)
+        if not valid or (ENTRIES in hashes and hashes[ENTRIES] != signed_entries):
+            # The entry list is read only when it is needed to name what differs.
             _check_cancel(cancel, root)
-            problems.extend(entry_problems((root / ENTRIES).read_bytes(), expected))
-        if manifest.get("count") != entries:
-            problems.append(
-                f"{MANIFEST}: says {manifest.get('count')} entries but lists {entries}"
-            )
+            manifest = _manifest(root, present, problems, header_only=False)
+            expected = [] if manifest is None else _expected_entries(manifest, problems)
+            if manifest is not None and len(expected) != count:
+                problems.append(f"{MANIFEST}: says {count} entries but lists {len(expected)}")
+            if ENTRIES in hashes and hashes[ENTRIES] != signed_entries:
+                problems.extend(entry_problems((root / ENTRIES).read_bytes(), expected))
     return PackCheck(root, tuple(problems), entries, key_fingerprint, valid, pinned, byte_exact)
 
 
@@ -189,11 +193,23 @@ def _read_sums(root: Path, present: set[str], problems: list[str]) -> dict[str, 
     return sums
 
 
-def _manifest(root: Path, present: set[str], problems: list[str]) -> dict[str, Any] | None:
+def _manifest(
+    root: Path, present: set[str], problems: list[str], *, header_only: bool
+) -> dict[str, Any] | None:
+    """The manifest; with ``header_only`` without its entry list when the manifest is laid out
+    as :mod:`.pack` writes it (the list last), which spares parsing a line per entry."""
     if MANIFEST not in present:
         return None
+    data = (root / MANIFEST).read_bytes()
+    if header_only:
+        at = data.rfind(ENTRY_LIST)
+        if at > 0:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                value = orjson.loads(data[:at] + b"}")
+                if isinstance(value, dict) and "entries" not in value:
+                    return value
     try:
-        value = orjson.loads((root / MANIFEST).read_bytes())
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         problems.append(f"{MANIFEST}: not valid JSON ({exc}); the entries cannot be checked")
         return None
