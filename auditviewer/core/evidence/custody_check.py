@@ -70,8 +70,10 @@ def _chain_problems(rows: list[tuple[object, ...]]) -> list[str]:
     for seq, recorded, user, what, detail, entries_seq, head, chain in rows:
         assert isinstance(seq, int)
         if seq != expected_seq:
-            gap = f"record {expected_seq}" if seq == expected_seq + 1 else (
-                f"records {expected_seq}..{seq - 1}"
+            gap = (
+                f"record {expected_seq}"
+                if seq == expected_seq + 1
+                else (f"records {expected_seq}..{seq - 1}")
             )
             return [f"the custody log was altered: {gap} missing before record {seq}"]
         digest = record_digest(

@@ -28,7 +28,7 @@ import orjson
 EMAIL: Final = "email"
 IP: Final = "ip"
 NAME: Final = "name"
-TOKEN: Final = "token"
+TOKEN: Final = "token"  # noqa: S105 (the kind of value, not a secret)
 
 _PREFIX: Final = {EMAIL: "user-", IP: "ip-", NAME: "person-", TOKEN: "token-"}
 _EMAIL_RE: Final = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
@@ -98,7 +98,7 @@ class Redactor:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return self.scrub(raw, "(text)").encode("utf-8")
-        return orjson.dumps(self._value(value, "", None))
+        return orjson.dumps(self._value(value, ""))
 
     def redact_cell(self, column: str, value: str, *, entity_type: str | None = None) -> str:
         """A CSV cell with its personal values replaced."""
@@ -123,11 +123,11 @@ class Redactor:
 
     # --- the walk over an entry's JSON ---------------------------------------------------------
 
-    def _value(self, value: Any, path: str, key: str | None, parent: Any = None) -> Any:
+    def _value(self, value: Any, path: str) -> Any:
         if isinstance(value, dict):
             return {k: self._member(value, k, v, path) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._value(item, f"{path}[]", None) for item in value]
+            return [self._value(item, f"{path}[]") for item in value]
         if isinstance(value, str):
             return self.scrub(value, path)
         return value
@@ -135,7 +135,7 @@ class Redactor:
     def _member(self, owner: dict[str, Any], key: str, value: Any, path: str) -> Any:
         where = f"{path}.{key}" if path else key
         if not isinstance(value, str) or not value:
-            return self._value(value, where, key)
+            return self._value(value, where)
         lowered = key.lower()
         if path.endswith("actor") and lowered in _ACTOR_LABEL_KEYS:
             if _is_token(_text(owner.get("type"))):

@@ -67,10 +67,11 @@ SORT_ORDER: Final = "time, newest first"
 ENTRY_LIST: Final = b',\n  "entries": ['
 
 OPENSSL_VERIFY: Final = (
-    f"openssl pkeyutl -verify -pubin -inkey {PUBLIC_KEY} -rawin -in {MANIFEST} "
-    f"-sigfile {SIGNATURE}"
+    f"openssl pkeyutl -verify -pubin -inkey {PUBLIC_KEY} -rawin -in {MANIFEST} -sigfile {SIGNATURE}"
 )
-OPENSSL_FINGERPRINT: Final = f"openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | tail -c 32 | sha256sum"
+OPENSSL_FINGERPRINT: Final = (
+    f"openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | tail -c 32 | sha256sum"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +351,7 @@ def _store_facts(store: Store, seqs: list[int], target: Path) -> dict[str, Any]:
 def _readme(key: SigningKey, entries: int, redacted: bool, moment: int) -> str:
     what = (
         "REDACTED copies of the entries: e-mail and IP addresses, actor names and token "
-        "names are replaced by pseudonyms (see \"redaction\" in manifest.json); these are "
+        'names are replaced by pseudonyms (see "redaction" in manifest.json); these are '
         "not the original texts"
         if redacted
         else "the entries' original texts, byte for byte as the service delivered them"
@@ -390,9 +391,10 @@ any entry whose hash differs:
 def _zip(folder: Path, zip_path: Path) -> None:
     """Writes ``folder`` as a zip (its files under the folder's name), atomically."""
     try:
-        with atomic_write(zip_path) as out, zipfile.ZipFile(
-            out, "w", compression=zipfile.ZIP_DEFLATED
-        ) as archive:
+        with (
+            atomic_write(zip_path) as out,
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
             for name in (*SUMMED, SUMS):
                 archive.write(folder / name, f"{folder.name}/{name}")
     except OSError as exc:

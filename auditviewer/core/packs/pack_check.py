@@ -11,6 +11,7 @@ altered, moved (two entries swapped), removed or added.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -248,9 +249,7 @@ def _signature(
             f"{SIGNATURE}: the pack was signed with another key: the included key's "
             f"fingerprint is {included}, the expected signer's is {wanted}"
         )
-    valid = signature_holds(
-        key, (root / SIGNATURE).read_bytes(), (root / MANIFEST).read_bytes()
-    )
+    valid = signature_holds(key, (root / SIGNATURE).read_bytes(), (root / MANIFEST).read_bytes())
     if not valid:
         problems.append(
             f"{SIGNATURE}: the signature does not match {MANIFEST} with the included key "
@@ -309,34 +308,39 @@ def entry_problems(data: bytes, expected: list[_Expected]) -> list[str]:
     if spans is None:
         return [f"{ENTRIES}: not a JSON array; no entry can be checked"]
     got = [hashlib.sha256(data[start:end]).hexdigest() for start, end in spans]
-    where = {item.sha256: position for position, item in enumerate(expected)}
-    seen = set(got)
+    want = [item.sha256 for item in expected]
+    where = {digest: position for position, digest in enumerate(want)}
+    held = {digest: position for position, digest in enumerate(got)}
     problems: list[str] = []
-    accounted: set[int] = set()
-    for position, digest in enumerate(got):
-        if position < len(expected) and digest == expected[position].sha256:
+    matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
+    for tag, want_from, want_to, got_from, got_to in matcher.get_opcodes():
+        if tag == "equal":
             continue
-        moved = where.get(digest)
-        if moved is not None:
-            problems.append(
-                f"{ENTRIES}: entry seq {expected[moved].seq} is at position {position + 1}, "
-                f"the manifest puts it at {moved + 1} (entries moved or swapped)"
-            )
-        elif position < len(expected):
-            accounted.add(position)
-            problems.append(
-                f"{ENTRIES}: entry seq {expected[position].seq} (position {position + 1}) was "
-                "altered: its SHA-256 differs from the manifest's"
-            )
-        else:
-            problems.append(
-                f"{ENTRIES}: position {position + 1} holds an entry the manifest does not list"
-            )
-    for position, item in enumerate(expected):
-        if item.sha256 not in seen and position not in accounted:
-            problems.append(f"{ENTRIES}: entry seq {item.seq} is missing")
+        for offset, position in enumerate(range(got_from, got_to)):
+            moved = where.get(got[position])
+            if moved is not None:
+                problems.append(
+                    f"{ENTRIES}: entry seq {expected[moved].seq} is at position {position + 1}, "
+                    f"the manifest puts it at {moved + 1} (entries moved or swapped)"
+                )
+            elif tag == "replace" and want_from + offset < want_to:
+                item = expected[want_from + offset]
+                problems.append(
+                    f"{ENTRIES}: entry seq {item.seq} (position {position + 1}) was altered: "
+                    "its SHA-256 differs from the manifest's"
+                )
+            else:
+                problems.append(
+                    f"{ENTRIES}: position {position + 1} holds an entry the manifest does not list"
+                )
+        replaced = got_to - got_from if tag == "replace" else 0
+        for position in range(want_from + replaced, want_to):
+            if want[position] not in held:
+                problems.append(f"{ENTRIES}: entry seq {expected[position].seq} is missing")
     if len(got) != len(expected):
-        problems.append(f"{ENTRIES}: holds {len(got):,} entries, the manifest lists {len(expected):,}")
+        problems.append(
+            f"{ENTRIES}: holds {len(got):,} entries, the manifest lists {len(expected):,}"
+        )
     if len(problems) > MAX_NAMED:
         more = len(problems) - MAX_NAMED
         problems = [*problems[:MAX_NAMED], f"{ENTRIES}: and {more:,} more problems with entries"]

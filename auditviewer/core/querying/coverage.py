@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -264,8 +265,10 @@ def _overlaps(
     spanned = [s for s in sources if s.first_utc is not None and s.last_utc is not None]
     for later_index, later in enumerate(spanned):
         for earlier in spanned[:later_index]:
-            assert earlier.first_utc is not None and earlier.last_utc is not None
-            assert later.first_utc is not None and later.last_utc is not None
+            assert earlier.first_utc is not None
+            assert earlier.last_utc is not None
+            assert later.first_utc is not None
+            assert later.last_utc is not None
             start = max(earlier.first_utc, later.first_utc)
             end = min(earlier.last_utc, later.last_utc)
             if start > end:
@@ -292,15 +295,13 @@ def _within(times: np.ndarray[Any, np.dtype[np.int64]] | None, start: int, end: 
 
 def _interval(sources: tuple[SourceCoverage, ...]) -> int:
     finished = sorted(s.finished_utc for s in sources if s.finished_utc is not None)
-    steps = [b - a for a, b in zip(finished, finished[1:], strict=False) if b - a > DAY // 24]
+    steps = [b - a for a, b in itertools.pairwise(finished) if b - a > DAY // 24]
     if not steps:
         return DEFAULT_SYNC_INTERVAL
     return int(statistics.median(steps[-6:]))
 
 
-def _months(
-    dated: np.ndarray[Any, np.dtype[np.int64]], moment: int
-) -> tuple[tuple[str, int], ...]:
+def _months(dated: np.ndarray[Any, np.dtype[np.int64]], moment: int) -> tuple[tuple[str, int], ...]:
     now = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=moment)
     keys = []
     year, month = now.year, now.month

@@ -39,7 +39,9 @@ REVIEW_SIGN_OFF: Final = "review sign-off"
 MIGRATION: Final = "schema migration"
 OPERATIONS: Final = (IMPORT, SYNC, EXPORT, EVIDENCE_PACK, VERIFY, REVIEW_SIGN_OFF, MIGRATION)
 
-_COLUMNS: Final = "seq, recorded_utc, os_user, what, detail, entries_seq, entries_head, chain_sha256"
+_COLUMNS: Final = (
+    "seq, recorded_utc, os_user, what, detail, entries_seq, entries_head, chain_sha256"
+)
 
 
 @dataclass(frozen=True, slots=True)
