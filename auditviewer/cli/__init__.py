@@ -63,7 +63,8 @@ The store is --store PATH, else ${STORE_ENV}, else store.sqlite in the user data
 exit codes:
   {EXIT_OK}    success
   {EXIT_REJECTED}    rejected input: a file that is not a valid export, a malformed query, an
-       export that could not be written, a store that cannot be used; verify found a mismatch
+       export that could not be written, a store that cannot be used; verify or verify-pack
+       found a mismatch
   {EXIT_USAGE}    usage error: unknown command or option, missing argument
   {EXIT_INTERRUPTED}  interrupted (Ctrl+C); nothing half-done is kept
 """

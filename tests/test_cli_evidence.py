@@ -1,0 +1,141 @@
+"""``export --evidence``, ``verify-pack``, ``key``, ``log``, ``coverage`` and ``verify
+--expect-head`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from auditviewer.cli import main
+from tests.conftest import make_entry, write_json
+
+
+@pytest.fixture
+def store_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    # No keyring: the signing key goes to a file in this test's own data folder.
+    monkeypatch.setattr(keyring, "get_keyring", fail.Keyring)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = tmp_path / "store.sqlite"
+    export = write_json(tmp_path / "export.json", [make_entry(n) for n in range(60, 0, -1)])
+    assert main(["--store", str(path), "import", str(export)]) == 0
+    capsys.readouterr()
+    return path
+
+
+def _run(store: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["--store", str(store), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_pack_is_written_signed_and_verified(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(store_path, capsys, "key")
+    assert code == 0
+    fingerprint = re.search(r"Fingerprint: ([0-9a-f ]+)", out)
+    assert fingerprint is not None
+    assert "readable by you only" in out
+    assert (tmp_path / "data" / "auditviewer" / "evidence-signing-key.pem").exists()
+    folder = tmp_path / "pack"
+    code, out, _ = _run(
+        store_path,
+        capsys,
+        "export",
+        "--evidence",
+        str(folder),
+        "--by",
+        "Ann",
+        "--zip",
+        "-action:project.delete",
+    )
+    assert code == 0, out
+    assert f"fingerprint is {fingerprint.group(1).strip()}" in out
+    assert (tmp_path / "pack.zip").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["query"] == "-action:project.delete"
+    assert manifest["exporter"]["reviewer"] == "Ann"
+    code, out, _ = _run(
+        store_path, capsys, "verify-pack", str(folder), "--fingerprint", fingerprint.group(1)
+    )
+    assert code == 0
+    assert out.startswith("OK:")
+    assert "the expected key" in out
+
+
+def test_verify_pack_names_the_altered_entry_and_exits_1(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pack"
+    assert _run(store_path, capsys, "export", "--evidence", str(folder))[0] == 0
+    data = (folder / "entries.json").read_bytes()
+    (folder / "entries.json").write_bytes(data.replace(b"Jane Doe", b"Jane Dough", 1))
+    code, out, err = _run(store_path, capsys, "verify-pack", str(folder))
+    assert code == 1
+    assert "entries.json: altered" in out
+    assert re.search(r"entry seq \d+ \(position 1\) was altered", out)
+    assert err.startswith("auditviewer: ")
+    assert err.count("\n") == 1
+
+
+def test_a_non_empty_folder_is_refused(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "x").write_text("mine")
+    code, _, err = _run(store_path, capsys, "export", "--evidence", str(tmp_path / "taken"))
+    assert code == 1
+    assert "not empty" in err
+
+
+def test_the_log_lists_each_operation(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(store_path, capsys, "export", "-o", str(tmp_path / "out.json"))[0] == 0
+    assert _run(store_path, capsys, "verify")[0] == 0
+    code, out, _ = _run(store_path, capsys, "log", "--json")
+    assert code == 0
+    whats = [record["what"] for record in json.loads(out)]
+    assert whats == ["schema migration", "import", "export", "verify"]
+    code, out, _ = _run(store_path, capsys, "log")
+    assert code == 0
+    assert re.search(r"^\s+2\s+\S+ \S+\s+\S+\s+import\s+60\s+", out, re.MULTILINE)
+
+
+def test_verify_expect_head_and_redacted_export(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(store_path, capsys, "verify")
+    head = re.search(r"sha256 ([0-9a-f]{64})", out)
+    assert head is not None
+    assert _run(store_path, capsys, "verify", "--expect-head", head.group(1))[0] == 0
+    code, _, err = _run(store_path, capsys, "verify", "--expect-head", "00" * 32)
+    assert code == 1
+    assert "not in the store's chain" in err
+    code, out, _ = _run(store_path, capsys, "export", "--redact", "-o", str(tmp_path / "r.csv"))
+    assert code == 0
+    assert "redacted" in out
+    assert b"jane@example.com" not in (tmp_path / "r.csv").read_bytes()
+
+
+def test_coverage_prints_text_and_json(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(store_path, capsys, "coverage", "--gap", "12h")
+    assert code == 0
+    assert "Sources:" in out
+    assert "Months with entries in the last 12" in out
+    code, out, _ = _run(store_path, capsys, "coverage", "--json", "--sync-every", "2w")
+    assert code == 0
+    report = json.loads(out)
+    assert report["entries"] == 60
+    code, _, err = _run(store_path, capsys, "coverage", "--gap", "soon")
+    assert code == 1
+    assert "--gap 'soon'" in err
