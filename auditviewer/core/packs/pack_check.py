@@ -44,6 +44,7 @@ READ_BYTES: Final = 1 << 20
 MAX_NAMED: Final = 50
 _SUM_LINE: Final = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 _TOKENS: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+_BLANKS: Final = re.compile(rb"[ \t\r\n]*")
 
 
 class PackUnreadable(AuditViewerError):
@@ -93,6 +94,7 @@ class PackCheck:
 class _Expected(NamedTuple):
     seq: int
     sha256: str
+    length: int = -1
 
 
 def check_pack(
@@ -293,7 +295,14 @@ def _expected_entries(manifest: dict[str, Any], problems: list[str]) -> list[_Ex
     expected = []
     for item in listed:
         if isinstance(item, dict) and isinstance(item.get("seq"), int):
-            expected.append(_Expected(item["seq"], str(item.get("sha256", ""))))
+            length = item.get("bytes")
+            expected.append(
+                _Expected(
+                    item["seq"],
+                    str(item.get("sha256", "")),
+                    length if isinstance(length, int) else -1,
+                )
+            )
         else:
             problems.append(f"{MANIFEST}: an entry record cannot be read ({item!r:.60})")
     return expected
@@ -304,7 +313,7 @@ def _expected_entries(manifest: dict[str, Any], problems: list[str]) -> list[_Ex
 
 def entry_problems(data: bytes, expected: list[_Expected]) -> list[str]:
     """Names each entry of ``data`` (an entries.json) that differs from ``expected``."""
-    spans = element_spans(data)
+    spans = guided_spans(data, expected)
     if spans is None:
         return [f"{ENTRIES}: not a JSON array; no entry can be checked"]
     got = [hashlib.sha256(data[start:end]).hexdigest() for start, end in spans]
@@ -345,6 +354,87 @@ def entry_problems(data: bytes, expected: list[_Expected]) -> list[str]:
         more = len(problems) - MAX_NAMED
         problems = [*problems[:MAX_NAMED], f"{ENTRIES}: and {more:,} more problems with entries"]
     return problems
+
+
+def guided_spans(data: bytes, expected: list[_Expected]) -> list[tuple[int, int]] | None:
+    """The spans of the top-level elements of ``data``, laid out as the JSON export writes it.
+
+    The manifest's lengths find each element directly while the layout holds (an entry with a
+    byte flipped keeps its length); where an element is not where its length says, that one is
+    found by scanning its strings and brackets, and the walk goes on from the manifest entry it
+    matches.
+    """
+    if data.startswith(b"[]"):
+        return []
+    if not data.startswith(b"[\n"):
+        return element_spans(data)
+    where = {item.sha256: index for index, item in enumerate(expected)}
+    spans: list[tuple[int, int]] = []
+    position, index, size = 2, 0, len(data)
+    while position < size:
+        length = expected[index].length if index < len(expected) else -1
+        end = position + length
+        if length >= 0 and (data[end : end + 2] == b",\n" or data[end:] == b"\n]\n"):
+            spans.append((position, end))
+            index += 1
+        else:
+            found = _scan_element(data, position)
+            if found is None:
+                break
+            start, end = found
+            spans.append((start, end))
+            digest = hashlib.sha256(data[start:end]).hexdigest()
+            index = where.get(digest, index) + 1
+        if data[end : end + 2] == b",\n":
+            position = end + 2
+            continue
+        after = _next_element(data, end)
+        if after is None:
+            break
+        position = after
+    return spans
+
+
+def _next_element(data: bytes, end: int) -> int | None:
+    """Where the element after the one ending at ``end`` starts; None at the array's end."""
+    at = _skip_blanks(data, end)
+    if data[at : at + 1] != b",":
+        return None
+    return _skip_blanks(data, at + 1)
+
+
+def _skip_blanks(data: bytes, at: int) -> int:
+    match = _BLANKS.match(data, at)
+    return at if match is None else match.end()
+
+
+def _scan_element(data: bytes, position: int) -> tuple[int, int] | None:
+    """The element starting at ``position`` (blanks skipped) up to its top-level ``,``/``]``."""
+    depth = 0
+    start: int | None = None
+    for match in _TOKENS.finditer(data, position):
+        first = data[match.start()]
+        if start is None:
+            start = (
+                position
+                + len(data[position : match.start()])
+                - len(data[position : match.start()].lstrip(b" \t\r\n"))
+            )
+        if first in b"[{":
+            depth += 1
+        elif first in b"]}":
+            if depth == 0:
+                return _stripped(data, start, match.start())
+            depth -= 1
+        elif first == ord(",") and depth == 0:
+            return _stripped(data, start, match.start())
+    return None if start is None else _stripped(data, start, len(data))
+
+
+def _stripped(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    text = data[start:end]
+    trimmed = text.rstrip(b" \t\r\n")
+    return (start, start + len(trimmed)) if trimmed else None
 
 
 def element_spans(data: bytes) -> list[tuple[int, int]] | None:

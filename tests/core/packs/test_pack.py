@@ -360,3 +360,17 @@ def test_a_pack_of_no_entries_verifies(tmp_path: Path, key: SigningKey) -> None:
     assert report.entries == 0
     assert check_pack(tmp_path / "pack").ok
     assert re.search(r'"entries": \[\]', (tmp_path / "pack" / MANIFEST).read_text())
+
+
+def test_the_entries_are_found_however_the_file_was_changed(pack: Path) -> None:
+    from auditviewer.core.packs.pack_check import _expected_entries, element_spans, guided_spans
+
+    expected = _expected_entries(_manifest(pack), [])
+    texts = _element_texts((pack / ENTRIES).read_bytes())
+    texts[2], texts[40] = texts[40], texts[2]
+    del texts[100]
+    texts[150] = texts[150] + b"  "
+    texts[200] = texts[200].replace(b'"action"', b'"action" ', 1)
+    data = b"[\n" + b",\n".join(texts) + b"\n]\n"
+    assert guided_spans(data, expected) == element_spans(data)
+    assert len(guided_spans(data, expected)) == len(texts)
