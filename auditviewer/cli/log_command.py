@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Prints the records."""
-    from auditviewer.core.store.custody_log import read_custody
+    from auditviewer.core.store.custody import read_custody
 
     with open_store(args) as store:
         records = read_custody(store)

@@ -28,7 +28,8 @@ from auditviewer.core.evidence.sqlite_check import (
 )
 from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.custody_log import VERIFY, append_custody
+from auditviewer.core.store.custody import append_custody
+from auditviewer.core.store.custody_log import VERIFY
 from auditviewer.core.store.text_index import build_fulltext
 
 # The index on entry_texts (entry_key): see auditviewer.core.store.schema_v2.

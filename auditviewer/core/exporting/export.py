@@ -34,7 +34,8 @@ from auditviewer.core.querying.language import format_query
 from auditviewer.core.querying.window import EntryQuery, EntryRow, list_sources, store_failure
 from auditviewer.core.records import CancelToken, Progress, ProgressCallback
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.custody_log import EXPORT, append_custody
+from auditviewer.core.store.custody import append_custody
+from auditviewer.core.store.custody_log import EXPORT
 from auditviewer.core.timestamps import iso_utc
 from auditviewer.core.vocabulary import flags_of
 

@@ -44,13 +44,8 @@ from auditviewer.core.querying.language import format_query
 from auditviewer.core.querying.window import store_failure
 from auditviewer.core.records import CancelToken, ProgressCallback, now_micros
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.custody_log import (
-    EVIDENCE_PACK,
-    append_custody,
-    entry_head,
-    os_user,
-    store_id,
-)
+from auditviewer.core.store.custody import append_custody
+from auditviewer.core.store.custody_log import EVIDENCE_PACK, entry_head, os_user, store_id
 from auditviewer.core.timestamps import iso_utc
 
 PACK_FORMAT: Final = "auditviewer evidence pack 1"

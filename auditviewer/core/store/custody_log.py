@@ -8,7 +8,9 @@ record chains from 32 zero bytes. Rewriting a record, or removing one from the m
 the chain; the entry heads are checkpoints that show entries removed from the end of the store.
 
 Operations that write the store call :func:`record_custody` inside their own transaction;
-read-only operations (exports, verification) call :func:`append_custody`, their own small write.
+read-only operations (exports, verification) call
+:func:`~auditviewer.core.store.custody.append_custody`, their own small write. This module works
+on a connection only: the store's migrations record here.
 """
 
 from __future__ import annotations
@@ -19,14 +21,10 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from auditviewer.core.errors import StoreError
 from auditviewer.core.records import now_micros
 from auditviewer.core.store.schema_custody import STORE_ID_KEY
-
-if TYPE_CHECKING:  # the store's migrations record here: no import of the store at run time
-    from auditviewer.core.store.connection import Store
 
 GENESIS: Final = bytes(32)
 
@@ -172,32 +170,8 @@ def record_custody(
     return CustodyRecord(seq, when, who, what, detail or {}, head.seq, head.sha256, chain.hex())
 
 
-def append_custody(
-    store: Store, what: str, detail: Mapping[str, Any] | None = None
-) -> CustodyRecord | None:
-    """Appends a record in a write of its own, for an operation that only read the store.
-
-    Returns None, and records nothing, when the store is read-only or another program holds
-    the write lock for longer than the busy timeout: the caller says the operation was not
-    logged.
-    """
-    if store.read_only:
-        return None
-    try:
-        with store.write(undone="the operation was not logged") as connection:
-            return record_custody(connection, what, detail)
-    except (StoreError, sqlite3.DatabaseError):
-        return None
-
-
-def read_custody(store: Store) -> list[CustodyRecord]:
-    """Every record of the custody log, oldest first."""
-    with store.raw() as connection:
-        return custody_records(connection)
-
-
 def custody_records(connection: sqlite3.Connection) -> list[CustodyRecord]:
-    """:func:`read_custody` on an open connection (inside the caller's snapshot)."""
+    """Every record of the custody log on ``connection``, oldest first."""
     rows = connection.execute(
         f"SELECT {_COLUMNS} FROM custody_log ORDER BY seq"  # noqa: S608
     ).fetchall()

@@ -32,7 +32,8 @@ from auditviewer.core.packs.signing import SigningKey, public_pem, signing_key
 from auditviewer.core.querying.language import parse_query
 from auditviewer.core.records import CancelToken
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.custody_log import EVIDENCE_PACK, read_custody
+from auditviewer.core.store.custody import read_custody
+from auditviewer.core.store.custody_log import EVIDENCE_PACK
 from auditviewer.core.store.file_import import import_file
 from tests.conftest import write_json
 from tests.core.packs.conftest import SAMPLE

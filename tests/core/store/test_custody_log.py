@@ -11,13 +11,13 @@ import pytest
 from auditviewer.core.evidence.store_check import check_store
 from auditviewer.core.exporting.export import export_csv, export_json
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody import read_custody
 from auditviewer.core.store.custody_log import (
     EXPORT,
     IMPORT,
     MIGRATION,
     REVIEW_SIGN_OFF,
     VERIFY,
-    read_custody,
     record_custody,
 )
 from auditviewer.core.store.file_import import import_file

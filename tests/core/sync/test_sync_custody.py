@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from auditviewer.core.evidence.store_check import check_store
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.custody_log import SYNC, entry_head, read_custody
+from auditviewer.core.store.custody import read_custody
+from auditviewer.core.store.custody_log import SYNC, entry_head
 from auditviewer.core.sync import SyncConfig, sync
 from tests.core.sync.conftest import ENTRIES, TOKEN
 
