@@ -344,12 +344,13 @@ def _store_facts(store: Store, seqs: list[int], target: Path) -> dict[str, Any]:
 
 
 def _readme(key: SigningKey, entries: int, redacted: bool, moment: int) -> str:
+    indent = "\n" + " " * 17
     what = (
-        "REDACTED copies of the entries: e-mail and IP addresses, actor names and token "
-        'names are replaced by pseudonyms (see "redaction" in manifest.json); these are '
-        "not the original texts"
+        f"REDACTED copies of the entries:{indent}e-mail and IP addresses, actor names and "
+        f'token names are{indent}replaced by pseudonyms (see "redaction" in {MANIFEST});'
+        f"{indent}not the original texts"
         if redacted
-        else "the entries' original texts, byte for byte as the service delivered them"
+        else f"the entries' original texts,{indent}byte for byte as the service delivered them"
     )
     digits = key.fingerprint.replace(" ", "")
     return f"""Evidence pack written by auditviewer {__version__} on {iso_utc(moment)[:19]}Z.
