@@ -150,9 +150,21 @@ def _expected_head(connection: sqlite3.Connection, expect_head: str) -> tuple[st
     if len(wanted) != 32:
         return f"the expected head {expect_head!r} is not a SHA-256 (64 hex digits)", ""
     now = entry_head(connection)
-    row = connection.execute(
-        "SELECT seq FROM entry_texts WHERE chain_sha256 = ? ORDER BY seq LIMIT 1", (wanted,)
-    ).fetchone()
+    # The current head, or one the custody log recorded, spares a scan of every entry's chain.
+    row: tuple[int] | None = (now.seq,) if now.sha256 == text else None
+    if row is None:
+        row = connection.execute(
+            "SELECT entries_seq FROM custody_log WHERE entries_head = ? LIMIT 1", (text,)
+        ).fetchone()
+        if row is not None:
+            stored = connection.execute(
+                "SELECT chain_sha256 FROM entry_texts WHERE seq = ?", (row[0],)
+            ).fetchone()
+            row = row if stored is not None and bytes(stored[0]) == wanted else None
+    if row is None:
+        row = connection.execute(
+            "SELECT seq FROM entry_texts WHERE chain_sha256 = ? ORDER BY seq LIMIT 1", (wanted,)
+        ).fetchone()
     if row is None:
         return (
             f"the expected chain head {text} is not in the store's chain: entries it covered "

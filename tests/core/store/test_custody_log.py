@@ -163,6 +163,12 @@ def test_an_expected_head_must_be_in_the_chain(filled: Store, tmp_path: Path) ->
     later = check_store(filled, expect_head=noted)
     assert later.ok, later.problems()
     assert "entry seq 30's; 5 entries were added after it" in later.summary()
+    with filled.raw() as connection:
+        (middle,) = connection.execute(
+            "SELECT chain_sha256 FROM entry_texts WHERE seq = 10"
+        ).fetchone()
+    found = check_store(filled, expect_head=bytes(middle).hex().upper())
+    assert "entry seq 10's; 25 entries were added after it" in found.summary()
     wrong = check_store(filled, expect_head="ab" * 32)
     assert any("not in the store's chain" in p for p in wrong.problems())
     assert any("not a SHA-256" in p for p in check_store(filled, expect_head="xyz").problems())
