@@ -12,10 +12,11 @@ On a store of ``--size`` synthetic entries (built once, or ``--store PATH``), ea
 
 The targets: the pack within 2× the plain export; the check within 1.5× ``sha256sum -c``.
 It prints Markdown; ``--write`` puts it into ``BENCHMARKS.md`` between the
-``evidence-results`` markers.
+``evidence-results`` markers (``--block NAME``: the ``NAME`` markers).
 
     .venv/bin/python bench/bench_evidence.py                      # 10^5, as published
-    .venv/bin/python bench/bench_evidence.py --size 1000000 --repeat 1
+    .venv/bin/python bench/bench_evidence.py --size 1000000 --repeat 2 --write \
+        --block evidence-results-1m
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from harness import (  # noqa: E402
 
 use_source_tree()
 
-BEGIN_MARK, END_MARK = markers("evidence-results")
 SECTION = "## Evidence packs"
 
 
@@ -158,11 +158,18 @@ def main() -> int:
     parser.add_argument("--store", type=Path, help="measure this store instead of building one")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument(
+        "--block",
+        default="evidence-results",
+        metavar="NAME",
+        help="the block of BENCHMARKS.md to write (default: evidence-results)",
+    )
     args = parser.parse_args()
     markdown = render(run(args))
     print(markdown)
     if args.write:
-        write_block(markdown, BEGIN_MARK, END_MARK, section=SECTION)
+        begin, end = markers(args.block)
+        write_block(markdown, begin, end, section=SECTION)
     return 0
 
 

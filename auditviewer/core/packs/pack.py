@@ -150,7 +150,9 @@ def write_evidence_pack(
             log=False,
             on_chunk=collected.add,
         )
-        facts = _store_facts(store, collected.seqs, target)
+        facts = _store_facts(
+            store, collected.seqs, target, every_entry=filter is None and seqs is None
+        )
         readme = _readme(key, exported.entries, redactor is not None, moment).encode("utf-8")
         pem = key.public_pem
         header = {
@@ -297,17 +299,28 @@ def _manifest_bytes(header: dict[str, Any], entry_lines: list[str]) -> bytes:
     return head[:-1].rstrip() + ENTRY_LIST + tail.encode("ascii")
 
 
-def _store_facts(store: Store, seqs: list[int], target: Path) -> dict[str, Any]:
-    """The store's id and chain head, the entries' time span and their sources."""
+def _store_facts(
+    store: Store, seqs: list[int], target: Path, *, every_entry: bool
+) -> dict[str, Any]:
+    """The store's id and chain head, the entries' time span and their sources.
+
+    ``every_entry``: the pack holds every entry up to the highest seq in ``seqs`` (no query).
+    """
     try:
         with store.snapshot() as connection:
             head = entry_head(connection)
-            chosen = json.dumps(seqs)
-            spans = connection.execute(
-                "SELECT source_id, min(created_utc), max(created_utc) FROM entries "
-                "WHERE seq IN (SELECT value FROM json_each(?)) GROUP BY source_id",
-                (chosen,),
-            ).fetchall()
+            if every_entry:
+                spans = connection.execute(
+                    "SELECT source_id, min(created_utc), max(created_utc) FROM entries "
+                    "WHERE seq <= ? GROUP BY source_id",
+                    (max(seqs, default=0),),
+                ).fetchall()
+            else:
+                spans = connection.execute(
+                    "SELECT source_id, min(created_utc), max(created_utc) FROM entries "
+                    "WHERE seq IN (SELECT value FROM json_each(?)) GROUP BY source_id",
+                    (json.dumps(seqs),),
+                ).fetchall()
             firsts = [row[1] for row in spans if row[1] is not None]
             lasts = [row[2] for row in spans if row[2] is not None]
             first = min(firsts) if firsts else None
