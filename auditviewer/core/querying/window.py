@@ -53,6 +53,9 @@ ROW_COLUMNS: Final = (
 class EntryRow:
     """The normalised columns of one stored entry, as the table shows them.
 
+    Between ``seq`` and ``conflict`` the fields are those of
+    :class:`auditviewer.core.reading.normalize.Normalized`, named and ordered alike.
+
     ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading.
     """
 
