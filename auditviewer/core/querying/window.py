@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from auditviewer.core.errors import StoreError
 from auditviewer.core.querying.columns import Columns, Positions, columns
 from auditviewer.core.querying.filter import Filter, Sort
+from auditviewer.core.reading.normalize import Normalized
 from auditviewer.core.records import Counts, now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import text_index
@@ -50,30 +51,13 @@ ROW_COLUMNS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
-class EntryRow:
+class EntryRow(Normalized):
     """The normalised columns of one stored entry, as the table shows them.
-
-    Between ``seq`` and ``conflict`` the fields are those of
-    :class:`auditviewer.core.reading.normalize.Normalized`, named and ordered alike.
 
     ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading.
     """
 
     seq: int
-    entry_key: str
-    created_utc: int | None
-    time_naive: bool
-    action: str | None
-    actor_type: str
-    actor_label: str | None
-    actor_id: str | None
-    project: str | None
-    entity_type: str | None
-    entity_id: str | None
-    entity_name: str | None
-    ip: str | None
-    user_agent: str | None
-    quarantine_reason: str | None
     conflict: bool
     source_id: int
     flags: int
@@ -146,8 +130,8 @@ def _row_values(values: tuple[Any, ...], now: int) -> tuple[Any, ...]:
      entity_id, entity_name, ip, agent, reason, conflict, source_id, stored) = values  # fmt: skip
     flags = current_flags(stored, bool(conflict), action, created, now)
     return (
-        seq, key, created, bool(naive), action, actor_type, label, actor_id, project,
-        entity_type, entity_id, entity_name, ip, agent, reason, bool(conflict), source_id, flags,
+        key, created, bool(naive), action, actor_type, label, actor_id, project, entity_type,
+        entity_id, entity_name, ip, agent, reason, seq, bool(conflict), source_id, flags,
     )  # fmt: skip
 
 
@@ -312,17 +296,17 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
     by_seq: dict[int, EntryDetail] = {}
     now = now_micros()
     for r in rows:
-        values = _row_values(r[:18], now)
+        seq, source_id = r[0], r[16]
         raw, raw_hash, content_hash, chain_hash, index, line = r[18:]
-        by_seq[values[0]] = EntryDetail(  # type: ignore[call-arg]
-            *values,
+        by_seq[seq] = EntryDetail(  # type: ignore[call-arg]
+            *_row_values(r[:18], now),
             raw,
             bytes(raw_hash).hex(),
             bytes(content_hash).hex(),
             bytes(chain_hash).hex(),
             index,
             line,
-            sources[values[16]],
+            sources[source_id],
         )
     return [by_seq[s] for s in wanted if s in by_seq]
 

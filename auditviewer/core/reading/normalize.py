@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from auditviewer.core.reading.fieldmap import (
     ACTOR_FIELDS,
@@ -32,12 +33,12 @@ _MILLIS_FROM = 100_000_000_000
 _MICROS_FROM = 100_000_000_000_000
 
 
-class Normalized(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Normalized:
     """The normalised view of an entry; ``quarantine_reason`` is set when it is unusable.
 
-    A tuple, as it is built once per entry of every file read. The store reads the same columns
-    back, under the same names and in the same order, as
-    :class:`auditviewer.core.querying.window.EntryRow`, which adds what only the store knows.
+    The store reads these columns back as :class:`auditviewer.core.querying.window.EntryRow`,
+    which extends this record with what only the store knows.
     """
 
     entry_key: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -261,7 +262,8 @@ def test_a_stored_entry_reads_back_as_the_columns_normalising_it_gave(
 
     assert len(details) == 2
     for detail in details:
-        read_back = tuple(getattr(detail, name) for name in Normalized._fields)
-        assert read_back == tuple(normalize(json.loads(detail.raw)))
+        normalised = normalize(json.loads(detail.raw))
+        names = [field.name for field in fields(Normalized)]
+        assert [getattr(detail, n) for n in names] == [getattr(normalised, n) for n in names]
     assert details[0].action == "organization_auth_token.update"
     assert details[1].quarantine_reason is not None
