@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Archive, search and export Memfault organization audit logs offline.",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\nViews of opened files are kept in {view_cache_folder()}; "
+        "deleting them is safe.\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
