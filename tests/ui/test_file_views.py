@@ -287,3 +287,29 @@ def test_remove_cached_views_keeps_the_view_on_screen(
     assert list((tmp_path / "views").glob("*.sqlite")) == [shown]
     assert window.browser is not None
     assert window.browser.total_count == 2
+
+
+def test_import_into_archive_from_a_view_says_so_and_imports_into_the_archive(
+    qtbot: Any,
+    window: MainWindow,
+    filled_store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    open_view(qtbot, window, export(tmp_path, "viewed.json", 1))
+    chosen = export(tmp_path, "chosen.json", 2)
+    captions: list[str] = []
+
+    def choose(_parent: object, caption: str, *_: object) -> tuple[list[str], str]:
+        captions.append(caption)
+        return [str(chosen)], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", choose)
+    window.import_action.trigger()
+    assert "kept in the archive for good" in captions[0]
+    assert window.viewed_files == ()
+    qtbot.waitUntil(lambda: window.report_dialog is not None, timeout=15_000)
+    assert window.store is not None
+    assert window.store.path == filled_store.path
+    entries, _ = archive_state(filled_store.path)
+    assert len(entries) == 12  # type: ignore[arg-type]
