@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
         if store is None:
             return
         self._show_store(store, view.files)
-        name = viewed_name(view.files)
+        name = viewed_name(view.files, 80)
         if view.reused:
             self._show_message(f"Viewing {name}; it is not in your archive.")
         else:

@@ -15,11 +15,11 @@ from auditviewer.ui.plain_text import plain_label, visible
 SUFFIX = " — not in your archive"
 
 
-def viewed_name(files: Sequence[Path]) -> str:
+def viewed_name(files: Sequence[Path], limit: int = 200) -> str:
     """What a view is called: its file's name, and how many more files it shows."""
     if not files:
         return ""
-    name = visible(files[0].name, 200)
+    name = visible(files[0].name, limit)
     more = len(files) - 1
     if more:
         name += f" and {more} more file{'s' if more > 1 else ''}"

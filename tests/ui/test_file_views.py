@@ -313,3 +313,18 @@ def test_import_into_archive_from_a_view_says_so_and_imports_into_the_archive(
     assert window.store.path == filled_store.path
     entries, _ = archive_state(filled_store.path)
     assert len(entries) == 12  # type: ignore[arg-type]
+
+
+def test_open_recent_opens_the_file_as_a_view(
+    qtbot: Any, window: MainWindow, filled_store: Store, tmp_path: Path
+) -> None:
+    before = archive_state(filled_store.path)
+    path = export(tmp_path, "recent.json", 2)
+    open_view(qtbot, window, path)
+    assert window.back_to_archive()
+    window.recent_menu.aboutToShow.emit()
+    (action,) = [a for a in window.recent_menu.actions() if a.text().endswith("recent.json")]
+    action.trigger()
+    qtbot.waitUntil(lambda: window.viewed_files == (path.resolve(),), timeout=15_000)
+    window.close()
+    assert archive_state(filled_store.path) == before
