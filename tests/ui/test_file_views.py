@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from auditviewer.core.store import file_views
@@ -247,6 +247,14 @@ def test_dropping_files_opens_them_as_a_view(
         QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime,
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
+    enter = QDragEnterEvent(
+        QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    message = window.statusBar().currentMessage()
+    assert message == "Drop to view dropped.json — it is not added to your archive"
     window.dropEvent(event)
     qtbot.waitUntil(lambda: window.viewed_files == (path,), timeout=15_000)
     assert window.browser is not None
