@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.cli import COMMAND_NAMES, GuiRequest, command_modules, gui_request, main
+from auditviewer.cli import (
+    COMMAND_NAMES,
+    GuiRequest,
+    command_modules,
+    gui_request,
+    main,
+    viewer_start,
+)
 from auditviewer.core.store.connection import Store
 from tests.conftest import make_entry, write_json
 from tests.core.querying.query_data import damage_table
@@ -392,6 +399,30 @@ def test_no_command_or_a_file_path_asks_for_the_viewer(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "stats").write_text("[]", encoding="utf-8")
     assert gui_request(["stats"]) is None
+
+
+def test_a_file_path_alone_opens_a_view_in_the_cache_folder_never_the_archive(
+    tmp_path: Path, export_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDITVIEWER_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    start = viewer_start(GuiRequest(None, (export_file,)))
+    assert start.view_files == (export_file,)
+    assert start.archive is None
+    assert start.view_folder.is_relative_to(tmp_path / "cache")
+    store = tmp_path / "s.sqlite"
+    monkeypatch.setenv("AUDITVIEWER_STORE", str(store))
+    assert viewer_start(GuiRequest(None, ())).archive == store
+
+    import auditviewer.ui.app
+    import auditviewer.ui.display_check
+
+    started: list[tuple[object, ...]] = []
+    monkeypatch.setattr(auditviewer.ui.display_check, "display_problem", lambda: None)
+    monkeypatch.setattr(auditviewer.ui.app, "run_gui", lambda *args: started.append(args) or 0)
+    assert main([str(export_file), str(export_file)]) == 0
+    assert started == [(store, [export_file, export_file], start.view_folder)]
+    assert not store.exists()
 
 
 # --- as a real process -----------------------------------------------------------------------

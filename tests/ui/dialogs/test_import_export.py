@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from auditviewer.core.querying.filter import Filter
@@ -80,22 +80,6 @@ def test_rejected_file_names_file_and_position(
     assert "line 3" in text
     assert "Traceback" not in text
     window.error_box.close()
-
-
-def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
-    path = write_json(tmp_path / "dropped.json", [make_entry(500)])
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime,
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-    )  # fmt: skip
-    window.dropEvent(event)
-    qtbot.waitUntil(
-        lambda: window.tasks.running("import") is not None or window.report_dialog is not None
-    )
-    wait_idle(qtbot, window)
-    assert window.browser.total_count == 11
 
 
 def test_export_of_a_selection_reimports_identically(
