@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.sample_action = self._action("Load &Sample Data", self.load_sample)
+        self.sample_action = self._action("View &Sample Data", self.load_sample)
         file_menu.addAction(self.sample_action)
         self.back_action = self._action("&Back to Archive", self.back_to_archive)
         file_menu.addAction(self.back_action)
@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
 
                 self.welcome = WelcomeView(self)
                 self.welcome.open_requested.connect(self.choose_files)
+                self.welcome.view_requested.connect(self.choose_files_to_view)
                 self.welcome.sample_requested.connect(self.load_sample)
                 self.welcome.sync_requested.connect(self.show_sync_dialog)
                 self._update_actions()

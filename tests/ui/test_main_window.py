@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 import auditviewer
 from auditviewer.core.store.connection import Store
@@ -152,6 +152,27 @@ def test_sample_data_loads_when_shipped(
     assert ui_settings.recent_files == []
     window.close()
     with store.raw() as connection:  # the sample is a view: the archive stays empty
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+
+
+def test_the_empty_archive_offers_a_view_beside_the_import(
+    qtbot: Any,
+    store: Store,
+    ui_settings: UiSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    export = write_json(tmp_path / "colleague.json", [make_entry(n) for n in range(1, 4)])
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(export)], ""))
+    window = open_window(qtbot, store.path, ui_settings, tmp_path / "views")
+    assert window.welcome is not None
+    assert window.welcome.open_button.text() == "Import into Archive…"
+    window.welcome.view_button.click()
+    qtbot.waitUntil(lambda: window.viewed_files == (export,), timeout=10_000)
+    assert window.browser is not None
+    assert window.browser.total_count == 3
+    window.close()
+    with store.raw() as connection:
         assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
 
 
