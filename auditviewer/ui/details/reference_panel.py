@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -50,16 +50,42 @@ class ReferencePanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.setWordWrap(False)
+        # Descriptions wrap, so that the rows of one action (``release.create`` has three) read
+        # apart; actions are cut in the middle, where ``release_activation.create`` and
+        # ``.delete`` differ.
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setAccessibleName("Action reference")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(self._fit_rows)
         self.table.cellClicked.connect(self._on_clicked)
         self.table.cellActivated.connect(self._on_clicked)
         layout.addWidget(self.table)
         self._populate()
+        self._fit_action_column()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_action_column()
+
+    def _fit_action_column(self) -> None:
+        """The action column as wide as its longest action, but at most two fifths of the
+        table, so that the description keeps room to be read."""
         self.table.resizeColumnToContents(0)
+        widest = max(
+            self.table.viewport().width() * 2 // 5, self.fontMetrics().averageCharWidth() * 12
+        )
+        if self.table.columnWidth(0) > widest:
+            self.table.setColumnWidth(0, widest)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        self.table.resizeRowsToContents()
 
     def set_store_counts(self, counts: dict[str, int]) -> None:
         """How many entries of each action the store holds (adds the unknown actions)."""
@@ -78,6 +104,8 @@ class ReferencePanel(QWidget):
         for index, (action, description, since, known) in enumerate(rows):
             action_item = QTableWidgetItem(visible(action, 200))
             action_item.setData(ACTION_ROLE, action)
+            since_text = f" (logged since {since})" if since else ""
+            action_item.setToolTip(safe_tooltip(f"{action}: {description}{since_text}"))
             description_item = QTableWidgetItem(visible(description, 500))
             description_item.setToolTip(safe_tooltip(description))
             since_item = QTableWidgetItem(since or "—")
@@ -91,6 +119,7 @@ class ReferencePanel(QWidget):
                     item.setFont(font)
             for column, item in enumerate((action_item, description_item, since_item, count_item)):
                 self.table.setItem(index, column, item)
+        self._fit_rows()
 
     def rows_of(self, action: str) -> list[int]:
         """The table rows showing an action (``release.create`` has three)."""

@@ -30,7 +30,9 @@ from auditviewer.ui.table.entry_format import (
     entity_text,
     entry_flags,
     format_time,
+    local_zone_label,
 )
+from auditviewer.ui.table.flags_delegate import FLAG_KEYS_ROLE
 
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference
@@ -69,7 +71,8 @@ TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS = range(len(COLUMNS))
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _DECORATION = Qt.ItemDataRole.DecorationRole
-_SERVED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION})
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+_SERVED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION, _ACCESSIBLE, FLAG_KEYS_ROLE})
 _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
@@ -308,6 +311,13 @@ class EntryTableModel(QAbstractTableModel):
         if entry is None:
             return None
         column = index.column()
+        if column == FLAGS and role in (_DISPLAY, _ACCESSIBLE, FLAG_KEYS_ROLE):
+            # Drawn as markers (FlagsDelegate); the names are for screen readers and copying.
+            if role == FLAG_KEYS_ROLE:
+                return tuple(flag.key for flag in entry_flags(entry))
+            return None if role == _DISPLAY else self._text(entry, column)
+        if role == _ACCESSIBLE:
+            return None
         if role == _DISPLAY:
             return visible(self._text(entry, column), CELL_LIMIT)
         if role == _DECORATION:
@@ -323,7 +333,7 @@ class EntryTableModel(QAbstractTableModel):
     def _tooltip(self, entry: EntryRow, column: int) -> str | None:
         if column == FLAGS:
             flags = entry_flags(entry)
-            return safe_tooltip("\n".join(f.sentence for f in flags), 1000) if flags else None
+            return safe_tooltip("\n".join(f.sentence for f in flags)) if flags else None
         if column == ACTOR:
             kind = ACTOR_TYPE_NAMES.get(entry.actor_type or "unknown", entry.actor_type)
             ident = f" (id {entry.actor_id})" if entry.actor_id else ""
@@ -341,7 +351,7 @@ class EntryTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             title = COLUMNS[section].title
             if section == TIME:
-                title += " (UTC)" if self._utc else " (local)"
+                title += " (UTC)" if self._utc else f" ({local_zone_label()})"
             return title
         return None
 
