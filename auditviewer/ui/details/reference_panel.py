@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QResizeEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -62,30 +62,37 @@ class ReferencePanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        # Row heights follow the wrapped descriptions once the header has settled its widths.
+        self._rows_timer = QTimer(self)
+        self._rows_timer.setSingleShot(True)
+        self._rows_timer.setInterval(0)
+        self._rows_timer.timeout.connect(self.table.resizeRowsToContents)
         header.sectionResized.connect(self._fit_rows)
         self.table.cellClicked.connect(self._on_clicked)
         self.table.cellActivated.connect(self._on_clicked)
         layout.addWidget(self.table)
+        self.table.viewport().installEventFilter(self)
         self._populate()
         self._fit_action_column()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_action_column()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_action_column()
+        return super().eventFilter(watched, event)
 
     def _fit_action_column(self) -> None:
-        """The action column as wide as its longest action, but at most two fifths of the
+        """The action column as wide as its longest action, but at most a third of the
         table, so that the description keeps room to be read."""
         self.table.resizeColumnToContents(0)
         widest = max(
-            self.table.viewport().width() * 2 // 5, self.fontMetrics().averageCharWidth() * 12
+            self.table.viewport().width() // 3, self.fontMetrics().averageCharWidth() * 12
         )
         if self.table.columnWidth(0) > widest:
             self.table.setColumnWidth(0, widest)
         self._fit_rows()
 
     def _fit_rows(self) -> None:
-        self.table.resizeRowsToContents()
+        self._rows_timer.start()
 
     def set_store_counts(self, counts: dict[str, int]) -> None:
         """How many entries of each action the store holds (adds the unknown actions)."""
