@@ -269,7 +269,10 @@ class EntryBrowser(QWidget):
     def _on_aggregates(self, result: Aggregates) -> None:
         self.facets.set_facets(result.facets)
         self.timeline.set_bins(
-            result.bins, result.bucket, (result.filter.after, result.filter.before)
+            result.bins,
+            result.bucket,
+            (result.filter.after, result.filter.before),
+            untimed=result.untimed,
         )
         if result.store_counts is not None:
             self.controls.set_store_counts(result.store_counts)

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from auditviewer.core.errors import StoreError
 from auditviewer.core.querying.columns import Columns, Positions, columns
 from auditviewer.core.querying.filter import Filter, Sort
+from auditviewer.core.reading.fieldmap import ENTRY_FIELDS
+from auditviewer.core.reading.normalize import normalize, parse_time
 from auditviewer.core.records import Counts, now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import text_index
@@ -39,6 +41,8 @@ from auditviewer.core.vocabulary import (
 )
 
 _FETCH_CHUNK: Final = 2000
+# A quarantined entry's raw text longer than this is not read for its fields.
+READABLE_LIMIT: Final = 1_000_000
 
 ROW_COLUMNS: Final = (
     "v.seq, v.entry_key, v.created_utc, v.time_naive, v.action, v.actor_type, v.actor_label, "
@@ -50,10 +54,89 @@ ROW_COLUMNS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
+class ReadableFields:
+    """What a quarantined entry's raw text still says, read leniently and not verified:
+    the entry was quarantined because some of it could not be understood.
+
+    ``created_text`` is the time as the entry writes it, also when it cannot be read as one.
+    """
+
+    created_utc: int | None
+    created_text: str | None
+    time_naive: bool
+    action: str | None
+    actor_type: str
+    actor_label: str | None
+    actor_id: str | None
+    project: str | None
+    entity_type: str | None
+    entity_id: str | None
+    entity_name: str | None
+    ip: str | None
+    user_agent: str | None
+
+
+def _first_present(entry: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((entry[name] for name in names if entry.get(name) is not None), None)
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def readable_fields(raw: str) -> ReadableFields | None:
+    """The fields a quarantined entry's raw text still holds; None when it is not a JSON
+    object (or too long to read for display)."""
+    if len(raw) > READABLE_LIMIT:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    created: int | None = None
+    naive = False
+    moment = _first_present(value, ENTRY_FIELDS["created"])
+    if moment is not None:
+        try:
+            created, naive = parse_time(moment)
+        except (ValueError, OverflowError):
+            created = None
+    action = _first_present(value, ENTRY_FIELDS["action"])
+    # The rest is read by the importer's own rules: with a usable action and time standing in
+    # for the ones that may be missing, the entry normalises like any other.
+    stand_in = {
+        key: item
+        for key, item in value.items()
+        if key not in ENTRY_FIELDS["action"] and key not in ENTRY_FIELDS["created"]
+    }
+    stand_in[ENTRY_FIELDS["action"][0]] = "readable"
+    stand_in[ENTRY_FIELDS["created"][0]] = 0
+    n = normalize(stand_in)
+    return ReadableFields(
+        created_utc=created,
+        created_text=None if moment is None else _as_text(moment),
+        time_naive=naive,
+        action=action if isinstance(action, str) and action.strip() else None,
+        actor_type=n.actor_type,
+        actor_label=n.actor_label,
+        actor_id=n.actor_id,
+        project=n.project,
+        entity_type=n.entity_type,
+        entity_id=n.entity_id,
+        entity_name=n.entity_name,
+        ip=n.ip,
+        user_agent=n.user_agent,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class EntryRow:
     """The normalised columns of one stored entry, as the table shows them.
 
-    ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading.
+    ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading;
+    ``readable`` what a quarantined entry's raw text still says (None for other entries).
     """
 
     seq: int
@@ -74,6 +157,7 @@ class EntryRow:
     conflict: bool
     source_id: int
     flags: int
+    readable: ReadableFields | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,7 +239,15 @@ def _fetch_rows(connection: sqlite3.Connection, seqs: list[int]) -> dict[int, En
         (json.dumps(seqs),),
     ).fetchall()
     now = now_micros()
-    return {int(r[0]): EntryRow(*_row_values(r, now)) for r in rows}
+    found = {int(r[0]): EntryRow(*_row_values(r, now)) for r in rows}
+    quarantined = [seq for seq, row in found.items() if row.quarantine_reason is not None]
+    if quarantined:
+        for seq, raw in connection.execute(
+            "SELECT seq, raw FROM entry_view WHERE seq IN (SELECT value FROM json_each(?))",
+            (json.dumps(quarantined),),
+        ):
+            found[int(seq)] = replace(found[int(seq)], readable=readable_fields(raw or ""))
+    return found
 
 
 class EntryQuery:
@@ -239,6 +331,14 @@ class EntryQuery:
             self._order = None
 
 
+def untimed_count(snapshot: Columns, flt: Filter) -> int:
+    """How many of the entries ``flt`` matches have no time (quarantined ones): a query lists
+    them, a histogram cannot place them."""
+    untimed = ~snapshot.has_time()
+    mask = snapshot.mask(flt)
+    return int(np.count_nonzero(untimed if mask is None else untimed & mask))
+
+
 def store_failure(store: Store, error: BaseException, outcome: str = "") -> StoreError:
     """The error to report for ``error``, met while reading ``store``: a sentence that names
     the store, says what happened, then ``outcome`` (what became of the work), then what to do.
@@ -311,7 +411,7 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
     for r in rows:
         values = _row_values(r[:18], now)
         raw, raw_hash, content_hash, chain_hash, index, line = r[18:]
-        by_seq[values[0]] = EntryDetail(  # type: ignore[call-arg]
+        by_seq[values[0]] = EntryDetail(  # type: ignore[call-arg, misc]
             *values,
             raw,
             bytes(raw_hash).hex(),
@@ -320,6 +420,7 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
             index,
             line,
             sources[values[16]],
+            readable=readable_fields(raw or "") if values[14] is not None else None,
         )
     return [by_seq[s] for s in wanted if s in by_seq]
 

@@ -84,9 +84,7 @@ class ReferencePanel(QWidget):
         """The action column as wide as its longest action, but at most a third of the
         table, so that the description keeps room to be read."""
         self.table.resizeColumnToContents(0)
-        widest = max(
-            self.table.viewport().width() // 3, self.fontMetrics().averageCharWidth() * 12
-        )
+        widest = max(self.table.viewport().width() // 3, self.fontMetrics().averageCharWidth() * 12)
         if self.table.columnWidth(0) > widest:
             self.table.setColumnWidth(0, widest)
         self._fit_rows()
