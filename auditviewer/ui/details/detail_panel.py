@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -85,6 +85,7 @@ UNVERIFIED = " (unverified)"
 # Pairs of keys a change can be spelled with, in order of preference.
 CHANGE_KEYS = (("old", "new"), ("before", "after"), ("from", "to"), ("previous", "current"))
 CELL_LIMIT = 300
+CHANGES_SHOWN = 8  # rows of changes shown before the table scrolls
 
 
 def _value_text(value: Any) -> str:
@@ -175,7 +176,14 @@ class DetailPanel(QScrollArea):
         self.changes.verticalHeader().hide()
         self.changes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.changes.setAccessibleName("Changes: field, before, after")
-        self.changes.setWordWrap(False)
+        # Values wrap; the table is as tall as its first rows, the rest scroll inside it.
+        self.changes.setWordWrap(True)
+        self.changes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.changes.horizontalHeader().sectionResized.connect(self._fit_changes_soon)
+        self._changes_timer = QTimer(self)
+        self._changes_timer.setSingleShot(True)
+        self._changes_timer.setInterval(0)
+        self._changes_timer.timeout.connect(self._fit_changes)
         self._no_changes = plain_label("This entry records no changes.")
         changes_layout.addWidget(self.changes)
         changes_layout.addWidget(self._no_changes)
@@ -340,9 +348,18 @@ class DetailPanel(QScrollArea):
                 self.changes.setItem(row, column, item)
         self.changes.setVisible(bool(rows))
         self._no_changes.setVisible(not rows)
+        self._fit_changes()
+
+    def _fit_changes_soon(self) -> None:
+        self._changes_timer.start()
+
+    def _fit_changes(self) -> None:
+        self.changes.resizeRowsToContents()
         height = self.changes.horizontalHeader().height() + 4
-        height += sum(self.changes.rowHeight(row) for row in range(min(len(rows), 8)))
-        self.changes.setFixedHeight(height)
+        rows = range(min(self.changes.rowCount(), CHANGES_SHOWN))
+        height += sum(self.changes.rowHeight(row) for row in rows)
+        if self.changes.height() != height:
+            self.changes.setFixedHeight(height)
 
     def copy_raw(self) -> None:
         """Copies the entry's exact original text."""
