@@ -127,11 +127,11 @@ class FlagsDelegate(QStyledItemDelegate):
         item = QStyleOptionViewItem(option)
         self.initStyleOption(item, index)
         item.text = ""
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, widget)
         keys = index.data(FLAG_KEYS_ROLE) or ()
-        paint_flags(painter, QRectF(option.rect), keys, option.palette)  # type: ignore[attr-defined]
+        paint_flags(painter, QRectF(option.rect), keys, option.palette)
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
