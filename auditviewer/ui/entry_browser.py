@@ -31,6 +31,10 @@ from auditviewer.ui.tasks.reads import AggregateLoader, Aggregates, BackgroundCo
 # More entries than this are not put on the clipboard at once.
 COPY_LIMIT = 50_000
 DETAIL_DELAY_MS = 60
+# Where the table's columns are remembered; ``table_header`` holds them as saved while the
+# flags column came last.
+COLUMNS_STATE = "table_columns"
+EARLIER_COLUMNS_STATE = "table_header"
 
 
 class EntryBrowser(QWidget):
@@ -59,7 +63,7 @@ class EntryBrowser(QWidget):
         self.model.count_known.connect(lambda _count: self._update_status())
         self.table = EntryTableView(self)
         self.table.setModel(self.model)
-        self.table.apply_default_widths()
+        self.table.apply_default_columns()
 
         self.filter_bar = FilterBar(self.state, self)
         self.controls = FilterControls(self.state, reference, self)
@@ -189,15 +193,15 @@ class EntryBrowser(QWidget):
 
     def save_state(self) -> None:
         """Remembers columns, sort and splitter positions."""
-        self.settings.set_state("table_header", self.table.horizontalHeader().saveState())
+        self.settings.set_state(COLUMNS_STATE, self.table.horizontalHeader().saveState())
         self.settings.set_state("splitter", self.splitter.saveState())
 
     def restore_state(self) -> None:
         """Brings back columns, sort and splitter positions."""
-        header = self.settings.state("table_header")
-        if header is not None:
-            self.table.horizontalHeader().restoreState(header)
-        else:
+        header = self.settings.state(COLUMNS_STATE)
+        earlier = self.settings.state(EARLIER_COLUMNS_STATE) if header is None else None
+        saved = header or earlier
+        if saved is None or not self.table.restore_columns(saved, flags_last=header is None):
             self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         splitter = self.settings.state("splitter")
         if splitter is not None:
@@ -265,7 +269,10 @@ class EntryBrowser(QWidget):
     def _on_aggregates(self, result: Aggregates) -> None:
         self.facets.set_facets(result.facets)
         self.timeline.set_bins(
-            result.bins, result.bucket, (result.filter.after, result.filter.before)
+            result.bins,
+            result.bucket,
+            (result.filter.after, result.filter.before),
+            untimed=result.untimed,
         )
         if result.store_counts is not None:
             self.controls.set_store_counts(result.store_counts)

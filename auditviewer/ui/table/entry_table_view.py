@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
@@ -18,6 +18,7 @@ from auditviewer.ui.table.entry_table_model import (
     TIME,
     EntryTableModel,
 )
+from auditviewer.ui.table.flags_delegate import FlagsDelegate, flags_width
 
 # Table column -> filter dimension a "filter by value" on it edits.
 COLUMN_DIMENSIONS = {
@@ -28,14 +29,17 @@ COLUMN_DIMENSIONS = {
     IP: "text",
 }
 DEFAULT_WIDTHS = {
-    TIME: 170,
+    TIME: 215,
     ACTION: 230,
     ACTOR: 200,
     PROJECT: 140,
     ENTITY: 220,
     IP: 120,
-    FLAGS: 160,
+    FLAGS: max(flags_width(4), 56),
 }
+# The columns left to right on a first start: the flags right after the time, where they are
+# seen without scrolling.
+DEFAULT_ORDER = (TIME, FLAGS, ACTION, ACTOR, PROJECT, ENTITY, IP)
 
 
 class EntryTableView(QTableView):
@@ -73,6 +77,8 @@ class EntryTableView(QTableView):
         header.customContextMenuRequested.connect(self._header_menu)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._cell_menu)
+        self._flags_delegate = FlagsDelegate(self)
+        self.setItemDelegateForColumn(FLAGS, self._flags_delegate)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and isinstance(self.model(), EntryTableModel):
@@ -89,6 +95,27 @@ class EntryTableView(QTableView):
         """Column widths for a first start."""
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
+
+    def apply_default_columns(self) -> None:
+        """Column order and widths for a first start."""
+        header = self.horizontalHeader()
+        for position, column in enumerate(DEFAULT_ORDER):
+            header.moveSection(header.visualIndex(column), position)
+        self.apply_default_widths()
+
+    def restore_columns(self, state: QByteArray, *, flags_last: bool = False) -> bool:
+        """Brings back saved columns (order, widths, hidden ones, sort).
+
+        ``flags_last``: the state was saved when the flags column came last, off-screen; it is
+        moved next to the time column, the rest kept as the user left it.
+        """
+        header = self.horizontalHeader()
+        if not header.restoreState(state):
+            return False
+        if flags_last:
+            header.moveSection(header.visualIndex(FLAGS), header.visualIndex(TIME) + 1)
+            self.setColumnWidth(FLAGS, DEFAULT_WIDTHS[FLAGS])
+        return True
 
     # --- columns -----------------------------------------------------------------------------
 
@@ -118,8 +145,7 @@ class EntryTableView(QTableView):
         header = self.horizontalHeader()
         for column in range(header.count()):
             header.setSectionHidden(column, False)
-            header.moveSection(header.visualIndex(column), column)
-        self.apply_default_widths()
+        self.apply_default_columns()
 
     def _header_menu(self, position: QPoint) -> None:
         menu = QMenu(self)

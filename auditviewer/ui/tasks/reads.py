@@ -80,6 +80,8 @@ class Aggregates:
     facets: dict[str, list[Any]] = field(default_factory=dict)
     bins: list[tuple[int, int]] = field(default_factory=list)
     bucket: str = "day"
+    # Matching entries without a time (quarantined): listed in the table, not on the timeline.
+    untimed: int = 0
     # Counts over the whole store, for the pickers and the reference panel; None = not asked.
     store_counts: dict[str, list[Any]] | None = None
 
@@ -91,6 +93,7 @@ def compute_aggregates(
     from auditviewer.core.querying.aggregates import facet_counts, histogram_bins
     from auditviewer.core.querying.columns import columns
     from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.querying.window import untimed_count
 
     # One snapshot: the facets, the histogram and the picker counts describe the same
     # entries even while an import or a sync adds more.
@@ -101,6 +104,7 @@ def compute_aggregates(
         (item.start_utc, item.count)
         for item in histogram_bins(snapshot, result.filter, bucket=result.bucket)
     ]
+    result.untimed = untimed_count(snapshot, result.filter)
     if result.store_counts is not None:
         everything = Filter()
         for dimension in PICKER_DIMENSIONS:
