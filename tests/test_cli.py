@@ -156,6 +156,15 @@ def test_malformed_query_is_one_line_error(
     assert_one_line_error(capsys.readouterr().err, "colour")
 
 
+def test_a_value_no_action_can_hold_is_an_error_with_its_position(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "action:(") == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "'(' cannot be part of an action name")
+    assert "position 8" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [

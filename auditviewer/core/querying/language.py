@@ -9,6 +9,9 @@ conflicts:yes quarantined:no unknown:yes anomaly:yes source:3 seq:1042``
 - Values may be quoted (``actor:"Jane Doe"``); inside quotes ``\\"`` is a quote and ``\\\\`` a
   backslash. ``*`` in a value is a wildcard; values match case-insensitively. ``key:*`` means
   "has a value", so ``-project:*`` selects the entries without a project.
+- An unquoted value of ``action``, ``actor``, ``project``, ``entity`` or ``entity-id`` holds
+  only characters such values hold (``action:(`` is an error, not a search that finds
+  nothing); a quoted value is taken literally.
 - Quoted phrases and bare words are full-text terms.
 - Dates are ``YYYY-MM-DD`` (midnight UTC) or ISO 8601 times (UTC unless an offset is given).
   ``after`` is inclusive, ``before`` exclusive: ``before:2024-10-01`` ends at the last moment
@@ -60,6 +63,17 @@ _BOOL_KEYS: Final[dict[str, str]] = {
     "anomaly": "anomalies",
 }
 _INT_KEYS: Final[dict[str, str]] = {"source": "sources", "seq": "seqs"}
+# What an unquoted value of a list key may hold, and how the key's values look: the vendor
+# names actions ``entity.verb`` in lower case with underscores, projects by slug, entities by
+# type; an actor is an e-mail address or a token's label. ``*`` is the wildcard. A quoted value
+# is taken literally, for the odd value an export may still hold.
+_BARE_VALUES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
+    "action": (re.compile(r"[A-Za-z0-9_.*]"), "an action name such as cohort.create"),
+    "actor": (re.compile(r'[^\x00-\x1f\x7f"()\[\]{}<>\\]'), "an e-mail address or a token label"),
+    "project": (re.compile(r"[A-Za-z0-9_.*-]"), "a project slug such as smart-sensor"),
+    "entity": (re.compile(r"[A-Za-z0-9_*]"), "an entity type such as release"),
+    "entity-id": (re.compile(r"[A-Za-z0-9_.:*-]"), "an entity id such as 42"),
+}
 _ALIASES: Final[dict[str, str]] = {
     "actor_type": "actor-type",
     "actortype": "actor-type",
@@ -127,9 +141,12 @@ class _Parser:
             )
         self.pos = key_match.end()
         value_pos = self.pos
+        quoted = self.pos < len(text) and text[self.pos] == '"'
         value = self.value()
         if not value:
             raise self.fail(value_pos, f"{key}: needs a value")
+        if not quoted:
+            self.check_bare(key, value, value_pos)
         self.keyed(key, value, negated, key_pos, value_pos)
 
     def keyed(self, key: str, value: str, negated: bool, key_pos: int, value_pos: int) -> None:
@@ -151,6 +168,19 @@ class _Parser:
             if negated:
                 raise self.fail(key_pos - 1, f"{key}: cannot be negated")
             self.add_list(_INT_KEYS[key], self.number(key, value, value_pos))
+
+    def check_bare(self, key: str, value: str, position: int) -> None:
+        """Refuses an unquoted value holding a character the key's values never hold."""
+        if key not in _BARE_VALUES:
+            return
+        allowed, looks_like = _BARE_VALUES[key]
+        for offset, char in enumerate(value):
+            if not allowed.fullmatch(char):
+                raise self.fail(
+                    position + offset,
+                    f"{key}: {_excerpt(char)} cannot be part of {looks_like} "
+                    "(quote the value to search for it literally)",
+                )
 
     def number(self, key: str, value: str, position: int) -> int:
         if not _DIGITS.fullmatch(value):
@@ -260,10 +290,17 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _format_value(value: str) -> str:
+def _format_value(key: str, value: str) -> str:
     if not value:
         raise ValueError("a filter value cannot be empty")
-    if value[0] == '"' or '"' in value or "\\" in value or any(ch.isspace() for ch in value):
+    pattern = _BARE_VALUES[key][0] if key in _BARE_VALUES else None
+    if (
+        value[0] == '"'
+        or '"' in value
+        or "\\" in value
+        or any(ch.isspace() for ch in value)
+        or (pattern is not None and not all(pattern.fullmatch(ch) for ch in value))
+    ):
         return _quote(value)
     return value
 
@@ -290,7 +327,7 @@ def format_query(flt: Filter) -> str:
             for value in values:
                 if key == "actor-type" and value not in ACTOR_TYPE_VALUES:
                     raise ValueError(f"unknown actor type {value!r}")
-                terms.append(f"{prefix}{key}:{_format_value(value)}")
+                terms.append(f"{prefix}{key}:{_format_value(key, value)}")
     for key, name in _DATE_KEYS.items():
         moment: int | None = getattr(flt, name)
         if moment is not None:
