@@ -101,6 +101,7 @@ class EntryBrowser(QWidget):
 
         self.state.changed.connect(self._on_filter_changed)
         self.filter_bar.controls_toggled.connect(self._on_controls_toggled)
+        self.filter_bar.error_changed.connect(self._on_query_error)
         self.facets.facet_clicked.connect(self._on_facet_clicked)
         self.reference_panel.action_clicked.connect(self._on_action_clicked)
         self.timeline.range_selected.connect(self._on_range_selected)
@@ -119,7 +120,7 @@ class EntryBrowser(QWidget):
         self.table.setSortingEnabled(True)
         self._count_total()
         self.facets.set_filter(self.state.filter)
-        self.aggregates.request(self.state.filter, store_wide=True)
+        self._request_aggregates(self.state.filter, store_wide=True)
         self._update_status()
 
     # --- state -------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ class EntryBrowser(QWidget):
         """Re-reads the store after entries were added."""
         self._count_total()
         self.model.refresh()
-        self.aggregates.request(self.state.filter, store_wide=True)
+        self._request_aggregates(self.state.filter, store_wide=True)
         self._update_status()
 
     def set_filter(self, new: Filter) -> None:
@@ -217,9 +218,12 @@ class EntryBrowser(QWidget):
         self.model.set_filter(new)
         self.facets.set_filter(new)
         self.timeline.set_selection(new.after, new.before)
-        self.facets.set_updating(True)
-        self.timeline.set_updating(True)
-        self.aggregates.request(new)
+        self._request_aggregates(new)
+        self._update_status()
+
+    def _on_query_error(self, message: str) -> None:
+        # The rows stay those of the last valid query: say so until the text is valid again.
+        self.table.set_stale(message or None)
         self._update_status()
 
     def _on_facet_clicked(self, dimension: str, value: str, exclude: bool) -> None:
@@ -261,6 +265,12 @@ class EntryBrowser(QWidget):
             self.state.set_filter(Filter(actors=(actor,), actor_types=(entry.actor_type,)))
 
     # --- aggregates --------------------------------------------------------------------------
+
+    def _request_aggregates(self, filter_: Filter, *, store_wide: bool = False) -> None:
+        # Until the new counts land, the old ones are shown as out of date, never as current.
+        self.facets.set_updating(True)
+        self.timeline.set_updating(True)
+        self.aggregates.request(filter_, store_wide=store_wide)
 
     def _on_aggregates(self, result: Aggregates) -> None:
         self.facets.set_facets(result.facets)

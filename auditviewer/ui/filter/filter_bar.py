@@ -28,6 +28,8 @@ class FilterBar(QWidget):
     """Edits the filter as text; follows it when something else edits it."""
 
     controls_toggled = Signal(bool)
+    # The problem with the text typed ('' once it is a valid query again).
+    error_changed = Signal(str)
 
     def __init__(self, state: FilterState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +111,7 @@ class FilterBar(QWidget):
         self.message.setText(visible(text or "", 300))
         self.message.setVisible(bool(text))
         self.message_icon.setVisible(bool(text))
+        self.error_changed.emit(self.message.text() if text else "")
 
     @property
     def error_text(self) -> str:

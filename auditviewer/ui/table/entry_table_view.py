@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from auditviewer.ui.plain_text import menu_text
+from auditviewer.ui.plain_text import menu_text, plain_label, visible
 from auditviewer.ui.table.entry_table_model import (
     ACTION,
     ACTOR,
@@ -36,6 +52,40 @@ DEFAULT_WIDTHS = {
     IP: 120,
     FLAGS: 160,
 }
+
+
+# How much of the base colour is laid over rows that no longer match the query being edited.
+STALE_VEIL_ALPHA = 150
+
+
+class _StaleVeil(QWidget):
+    """Dims the rows and says why: they belong to the last valid query, not to the text shown.
+
+    Clicks pass through, so the rows can still be selected and copied.
+    """
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        self.message: QLabel = plain_label("", self)
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Rows out of date")
+        self.message.setAutoFillBackground(True)
+        self.message.setMargin(6)
+        self.message.setFrameShape(QLabel.Shape.StyledPanel)
+        layout.addWidget(self.message, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addStretch(1)
+        self.hide()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        painter = QPainter(self)
+        veil = QColor(self.palette().color(QPalette.ColorRole.Base))
+        veil.setAlpha(STALE_VEIL_ALPHA)
+        painter.fillRect(self.rect(), veil)
+        painter.end()
 
 
 class EntryTableView(QTableView):
@@ -73,6 +123,35 @@ class EntryTableView(QTableView):
         header.customContextMenuRequested.connect(self._header_menu)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._cell_menu)
+        self.stale_veil = _StaleVeil(self.viewport())
+
+    # --- stale rows --------------------------------------------------------------------------
+
+    @property
+    def stale(self) -> bool:
+        """Whether the rows are marked as belonging to an earlier query."""
+        return not self.stale_veil.isHidden()
+
+    @property
+    def stale_message(self) -> str:
+        """What the mark over stale rows says ('' when the rows are current)."""
+        return self.stale_veil.message.text() if self.stale else ""
+
+    def set_stale(self, reason: str | None) -> None:
+        """Dims the rows with ``reason`` over them, or shows them as current when None."""
+        if reason is None:
+            self.stale_veil.hide()
+            return
+        self.stale_veil.message.setText(
+            visible(f"These rows are from the last valid query, not the one typed: {reason}", 400)
+        )
+        self.stale_veil.setGeometry(self.viewport().rect())
+        self.stale_veil.show()
+        self.stale_veil.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.stale_veil.setGeometry(self.viewport().rect())
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and isinstance(self.model(), EntryTableModel):
