@@ -16,6 +16,7 @@ from auditviewer.core.querying.filter import Filter
 from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
+from auditviewer.core.wording import counted
 from auditviewer.ui.details.detail_panel import DetailPanel
 from auditviewer.ui.details.reference_panel import ReferencePanel
 from auditviewer.ui.filter.facet_panel import FACET_DIMENSIONS, FACET_LIMIT, FacetPanel
@@ -38,6 +39,8 @@ class EntryBrowser(QWidget):
 
     status_changed = Signal(str)
     copy_requested = Signal()
+    export_selected_requested = Signal()
+    syntax_help_requested = Signal()
     panel_toggled = Signal(str, bool)  # a panel shown or hidden from inside the browser
 
     def __init__(
@@ -113,6 +116,8 @@ class EntryBrowser(QWidget):
         self.table.entity_requested.connect(self._show_entity_of_row)
         self.table.actor_requested.connect(self._show_actor_of_row)
         self.table.copy_requested.connect(self.copy_requested)
+        self.table.export_requested.connect(self.export_selected_requested)
+        self.filter_bar.help_requested.connect(self.syntax_help_requested)
         self.model.modelReset.connect(self._on_rows_replaced)
         self._connect_selection()
 
@@ -359,20 +364,20 @@ class EntryBrowser(QWidget):
             return 0
         if count > COPY_LIMIT:
             self.status_changed.emit(
-                f"{count:,} entries are too many to copy; use File ▸ Export instead."
+                f"{counted(count, 'entry')} are too many to copy; use File ▸ Export instead."
             )
             return 0
         details = get_entries(self.store, self.selected_seqs())
         text = "[\n" + ",\n".join(detail.raw for detail in details) + "\n]\n"
         QGuiApplication.clipboard().setText(text)
-        self.status_changed.emit(f"Copied {len(details):,} entries as JSON.")
+        self.status_changed.emit(f"Copied {counted(len(details), 'entry')} as JSON.")
         return len(details)
 
     def _update_status(self) -> None:
         selected = self.selection_count()
         shown = self.model.rowCount()
         matching = f"{shown:,}+" if self.model.count_pending else f"{shown:,}"
-        parts = [f"{matching} of {self.total_count:,} entries"]
+        parts = [f"{matching} of {counted(self.total_count, 'entry')}"]
         if selected:
             parts.append(f"{selected:,} selected")
         parts.append(str(self.store.path))

@@ -23,7 +23,7 @@ conflicts:yes quarantined:no unknown:yes anomaly:yes source:3 seq:1042``
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
@@ -89,6 +89,57 @@ KEYS: Final[tuple[str, ...]] = (*_LIST_KEYS, *_DATE_KEYS, *_BOOL_KEYS, *_INT_KEY
 _YES: Final = frozenset({"yes", "true", "y", "1", "on"})
 _NO: Final = frozenset({"no", "false", "n", "0", "off"})
 ACTOR_TYPE_VALUES: Final = (ACTOR_TYPE_USER, ACTOR_TYPE_TOKEN, ACTOR_TYPE_UNKNOWN)
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One kind of term of the language, as the Query Syntax help lists it."""
+
+    term: str
+    meaning: str
+    example: str
+
+
+# Every kind of term with an example each; a test parses every example, and the module
+# checks that every key is listed, so the help cannot drift from the parser.
+QUERY_TERMS: Final[tuple[QueryTerm, ...]] = (
+    QueryTerm("action:NAME", "Entries of an action; * is a wildcard", "action:cohort.*"),
+    QueryTerm(
+        "actor:WHO", "Entries by a user (e-mail) or a token (label)", "actor:jane@example.com"
+    ),
+    QueryTerm("actor-type:KIND", "Entries by users, tokens or unknown actors", "actor-type:token"),
+    QueryTerm("project:SLUG", "Entries of a project", "project:smart-sensor"),
+    QueryTerm("entity:TYPE", "Entries about a kind of entity", "entity:release"),
+    QueryTerm(
+        "entity-id:ID", "Entries about one entity (with entity:)", "entity:release entity-id:42"
+    ),
+    QueryTerm("after:DATE", "From this UTC day or moment on (included)", "after:2024-09-01"),
+    QueryTerm(
+        "before:DATE",
+        "Up to this UTC day or moment (not included)",
+        "after:2024-09-01 before:2024-10-01",
+    ),
+    QueryTerm(
+        "conflicts:yes|no", "Entries stored in two differing versions (or not)", "conflicts:yes"
+    ),
+    QueryTerm("quarantined:yes|no", "Entries that could not be understood", "quarantined:yes"),
+    QueryTerm("unknown:yes|no", "Entries whose action the reference does not list", "unknown:yes"),
+    QueryTerm(
+        "anomaly:yes|no", "Entries logged before their action's reference date", "anomaly:yes"
+    ),
+    QueryTerm("source:N", "Entries of one import (its number)", "source:3"),
+    QueryTerm("seq:N", "One entry by its number in the store", "seq:1042"),
+    QueryTerm("word", "Entries whose text holds the word", "uploader"),
+    QueryTerm('"phrase"', "Entries whose text holds the phrase", '"CI uploader"'),
+    QueryTerm("key:*", "Entries with any value for the key", "project:*"),
+    QueryTerm("-term", "Excludes what the term matches", "-action:release.update"),
+    QueryTerm(
+        "key:A key:B",
+        "A repeated key is an alternative (OR)",
+        "actor:jane@example.com actor:omar@example.com",
+    ),
+    QueryTerm('key:"value"', "A quoted value is taken literally", 'actor:"Jane Doe"'),
+)
 
 
 class _Parser:
@@ -356,3 +407,12 @@ def _check_keys_cover_filter() -> None:
 
 
 _check_keys_cover_filter()
+
+
+def _check_terms_cover_keys() -> None:
+    listed = {item.term.partition(":")[0] for item in QUERY_TERMS}
+    missing = set(KEYS) - listed
+    assert not missing, f"the query syntax help misses keys {missing}"
+
+
+_check_terms_cover_keys()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -96,6 +96,7 @@ class EntryTableView(QTableView):
     entity_requested = Signal(int)  # a row whose entity's entries to show
     actor_requested = Signal(int)  # a row whose actor's entries to show
     copy_requested = Signal()
+    export_requested = Signal()  # the selected entries, to a file
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +125,42 @@ class EntryTableView(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._cell_menu)
         self.stale_veil = _StaleVeil(self.viewport())
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        # Home/End go to the first/last entry, not the first/last column of a row; with Ctrl
+        # they also bring the time column into view. Shift extends the selection as usual.
+        if cursorAction not in (
+            QAbstractItemView.CursorAction.MoveHome,
+            QAbstractItemView.CursorAction.MoveEnd,
+        ):
+            return super().moveCursor(cursorAction, modifiers)
+        model = self.entry_model()
+        if cursorAction == QAbstractItemView.CursorAction.MoveEnd:
+            rows = model.exact_count()
+            row = rows - 1
+        else:
+            rows = model.rowCount()
+            row = 0
+        if rows <= 0:
+            return QModelIndex()
+        column = self._home_column(bool(modifiers & Qt.KeyboardModifier.ControlModifier))
+        return model.index(row, column)
+
+    def _home_column(self, to_time: bool) -> int:
+        header = self.horizontalHeader()
+        if to_time and not header.isSectionHidden(TIME):
+            return TIME
+        current = self.currentIndex()
+        if current.isValid() and not header.isSectionHidden(current.column()):
+            return current.column()
+        if not header.isSectionHidden(TIME):
+            return TIME
+        visible_columns = (header.logicalIndex(visual) for visual in range(header.count()))
+        return next((c for c in visible_columns if not header.isSectionHidden(c)), 0)
 
     # --- stale rows --------------------------------------------------------------------------
 
@@ -215,8 +252,11 @@ class EntryTableView(QTableView):
         copy_value = menu.addAction("Copy Value")
         copy_value.triggered.connect(lambda: QGuiApplication.clipboard().setText(value))
         copy_value.setEnabled(bool(value))
-        copy_entries = menu.addAction("Copy Entries as JSON")
+        copy_entries = menu.addAction("Copy as JSON")
+        copy_entries.setToolTip("The selected entries' original texts, as a JSON array")
         copy_entries.triggered.connect(self.copy_requested)
+        export_selected = menu.addAction("Export Selected…")
+        export_selected.triggered.connect(self.export_requested)
         menu.addSeparator()
         entry = model.row_at(row)
         dimension = COLUMN_DIMENSIONS.get(column)
