@@ -15,6 +15,15 @@ _IRREGULAR: Final[dict[str, str]] = {
 }
 
 
+# What a message about a refused file adds: the store is all-or-nothing per file.
+NOTHING_IMPORTED = "Nothing of the file was imported; the store is as it was."
+
+
+def rejection(message: str) -> str:
+    """A refused file's message followed by the sentence saying nothing of it was imported."""
+    return f"{message.rstrip().rstrip('.')}. {NOTHING_IMPORTED}"
+
+
 def plural_of(noun: str) -> str:
     """The plural of one of the nouns the program counts."""
     return _IRREGULAR.get(noun, noun + "s")
@@ -23,12 +32,12 @@ def plural_of(noun: str) -> str:
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """``count`` with the noun in the number it takes: "1 conflict", "3 conflicts", "0 files".
 
-    Counts get thousands separators. ``noun`` may be several words; only the first is inflected
-    when it is followed by a qualifier ("1 file imported", "2 files imported").
+    Counts get thousands separators. Of several words the last is inflected ("2 sync runs",
+    "2 new entries"); ``plural`` spells out any other plural.
     """
     if count == 1:
         return f"{count:,} {noun}"
     if plural is None:
-        head, space, rest = noun.partition(" ")
-        plural = plural_of(head) + space + rest
+        head, space, last = noun.rpartition(" ")
+        plural = head + space + plural_of(last)
     return f"{count:,} {plural}"

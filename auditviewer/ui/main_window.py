@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 import auditviewer
+from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.tasks.job import Job
@@ -351,8 +352,14 @@ class MainWindow(QMainWindow):
         if outcome.reports or outcome.cancelled:
             self._show_import_report(outcome)
         elif outcome.failures:
-            message = "\n\n".join(message for _, message in outcome.failures)
-            self._error("The file could not be imported", message)
+            from auditviewer.core.wording import rejection
+
+            count = len(outcome.failures)
+            title = (
+                "The file was not imported" if count == 1 else f"{count} files were not imported"
+            )
+            message = "\n\n".join(rejection(message) for _, message in outcome.failures)
+            self._error(title, message)
 
     def _show_import_report(self, outcome: ImportOutcome) -> None:
         from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
@@ -457,7 +464,7 @@ class MainWindow(QMainWindow):
             written: int = job.result
             path = job.subject
             self.statusBar().showMessage(
-                visible(f"Exported {written:,} entries to {path}", 300), 8000
+                visible(f"Exported {counted(written, 'entry')} to {path}", 300), 8000
             )
 
     def copy_entries(self) -> None:

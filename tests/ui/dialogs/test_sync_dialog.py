@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from auditviewer.core.store.connection import Store
 from auditviewer.core.sync import SyncConfig, sync_status
+from auditviewer.core.sync import client as client_module
 from auditviewer.core.sync.token_store import SERVICE_NAME, account_name
 from auditviewer.ui.dialogs.sync_dialog import (
     NO_KEYRING_NOTE,
@@ -255,6 +256,28 @@ def test_wrong_token_shows_the_auth_message_and_stores_nothing(
     assert memory_keyring.secrets == {}  # a refused token is never kept
     assert window.pages.currentWidget() is window.welcome
     assert window.sync_action.isEnabled()
+    box.close()
+
+
+def test_a_server_that_cannot_be_reached_is_named_in_the_error(
+    qtbot: Any,
+    empty_window: MainWindow,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(client_module, "jittered_backoff", lambda *_: 0.0)
+    server = AuditLogEmulator(entries=1, token=CANARY)
+    server.stop()  # nothing listens on its port any more
+    dialog = open_dialog(empty_window)
+    fill(dialog, server)
+    run_sync(qtbot, empty_window, dialog)
+    assert empty_window.sync_controller is not None
+    box = empty_window.sync_controller.error_box
+    assert box is not None
+    assert f"cannot connect to the server 127.0.0.1:{server.port}" in box.text()
+    assert "Traceback" not in box.text()
+    assert stored_count(store) == 0
     box.close()
 
 
