@@ -457,11 +457,17 @@ class EntryBrowser(QWidget):
         return len(details)
 
     def _update_status(self) -> None:
+        self.status_changed.emit(self.status_text())
+
+    def status_text(self) -> str:
+        """What the status bar says about the rows: how many match, of how many, selected."""
         selected = self.selection_count()
         shown = self.model.rowCount()
         matching = f"{shown:,}+" if self.model.count_pending else f"{shown:,}"
         parts = [f"{matching} of {counted(self.total_count, 'entry')}"]
+        if self.table.stale:
+            parts.append("rows of the last valid query")
         if selected:
             parts.append(f"{selected:,} selected")
         parts.append(str(self.store.path))
-        self.status_changed.emit(" · ".join(parts))
+        return " · ".join(parts)

@@ -31,6 +31,7 @@ def test_rows_of_an_invalid_edit_are_dimmed_with_the_error_and_its_position(
     assert "last valid query" in message
     assert "'(' cannot be part of an action name" in message
     assert "character 24" in message
+    assert "rows of the last valid query" in browser.status_text()
     # The rows themselves are still those of the last valid query.
     assert table_seqs(browser) == rows
     assert browser.current_filter == Filter(projects=("gateway",))
@@ -41,6 +42,7 @@ def test_rows_are_current_again_once_the_query_is_valid(qtbot: Any, browser: Ent
     assert browser.table.stale
     type_query(qtbot, browser, "action:cohort.*")
     assert not browser.table.stale
+    assert "last valid query" not in browser.status_text()
     assert browser.table.stale_message == ""
     assert len(table_seqs(browser)) == 3
 
