@@ -21,7 +21,7 @@ from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.table.entry_table_model import ACTION, TIME
 from tests.conftest import make_entry, write_json
 
-ENTRIES = 120
+ENTRIES = 300  # more than one page of the table model
 
 
 @pytest.fixture
