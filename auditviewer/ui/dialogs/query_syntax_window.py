@@ -44,7 +44,7 @@ class QuerySyntaxWindow(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.verticalHeader().hide()
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)
         for row, item in enumerate(QUERY_TERMS):
             for column, text in enumerate((item.term, item.meaning, item.example)):
                 cell = QTableWidgetItem(text)
@@ -54,12 +54,11 @@ class QuerySyntaxWindow(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.resizeRowsToContents()
         layout.addWidget(self.table, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
-        self.resize(820, 620)
+        self.resize(820, 720)
 
     def examples(self) -> list[str]:
         """The examples as listed."""
