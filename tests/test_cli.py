@@ -96,7 +96,7 @@ def test_rejected_file_is_one_line_and_the_others_are_still_imported(
     code = run(tmp_path / "s.sqlite", "import", str(broken), str(export_file))
     captured = capsys.readouterr()
     assert code == 1
-    assert_one_line_error(captured.err, "broken.json", "line 2")
+    assert_one_line_error(captured.err, "broken.json", "line 2", "Nothing of the file was imported")
     assert "imported     20" in captured.out
 
 
@@ -163,6 +163,15 @@ def test_malformed_query_is_one_line_error(
     assert_one_line_error(capsys.readouterr().err, "colour")
 
 
+def test_a_value_no_action_can_hold_is_an_error_with_its_position(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "action:(") == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "'(' cannot be part of an action name")
+    assert "position 8" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -199,7 +208,7 @@ def test_export_takes_negated_terms_anywhere(
     target = tmp_path / "rest.json"
     argv = ["-action:organization_auth_token.update", "-o", str(target), "-quarantined:yes"]
     assert run(store_path, "export", *argv) == 0
-    assert "Exported 1 entries" in capsys.readouterr().out
+    assert "Exported 1 entry " in capsys.readouterr().out
     assert [e["action"] for e in json.loads(target.read_bytes())] == ["deprecated.action"]
 
 
@@ -318,8 +327,8 @@ def test_stats(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "entries      22" in out
     assert "quarantined  1" in out
-    assert "conflicts    1 ids with conflicting versions (2 entries)" in out
-    assert "imports      1 files, 0 sync runs" in out
+    assert "conflicts    1 id with conflicting versions (2 entries)" in out
+    assert "imports      1 file, 0 sync runs" in out
     assert "time span    2024-09-02 01:07:55Z .. 2024-09-21 20:07:55Z" in out
     assert "chain head   seq 22  sha256 " in out
     assert "export.json" in out

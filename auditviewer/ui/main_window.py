@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 import auditviewer
+from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.tasks.job import Job
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from auditviewer.core.store.connection import Store
     from auditviewer.core.store.file_views import FileView
     from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
+    from auditviewer.ui.dialogs.query_syntax_window import QuerySyntaxWindow
     from auditviewer.ui.dialogs.sync_controller import SyncController
     from auditviewer.ui.dialogs.verify_dialog import VerifyDialog
     from auditviewer.ui.dialogs.welcome_view import WelcomeView
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.report_dialog: ImportReportDialog | None = None
         self.sync_controller: SyncController | None = None
         self.verify_dialog: VerifyDialog | None = None
+        self.query_syntax_window: QuerySyntaxWindow | None = None
         self.tasks = TaskRunner(self)
         self.tasks.job_started.connect(self._on_job_started)
         self.tasks.job_finished.connect(self._on_job_finished)
@@ -207,6 +210,10 @@ class MainWindow(QMainWindow):
             self.panel_actions[key] = action
 
         help_menu = bar.addMenu("&Help")
+        self.query_syntax_action = self._action(
+            "&Query Syntax", self.show_query_syntax, QKeySequence.StandardKey.HelpContents
+        )
+        help_menu.addAction(self.query_syntax_action)
         self.about_action = self._action("&About auditviewer", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.about_action)
@@ -303,6 +310,8 @@ class MainWindow(QMainWindow):
         browser = EntryBrowser(store, ActionReference.load(), self.settings, self)
         browser.status_changed.connect(self._show_status)
         browser.copy_requested.connect(self.copy_entries)
+        browser.export_selected_requested.connect(self.export_selected)
+        browser.syntax_help_requested.connect(self.show_query_syntax)
         browser.panel_toggled.connect(self._show_panel_checked)
         for key, action in self.panel_actions.items():
             browser.set_panel_visible(key, action.isChecked())
@@ -690,8 +699,14 @@ class MainWindow(QMainWindow):
         if outcome.reports or outcome.cancelled:
             self._show_import_report(outcome)
         elif outcome.failures:
-            message = "\n\n".join(message for _, message in outcome.failures)
-            self._error("The file could not be imported", message)
+            from auditviewer.core.wording import rejection
+
+            count = len(outcome.failures)
+            title = (
+                "The file was not imported" if count == 1 else f"{count} files were not imported"
+            )
+            message = "\n\n".join(rejection(message) for _, message in outcome.failures)
+            self._error(title, message)
 
     def _show_import_report(self, outcome: ImportOutcome) -> None:
         from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
@@ -756,16 +771,21 @@ class MainWindow(QMainWindow):
 
     def export_entries(self) -> None:
         """Asks what to export and where, then exports in the background."""
+        self._open_export_dialog(selected=False)
+
+    def export_selected(self) -> None:
+        """The table's Export Selected…: the export dialog with the selected entries chosen."""
+        self._open_export_dialog(selected=True)
+
+    def _open_export_dialog(self, *, selected: bool) -> None:
         if self.browser is None or self.store is None or self.tasks.running("export"):
             return
         from auditviewer.ui.dialogs.export_dialog import ExportDialog
 
-        dialog = ExportDialog(
-            self.browser.selection_count(),
-            self.browser.match_count,
-            self.settings.last_folder,
-            self,
-        )
+        selection = self.browser.selection_count()
+        dialog = ExportDialog(selection, self.browser.match_count, self.settings.last_folder, self)
+        if selected and selection:
+            dialog.selected_radio.setChecked(True)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         request = dialog.request()
@@ -791,7 +811,7 @@ class MainWindow(QMainWindow):
             written: int = job.result
             path = job.subject
             self.statusBar().showMessage(
-                visible(f"Exported {written:,} entries to {path}", 300), 8000
+                visible(f"Exported {counted(written, 'entry')} to {path}", 300), 8000
             )
 
     def copy_entries(self) -> None:
@@ -829,6 +849,16 @@ class MainWindow(QMainWindow):
             action.blockSignals(True)
             action.setChecked(on)
             action.blockSignals(False)
+
+    def show_query_syntax(self) -> None:
+        """Help > Query Syntax: the window listing every query term, beside the entries."""
+        if self.query_syntax_window is None:
+            from auditviewer.ui.dialogs.query_syntax_window import QuerySyntaxWindow
+
+            self.query_syntax_window = QuerySyntaxWindow(self)
+        self.query_syntax_window.show()
+        self.query_syntax_window.raise_()
+        self.query_syntax_window.activateWindow()
 
     def show_about(self) -> None:
         """The About box, with the version."""

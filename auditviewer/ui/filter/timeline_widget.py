@@ -9,6 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from auditviewer.core.wording import counted
+
 HOUR = 3_600_000_000
 DAY = 24 * HOUR
 BUCKETS = {"day": DAY, "hour": HOUR}
@@ -224,7 +226,7 @@ class TimelineWidget(QWidget):
             count = dict(self._bins).get(start, 0)
             QToolTip.showText(
                 event.globalPosition().toPoint(),
-                f"{_label(start, self.bucket)} UTC: {count:,} entries",
+                f"{_label(start, self.bucket)} UTC: {counted(count, 'entry')}",
                 self,
             )
         super().mouseMoveEvent(event)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from auditviewer.ui.tasks.job import LatestRead
 
 if TYPE_CHECKING:
-    from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.querying.filter import Filter, Sort
     from auditviewer.core.store.connection import Store
 
 # Merges the filter changes of one gesture (typing, a drag) without delaying a click much.
@@ -66,6 +66,24 @@ class BackgroundCounter(QObject):
     def shutdown(self) -> None:
         """Drops queued counts and waits for the running one."""
         self._reads.shutdown()
+
+
+def row_of_entry(store: Store, filter_: Filter, sort: Sort, seq: int) -> int | None:
+    """The row of entry ``seq`` among those ``filter_`` matches in ``sort``'s order, if any."""
+    import numpy as np
+
+    from auditviewer.core.querying.columns import columns
+
+    snapshot = columns(store)
+    found = snapshot.positions_of(np.asarray([seq]))
+    if not len(found):
+        return None
+    position = found[0]
+    mask = snapshot.mask(filter_)
+    if mask is not None and not mask[position]:
+        return None
+    rows = np.flatnonzero(snapshot.ordered(mask, sort) == position)
+    return int(rows[0]) if len(rows) else None
 
 
 # --- facets, histogram, picker counts ----------------------------------------------------------
