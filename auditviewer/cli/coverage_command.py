@@ -9,6 +9,7 @@ from typing import Any
 
 from auditviewer.cli.common import open_store, printable, span, when
 from auditviewer.core.errors import AuditViewerError
+from auditviewer.core.wording import counted
 
 NAME = "coverage"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
@@ -71,16 +72,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
         return 0
-    print(f"{report.entries:,} entries, {span(report.first_utc, report.last_utc)}")
+    print(f"{counted(report.entries, 'entry')}, {span(report.first_utc, report.last_utc)}")
     if report.undated:
-        print(f"{report.undated:,} entries have no time and are left out below")
+        print(f"{counted(report.undated, 'entry')} without a time, left out below")
     print("\nSources:")
     for source in report.sources:
         print(
             printable(
                 f"  #{source.id} {source.kind} {source.location}: "
-                f"{span(source.first_utc, source.last_utc)}; {source.parsed:,} read, "
-                f"{source.stored:,} stored, {source.duplicates:,} already held"
+                f"{span(source.first_utc, source.last_utc)}; {counted(source.parsed, 'entry')} "
+                f"read, {source.stored:,} stored, {source.duplicates:,} already held"
             )
         )
     print(f"\nGaps longer than {args.gap} with no entries: {len(report.gaps) or 'none'}")
@@ -95,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nOverlaps between sources: {len(report.overlaps) or 'none'}")
     for overlap in report.overlaps:
         proof = (
-            f"continuity proven: #{overlap.later} re-delivered {overlap.shared:,} entries "
-            "already held"
+            f"continuity proven: #{overlap.later} re-delivered "
+            f"{counted(overlap.shared, 'entry')} already held"
             if overlap.continuity_proven
             else "no shared entries: continuity not proven"
         )

@@ -13,6 +13,7 @@ from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
 from auditviewer.core.exporting.redaction import Redactor
 from auditviewer.core.querying.language import parse_query
+from auditviewer.core.wording import counted
 
 NAME = "export"
 NOT_LOGGED = (
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             progress.clear()
     redacted = ", redacted" if report.redacted else ""
     print(
-        f"Exported {report.entries:,} entries to {printable(str(report.path))} "
+        f"Exported {counted(report.entries, 'entry')} to {printable(str(report.path))} "
         f"({report.format}{redacted}, {report.bytes_written:,} bytes, SHA-256 {report.sha256})"
     )
     if not report.logged:
@@ -154,7 +155,9 @@ def _run_pack(args: argparse.Namespace) -> int:
         finally:
             progress.clear()
     kind = "redacted" if report.redacted else "original texts"
-    print(f"Evidence pack of {report.entries:,} entries ({kind}) in {printable(str(folder))}")
+    print(
+        f"Evidence pack of {counted(report.entries, 'entry')} ({kind}) in {printable(str(folder))}"
+    )
     if report.zip_path is not None:
         print(f"Zip: {printable(str(report.zip_path))}")
     made = "a new signing key was made; " if report.key_created else ""

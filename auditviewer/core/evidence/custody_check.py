@@ -22,6 +22,7 @@ from auditviewer.core.store.custody_log import (
     record_digest,
 )
 from auditviewer.core.timestamps import iso_utc
+from auditviewer.core.wording import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,5 +175,9 @@ def _expected_head(connection: sqlite3.Connection, expect_head: str) -> tuple[st
         )
     seq = int(row[0])
     grown = now.seq - seq
-    later = f"; {grown:,} entries were added after it" if grown else ""
+    later = (
+        f"; {counted(grown, 'entry')} {'was' if grown == 1 else 'were'} added after it"
+        if grown
+        else ""
+    )
     return None, f"the expected chain head is entry seq {seq:,}'s{later}"

@@ -38,6 +38,7 @@ from auditviewer.core.packs.signing import (
     signature_holds,
 )
 from auditviewer.core.records import CancelToken
+from auditviewer.core.wording import counted
 
 READ_BYTES: Final = 1 << 20
 # Named one by one up to this many; the rest are counted.
@@ -86,8 +87,8 @@ class PackCheck:
         )
         return (
             f"OK: {self.folder}: every file matches SHA256SUMS and the signed manifest, "
-            f"{self.entries:,} entries ({kind}) match their SHA-256 in order; the signature "
-            f"is valid for {signer}"
+            f"{counted(self.entries, 'entry')} ({kind}) in order, each matching its SHA-256; "
+            f"the signature is valid for {signer}"
         )
 
 
