@@ -139,3 +139,20 @@ def test_coverage_prints_text_and_json(
     code, _, err = _run(store_path, capsys, "coverage", "--gap", "soon")
     assert code == 1
     assert "--gap 'soon'" in err
+
+
+def test_a_read_only_store_says_the_export_and_check_were_not_logged(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_path.chmod(0o444)
+    try:
+        code, out, _ = _run(store_path, capsys, "export", "-o", str(tmp_path / "out.json"))
+        assert code == 0
+        assert "not recorded in the store's custody log" in out
+        code, out, _ = _run(store_path, capsys, "verify")
+        assert code == 0
+        assert "this check was not recorded" in out
+    finally:
+        store_path.chmod(0o644)
+    code, out, _ = _run(store_path, capsys, "log", "--json")
+    assert [r["what"] for r in json.loads(out)] == ["schema migration", "import"]
