@@ -15,6 +15,7 @@ from typing import Final
 from auditviewer.core.errors import StoreError
 from auditviewer.core.evidence.hash_chain import VerifyCancelled, VerifyReport, verify_chain
 from auditviewer.core.evidence.parts_check import PartsCancelled, parts_disagreement
+from auditviewer.core.evidence.review_chain import ReviewChainReport, verify_review_chain
 from auditviewer.core.evidence.sqlite_check import (
     DAMAGE_ADVICE,
     REBUILD_ADVICE,
@@ -46,6 +47,8 @@ class StoreCheckReport:
     chain: VerifyReport | None
     disagreement: str | None
     text_index_skipped: str | None = None
+    # The review events' chain and the current marks (None when they could not be read).
+    reviews: ReviewChainReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,7 @@ class StoreCheckReport:
             and self.chain is not None
             and self.chain.ok
             and self.disagreement is None
+            and (self.reviews is None or self.reviews.ok)
         )
 
     @property
@@ -66,6 +70,7 @@ class StoreCheckReport:
             and self.chain is not None
             and self.chain.ok
             and self.disagreement is None
+            and (self.reviews is None or self.reviews.ok)
         )
 
     @property
@@ -80,6 +85,10 @@ class StoreCheckReport:
             lines.append(f"{self.chain.problem} ({self.chain.entries:,} entries checked before it)")
         if self.disagreement is not None:
             lines.append(f"the store's parts disagree: {self.disagreement}")
+        if self.reviews is not None and self.reviews.problem is not None:
+            lines.append(
+                f"{self.reviews.problem} ({self.reviews.events:,} review events checked before it)"
+            )
         return lines
 
     def advice(self) -> str:
@@ -106,7 +115,16 @@ class StoreCheckReport:
             f"OK: {chain.entries:,} {'entry' if chain.entries == 1 else 'entries'}, every text "
             "matches its SHA-256 and the hash chain "
             f"is intact; the entries, texts and column blocks agree; {checks} passed; chain "
-            f"head seq {chain.last_seq:,} sha256 {chain.chain_head}"
+            f"head seq {chain.last_seq:,} sha256 {chain.chain_head}{self._reviews_summary()}"
+        )
+
+    def _reviews_summary(self) -> str:
+        reviews = self.reviews
+        if reviews is None or not reviews.events:
+            return ""
+        return (
+            f"; {reviews.events:,} review events, their chain intact and the current marks "
+            f"agreeing, head sha256 {reviews.chain_head}"
         )
 
 
@@ -131,6 +149,7 @@ def check_store(
                 findings = _index_findings(connection, location, chain, cancel)
             if chain is None:
                 findings.append(Finding(Part.FILE, "", "the entries' texts cannot be read"))
+            reviews = _review_chain(connection)
         text_index = _text_index_finding(store)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{location}: cannot read the store ({exc})") from None
@@ -142,6 +161,7 @@ def check_store(
         chain=chain,
         disagreement=disagreement,
         text_index_skipped=text_index if isinstance(text_index, str) else None,
+        reviews=reviews,
     )
 
 
@@ -225,6 +245,14 @@ def _chain_and_parts(
         raise VerifyCancelled(f"{location}: verification cancelled") from None
     except sqlite3.DatabaseError as exc:
         return chain, f"the entries cannot be compared with their texts ({exc})"
+
+
+def _review_chain(connection: sqlite3.Connection) -> ReviewChainReport | None:
+    """The review events' check; None when SQLite cannot read them (its own check says why)."""
+    try:
+        return verify_review_chain(connection)
+    except sqlite3.DatabaseError:
+        return None
 
 
 def _text_index_finding(store: Store) -> Finding | str | None:

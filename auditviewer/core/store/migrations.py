@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 from auditviewer.core.errors import StoreError
+from auditviewer.core.store.schema_reviews import STEP as REVIEWS_STEP
 from auditviewer.core.store.schema_v2 import upgrade_to_v2
 
 # Marks a SQLite file as an auditviewer store ("AVst").
@@ -119,8 +120,11 @@ _STEP_1: Final[tuple[str, ...]] = (
 
 # A step is SQL statements, or a function that does the step on the connection.
 Step = tuple[str, ...] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2)
+MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2, REVIEWS_STEP)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+# The steps after this version only add tables beside the entries (reviews, saved views): a
+# read-only store of this version or later is read as it is, without them.
+READABLE_FROM_VERSION: Final = 2
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
