@@ -33,6 +33,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "actions",
     "verify",
     "sync",
+    "review",
+    "view",
 )
 
 
