@@ -89,7 +89,8 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "List the stored entries a query matches, newest first unless --sort/--asc say "
             "otherwise. Keys: action, actor, actor-type, project, entity, after, before, "
-            "conflicts, quarantined, unknown, anomaly, source, seq; '-' negates a term, '*' is "
+            "conflicts, quarantined, unknown, anomaly, source, seq, review, note, tag, "
+            "reviewed-by; '-' negates a term, '*' is "
             "a wildcard, quoted phrases and bare words search the entries' text."
         ),
     )
