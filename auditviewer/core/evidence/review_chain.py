@@ -152,19 +152,16 @@ def _event_problem(row: tuple[object, ...], expected_id: int, chain: bytes) -> s
 
 
 _LATEST_PER_REVIEW: Final = """
-    SELECT e.review_id, e.seq, e.id, e.disposition, e.note, e.tags, e.reviewer, e.os_user,
-        e.created_utc
-    FROM review_events AS e
-    WHERE e.id = (SELECT max(id) FROM review_events AS f
-                  WHERE f.review_id = e.review_id AND f.seq = e.seq)
-    ORDER BY e.review_id, e.seq
+    SELECT review_id, seq, id, disposition, note, tags, reviewer, os_user, created_utc
+    FROM (SELECT *, row_number() OVER (PARTITION BY review_id, seq ORDER BY id DESC) AS newest
+          FROM review_events)
+    WHERE newest = 1 ORDER BY review_id, seq
 """
 _LATEST_PER_ENTRY: Final = """
-    SELECT e.seq, e.review_id, e.id, e.disposition, e.note, e.tags, e.reviewer, e.os_user,
-        e.created_utc
-    FROM review_events AS e
-    WHERE e.id = (SELECT max(id) FROM review_events AS f WHERE f.seq = e.seq)
-    ORDER BY e.seq
+    SELECT seq, review_id, id, disposition, note, tags, reviewer, os_user, created_utc
+    FROM (SELECT *, row_number() OVER (PARTITION BY seq ORDER BY id DESC) AS newest
+          FROM review_events)
+    WHERE newest = 1 ORDER BY seq
 """
 
 

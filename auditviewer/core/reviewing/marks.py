@@ -9,6 +9,8 @@ every event of an entry, in every review.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -17,11 +19,12 @@ import numpy as np
 import orjson
 
 from auditviewer.core.evidence.review_chain import event_hashes, event_text, events_head
-from auditviewer.core.querying.columns import columns
+from auditviewer.core.querying.columns import BoolArray, Columns, columns
 from auditviewer.core.querying.filter import Sort
 from auditviewer.core.records import now_micros
 from auditviewer.core.reviewing.errors import ReviewError
 from auditviewer.core.reviewing.reviews import (
+    Review,
     has_reviews,
     os_user,
     read_review,
@@ -29,7 +32,7 @@ from auditviewer.core.reviewing.reviews import (
     scope_mask,
 )
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.schema_reviews import DISPOSITIONS
+from auditviewer.core.store.schema_reviews import DISPOSITIONS, keep_marks
 
 MAX_NOTE: Final = 20_000
 MAX_TAG: Final = 200
@@ -157,18 +160,19 @@ def mark(
         refuse_if_signed(review, store.path)
         who = " ".join((reviewer or review.reviewer).split()) or review.reviewer
         current = (
-            _review_marks(connection, review_id, wanted) if None in (chosen, note, tag_list) else {}
+            _kept_values(connection, review_id, wanted) if None in (chosen, note, tag_list) else {}
         )
         last_id, chain = events_head(connection)
         user = os_user()
         when = now_micros()
         rows = []
-        for offset, seq in enumerate(wanted, start=1):
-            before = current.get(seq)
+        # In seq order: the events' and the marks' indexes are then written in order.
+        for offset, seq in enumerate(sorted(wanted), start=1):
+            kept = current.get(seq, _UNMARKED)
             values = (
-                chosen or (before.disposition if before else DISPOSITIONS[0]),
-                note if note is not None else (before.note if before else ""),
-                tag_list if tag_list is not None else (before.tags if before else ()),
+                chosen or kept[0],
+                note if note is not None else kept[1],
+                tag_list if tag_list is not None else kept[2],
             )
             event_id = last_id + offset
             text = event_text(event_id, review_id, seq, *values, who, user, when)
@@ -194,7 +198,26 @@ def mark(
             "?, ?)",
             rows,
         )
+        keep_marks(connection, last_id)
     return len(rows)
+
+
+_UNMARKED: Final[tuple[str, str, tuple[str, ...]]] = (DISPOSITIONS[0], "", ())
+
+
+def _kept_values(
+    connection: sqlite3.Connection, review_id: int, seqs: list[int]
+) -> dict[int, tuple[str, str, tuple[str, ...]]]:
+    """(disposition, note, tags) of the entries' current marks within the review."""
+    rows = connection.execute(
+        "SELECT seq, disposition, note, tags FROM review_marks "
+        "WHERE review_id = ? AND seq IN (SELECT value FROM json_each(?))",
+        (review_id, orjson.dumps(seqs).decode()),
+    ).fetchall()
+    return {
+        int(seq): (str(disposition), str(note), () if tags == "[]" else tuple(orjson.loads(tags)))
+        for seq, disposition, note, tags in rows
+    }
 
 
 def _review_marks(
@@ -271,14 +294,7 @@ def next_unreviewed(
     snapshot = columns(store)
     with store.snapshot() as connection:
         review = read_review(connection, store.path, review_id)
-        rows = connection.execute(
-            "SELECT seq FROM review_marks WHERE review_id = ? AND disposition != ?",
-            (review_id, DISPOSITIONS[0]),
-        ).fetchall()
-    open_ = scope_mask(snapshot, review)
-    if rows:
-        done = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        open_[snapshot.positions_of(done)] = False
+        open_ = _open_entries(store, connection, snapshot, review)
     order = snapshot.order(sort or Sort())
     keep = open_[order]
     anchor = None
@@ -298,3 +314,57 @@ def next_unreviewed(
             return None
         found = start + int(np.argmax(window))
     return int(snapshot.seq[order[found]])
+
+
+@dataclass
+class _OpenEntries:
+    """The entries of a review's scope still unreviewed, as of an event, in a column snapshot."""
+
+    snapshot: Columns
+    last_event: int
+    scope: BoolArray
+    open: BoolArray
+
+
+_OPEN: weakref.WeakKeyDictionary[Store, dict[int, _OpenEntries]] = weakref.WeakKeyDictionary()
+_OPEN_LOCK = threading.Lock()
+
+
+def _open_entries(
+    store: Store, connection: sqlite3.Connection, snapshot: Columns, review: Review
+) -> BoolArray:
+    """Which entries of the snapshot are in the review's scope and unreviewed. Kept between
+    calls and brought up to date with the events added since, so that stepping through a
+    review reads only what changed."""
+    head = int(connection.execute("SELECT coalesce(max(id), 0) FROM review_events").fetchone()[0])
+    with _OPEN_LOCK:
+        known = _OPEN.get(store, {}).get(review.id)
+    if known is None or known.snapshot is not snapshot:
+        scope = scope_mask(snapshot, review)
+        open_ = scope.copy()
+        rows = connection.execute(
+            "SELECT seq FROM review_marks WHERE review_id = ? AND disposition != ?",
+            (review.id, DISPOSITIONS[0]),
+        ).fetchall()
+        if rows:
+            done = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            open_[snapshot.positions_of(done)] = False
+    elif known.last_event == head:
+        return known.open
+    else:
+        scope, open_ = known.scope, known.open.copy()
+        rows = connection.execute(
+            "SELECT seq, disposition = ? FROM review_events WHERE id > ? AND review_id = ? "
+            "ORDER BY id",
+            (DISPOSITIONS[0], known.last_event, review.id),
+        ).fetchall()
+        if rows:
+            # The latest event of each entry decides: the reversed list's first occurrence.
+            seqs = np.fromiter((r[0] for r in reversed(rows)), dtype=np.int64, count=len(rows))
+            unreviewed = np.fromiter((bool(r[1]) for r in reversed(rows)), bool, len(rows))
+            seqs, first = np.unique(seqs, return_index=True)
+            positions = snapshot.positions_of(seqs)
+            open_[positions] = unreviewed[first] & scope[positions]
+    with _OPEN_LOCK:
+        _OPEN.setdefault(store, {})[review.id] = _OpenEntries(snapshot, head, scope, open_)
+    return open_

@@ -10,13 +10,14 @@
   event's chain hash followed by its own.
 - ``review_marks``: the current mark of each entry within each review (the latest event),
   and ``entry_marks``: each entry's current mark whatever the review (its latest event in any
-  review). Both are derived, kept by a trigger in the transaction that adds the event; ``verify``
-  compares them with the events.
+  review). Both are derived, brought up to date in the transaction that adds the events
+  (:func:`keep_marks`); ``verify`` compares them with the events.
 - ``saved_views``: named queries with their sort, visible columns and time zone choice.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
 
 DISPOSITIONS: Final = ("unreviewed", "ok", "flagged", "follow-up")
@@ -63,8 +64,7 @@ STEP: Final[tuple[str, ...]] = (
         chain_sha256 BLOB NOT NULL
     )
     """,
-    "CREATE INDEX review_events_entry ON review_events (seq, id)",
-    "CREATE INDEX review_events_review ON review_events (review_id, seq, id)",
+    "CREATE INDEX review_events_entry ON review_events (seq)",
     """
     CREATE TABLE review_marks (
         review_id INTEGER NOT NULL,
@@ -136,26 +136,36 @@ STEP: Final[tuple[str, ...]] = (
     WHEN (SELECT signed_utc FROM reviews WHERE id = OLD.review_id) IS NOT NULL
     BEGIN SELECT RAISE(ABORT, 'the review is signed: its marks cannot change'); END
     """,
+)
+
+
+KEEP_MARKS: Final[tuple[str, ...]] = (
     """
-    CREATE TRIGGER review_events_keep_marks AFTER INSERT ON review_events
-    BEGIN
-        INSERT INTO review_marks (review_id, seq, event_id, disposition, note, tags,
-            reviewer, os_user, created_utc)
-        VALUES (NEW.review_id, NEW.seq, NEW.id, NEW.disposition, NEW.note, NEW.tags,
-                NEW.reviewer, NEW.os_user, NEW.created_utc)
-        ON CONFLICT (review_id, seq) DO UPDATE SET
-            event_id = excluded.event_id, disposition = excluded.disposition,
-            note = excluded.note, tags = excluded.tags, reviewer = excluded.reviewer,
-            os_user = excluded.os_user, created_utc = excluded.created_utc;
-        INSERT INTO entry_marks (seq, review_id, event_id, disposition, note, tags,
-            reviewer, os_user, created_utc)
-        VALUES (NEW.seq, NEW.review_id, NEW.id, NEW.disposition, NEW.note, NEW.tags,
-                NEW.reviewer, NEW.os_user, NEW.created_utc)
-        ON CONFLICT (seq) DO UPDATE SET
-            review_id = excluded.review_id, event_id = excluded.event_id,
-            disposition = excluded.disposition, note = excluded.note, tags = excluded.tags,
-            reviewer = excluded.reviewer, os_user = excluded.os_user,
-            created_utc = excluded.created_utc;
-    END
+    INSERT INTO review_marks (review_id, seq, event_id, disposition, note, tags, reviewer,
+        os_user, created_utc)
+    SELECT review_id, seq, id, disposition, note, tags, reviewer, os_user, created_utc
+    FROM review_events WHERE id > ? ORDER BY review_id, seq, id
+    ON CONFLICT (review_id, seq) DO UPDATE SET
+        event_id = excluded.event_id, disposition = excluded.disposition, note = excluded.note,
+        tags = excluded.tags, reviewer = excluded.reviewer, os_user = excluded.os_user,
+        created_utc = excluded.created_utc
+    """,
+    """
+    INSERT INTO entry_marks (seq, review_id, event_id, disposition, note, tags, reviewer,
+        os_user, created_utc)
+    SELECT seq, review_id, id, disposition, note, tags, reviewer, os_user, created_utc
+    FROM review_events WHERE id > ? ORDER BY seq, id
+    ON CONFLICT (seq) DO UPDATE SET
+        review_id = excluded.review_id, event_id = excluded.event_id,
+        disposition = excluded.disposition, note = excluded.note, tags = excluded.tags,
+        reviewer = excluded.reviewer, os_user = excluded.os_user,
+        created_utc = excluded.created_utc
     """,
 )
+
+
+def keep_marks(connection: sqlite3.Connection, after_event: int) -> None:
+    """Brings the current marks up to date with the events after ``after_event``, inside the
+    caller's transaction (the latest event of each review and entry wins)."""
+    for statement in KEEP_MARKS:
+        connection.execute(statement, (after_event,))

@@ -235,6 +235,10 @@ def test_next_and_previous_unreviewed_follow_the_tables_order(filled: Store) -> 
                            backwards=True) is None  # fmt: skip
     mark(filled, review.id, order, "ok")
     assert next_unreviewed(filled, review.id, sort=by_action) is None
+    mark(filled, review.id, [order[-1]], "unreviewed")
+    other = start_review(filled, "Other", reviewer="Bo")
+    mark(filled, other.id, [order[-2]], "unreviewed")  # another review's marks do not count
+    assert next_unreviewed(filled, review.id, sort=by_action) == order[-1]
 
 
 def test_daily_review_covers_what_arrived_since_the_last_signed_review(
