@@ -804,7 +804,7 @@ class ColumnCache:
     def review_hits(self, flt: Filter) -> list[tuple[IntArray, bool, bool]]:
         """The review terms of ``flt`` as the marks are now (see :mod:`.review_terms`)."""
         with self._store.snapshot() as connection:
-            return review_terms.review_terms(connection, flt)
+            return review_terms.review_terms(connection, flt, wildcard_pattern)
 
     def text_hits(self, phrase: str, last_seq: int) -> IntArray:
         """The seqs up to ``last_seq`` whose text contains ``phrase`` (cached)."""

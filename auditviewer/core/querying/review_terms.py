@@ -8,8 +8,9 @@ set it back to unreviewed.
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 import numpy as np
@@ -35,10 +36,14 @@ def _seqs(connection: sqlite3.Connection, sql: str, *params: object) -> IntArray
     return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
 
-def _folded_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """Whether a value equals one of ``patterns`` case-insensitively (``*`` a wildcard)."""
-    from auditviewer.core.querying.columns import wildcard_pattern
+# Makes one expression of ``*`` patterns (:func:`.columns.wildcard_pattern`).
+PatternMaker = Callable[[Iterable[str]], re.Pattern[str]]
 
+
+def _folded_matcher(
+    patterns: tuple[str, ...], wildcard_pattern: PatternMaker
+) -> Callable[[str], bool]:
+    """Whether a value equals one of ``patterns`` case-insensitively (``*`` a wildcard)."""
     exact = {p.casefold() for p in patterns if "*" not in p}
     wild = [p.casefold() for p in patterns if "*" in p]
     matcher = wildcard_pattern(wild).fullmatch if wild else None
@@ -64,7 +69,9 @@ def reviewed_seqs(connection: sqlite3.Connection) -> IntArray:
     return _seqs(connection, "SELECT seq FROM entry_marks WHERE disposition != ?", UNREVIEWED)
 
 
-def note_seqs(connection: sqlite3.Connection, texts: tuple[str, ...]) -> IntArray:
+def note_seqs(
+    connection: sqlite3.Connection, texts: tuple[str, ...], _wildcards: PatternMaker
+) -> IntArray:
     """The seqs whose current note contains one of ``texts`` (case-insensitive)."""
     folded = [t.casefold() for t in texts]
     connection.create_function(
@@ -76,9 +83,11 @@ def note_seqs(connection: sqlite3.Connection, texts: tuple[str, ...]) -> IntArra
     return _seqs(connection, "SELECT seq FROM entry_marks WHERE note != '' AND av_note_has(note)")
 
 
-def tag_seqs(connection: sqlite3.Connection, patterns: tuple[str, ...]) -> IntArray:
+def tag_seqs(
+    connection: sqlite3.Connection, patterns: tuple[str, ...], wildcards: PatternMaker
+) -> IntArray:
     """The seqs whose current tags include one matching ``patterns``."""
-    matches = _folded_matcher(patterns)
+    matches = _folded_matcher(patterns, wildcards)
     tags = [
         row[0]
         for row in connection.execute(
@@ -97,9 +106,11 @@ def tag_seqs(connection: sqlite3.Connection, patterns: tuple[str, ...]) -> IntAr
     )
 
 
-def reviewer_seqs(connection: sqlite3.Connection, patterns: tuple[str, ...]) -> IntArray:
+def reviewer_seqs(
+    connection: sqlite3.Connection, patterns: tuple[str, ...], wildcards: PatternMaker
+) -> IntArray:
     """The seqs whose current mark was made by a reviewer matching ``patterns``."""
-    matches = _folded_matcher(patterns)
+    matches = _folded_matcher(patterns, wildcards)
     names = [row[0] for row in connection.execute("SELECT DISTINCT reviewer FROM entry_marks")]
     wanted = [name for name in names if matches(str(name))]
     if not wanted:
@@ -111,7 +122,9 @@ def reviewer_seqs(connection: sqlite3.Connection, patterns: tuple[str, ...]) -> 
     )
 
 
-def review_terms(connection: sqlite3.Connection, flt: Filter) -> list[tuple[IntArray, bool, bool]]:
+def review_terms(
+    connection: sqlite3.Connection, flt: Filter, wildcards: PatternMaker
+) -> list[tuple[IntArray, bool, bool]]:
     """Each review term of ``flt`` as (seqs, wanted, inverted): the entries it names, whether
     the filter wants them (or their opposite), and whether the seqs are the complement of the
     entries named (``review:unreviewed`` names the entries *not* reviewed)."""
@@ -156,5 +169,5 @@ def review_terms(connection: sqlite3.Connection, flt: Filter) -> list[tuple[IntA
         (flt.not_reviewers, False, reviewer_seqs),
     ):
         if values:
-            terms.append((lookup(connection, values), wanted, False))
+            terms.append((lookup(connection, values, wildcards), wanted, False))
     return terms
