@@ -35,6 +35,7 @@ from PySide6.QtGui import (
     QTextLength,
     QTextTableFormat,
 )
+from PySide6.QtWidgets import QApplication
 
 from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.atomic import atomic_write
@@ -45,14 +46,17 @@ BODY_POINTS: Final = 9.0
 TITLE_POINTS: Final = 15.0
 HEADING_POINTS: Final = 11.0
 MARGIN_MM: Final = 15.0
-_application: QGuiApplication | None = None
+_application: QApplication | None = None
 
 
 def ensure_application() -> None:
-    """Starts a Qt application on the offscreen platform when none runs (the command line)."""
+    """Starts a Qt application on the offscreen platform when none runs (the command line).
+
+    A widgets application, so that the process can still show a window afterwards.
+    """
     global _application
     if QGuiApplication.instance() is None:
-        _application = QGuiApplication(["auditviewer", "-platform", "offscreen"])
+        _application = QApplication(["auditviewer", "-platform", "offscreen"])
 
 
 class _Writer:
