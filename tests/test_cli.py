@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from auditviewer.cli import COMMAND_NAMES, GuiRequest, command_modules, gui_request, main
+from auditviewer.cli import (
+    COMMAND_NAMES,
+    GuiRequest,
+    command_modules,
+    gui_request,
+    main,
+    viewer_start,
+)
 from auditviewer.core.store.connection import Store
 from tests.conftest import make_entry, write_json
 from tests.core.querying.query_data import damage_table
@@ -89,7 +96,7 @@ def test_rejected_file_is_one_line_and_the_others_are_still_imported(
     code = run(tmp_path / "s.sqlite", "import", str(broken), str(export_file))
     captured = capsys.readouterr()
     assert code == 1
-    assert_one_line_error(captured.err, "broken.json", "line 2")
+    assert_one_line_error(captured.err, "broken.json", "line 2", "Nothing of the file was imported")
     assert "imported     20" in captured.out
 
 
@@ -156,6 +163,15 @@ def test_malformed_query_is_one_line_error(
     assert_one_line_error(capsys.readouterr().err, "colour")
 
 
+def test_a_value_no_action_can_hold_is_an_error_with_its_position(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "query", "action:(") == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "'(' cannot be part of an action name")
+    assert "position 8" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -192,7 +208,7 @@ def test_export_takes_negated_terms_anywhere(
     target = tmp_path / "rest.json"
     argv = ["-action:organization_auth_token.update", "-o", str(target), "-quarantined:yes"]
     assert run(store_path, "export", *argv) == 0
-    assert "Exported 1 entries" in capsys.readouterr().out
+    assert "Exported 1 entry " in capsys.readouterr().out
     assert [e["action"] for e in json.loads(target.read_bytes())] == ["deprecated.action"]
 
 
@@ -311,8 +327,8 @@ def test_stats(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "entries      22" in out
     assert "quarantined  1" in out
-    assert "conflicts    1 ids with conflicting versions (2 entries)" in out
-    assert "imports      1 files, 0 sync runs" in out
+    assert "conflicts    1 id with conflicting versions (2 entries)" in out
+    assert "imports      1 file, 0 sync runs" in out
     assert "time span    2024-09-02 01:07:55Z .. 2024-09-21 20:07:55Z" in out
     assert "chain head   seq 22  sha256 " in out
     assert "export.json" in out
@@ -392,6 +408,30 @@ def test_no_command_or_a_file_path_asks_for_the_viewer(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "stats").write_text("[]", encoding="utf-8")
     assert gui_request(["stats"]) is None
+
+
+def test_a_file_path_alone_opens_a_view_in_the_cache_folder_never_the_archive(
+    tmp_path: Path, export_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDITVIEWER_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    start = viewer_start(GuiRequest(None, (export_file,)))
+    assert start.view_files == (export_file,)
+    assert start.archive is None
+    assert start.view_folder.is_relative_to(tmp_path / "cache")
+    store = tmp_path / "s.sqlite"
+    monkeypatch.setenv("AUDITVIEWER_STORE", str(store))
+    assert viewer_start(GuiRequest(None, ())).archive == store
+
+    import auditviewer.ui.app
+    import auditviewer.ui.display_check
+
+    started: list[tuple[object, ...]] = []
+    monkeypatch.setattr(auditviewer.ui.display_check, "display_problem", lambda: None)
+    monkeypatch.setattr(auditviewer.ui.app, "run_gui", lambda *args: started.append(args) or 0)
+    assert main([str(export_file), str(export_file)]) == 0
+    assert started == [(store, [export_file, export_file], start.view_folder)]
+    assert not store.exists()
 
 
 # --- as a real process -----------------------------------------------------------------------

@@ -20,7 +20,12 @@ from types import ModuleType
 from auditviewer import __version__
 from auditviewer.cli.common import PROGRAM, fail
 from auditviewer.core.errors import AuditViewerError
-from auditviewer.core.paths import STORE_ENV, default_store_path
+from auditviewer.core.paths import (
+    STORE_ENV,
+    default_store_path,
+    named_store_path,
+    view_cache_folder,
+)
 
 # The commands, in the order ``--help`` lists them: ``<name>_command`` modules of this package.
 # They are imported only when the parser is built, so that starting the viewer does not pay for
@@ -51,10 +56,13 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 EPILOG = f"""\
-Without a command, or with only file paths (auditviewer export.json), the viewer opens and
-imports the files given.
+Without a command the viewer opens the archive. With only file paths (auditviewer
+export.json ...) it shows the files in a view of their own, kept in the user cache folder:
+nothing is added to the archive until you choose "Add to Archive" (the import command adds
+files to it directly). Several files open as one view of all of them.
 
-The store is --store PATH, else ${STORE_ENV}, else store.sqlite in the user data folder.
+The store (the archive) is --store PATH, else ${STORE_ENV}, else store.sqlite in the user
+data folder; the viewer opens the store last chosen in its File menu when none is named.
 
 exit codes:
   {EXIT_OK}    success
@@ -70,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Archive, search and export Memfault organization audit logs offline.",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\nViews of opened files are kept in {view_cache_folder()}; "
+        "deleting them is safe.\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -93,10 +102,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True, slots=True)
 class GuiRequest:
-    """The viewer was asked for: which store to open and which files to import into it."""
+    """The viewer was asked for: which store is the archive, and which files to view."""
 
     store: Path | None
     files: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerStart:
+    """What the viewer starts with: the archive named (if any), the files to show in a view
+    (never imported into the archive) and the folder views are kept in."""
+
+    archive: Path | None
+    view_files: tuple[Path, ...]
+    view_folder: Path
+
+
+def viewer_start(request: GuiRequest) -> ViewerStart:
+    """Resolves the paths of a viewer request: ``--store``, else ``$AUDITVIEWER_STORE``."""
+    archive = request.store if request.store is not None else named_store_path()
+    return ViewerStart(archive, request.files, view_cache_folder())
 
 
 def gui_request(argv: Sequence[str]) -> GuiRequest | None:
@@ -149,8 +174,8 @@ def run_viewer(request: GuiRequest) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    store = request.store if request.store is not None else default_store_path()
-    return int(run_gui(store, list(request.files)))
+    start = viewer_start(request)
+    return int(run_gui(start.archive, list(start.view_files), start.view_folder))
 
 
 def query_words_last(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:

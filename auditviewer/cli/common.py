@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from auditviewer.core.errors import StoreError
 from auditviewer.core.records import Progress
+from auditviewer.core.wording import counted
 
 if TYPE_CHECKING:
     from auditviewer.core.store.connection import Store
@@ -90,10 +91,10 @@ class ProgressLine:
         if progress.phase == "import" and progress.total:
             text = (
                 f"{self.label}: {progress.done * 100 // progress.total}% "
-                f"({progress.entries:,} entries)"
+                f"({counted(progress.entries, 'entry')})"
             )
         else:
-            text = f"{self.label}: {progress.done:,} of {progress.total:,} entries"
+            text = f"{self.label}: {progress.done:,} of {counted(progress.total, 'entry')}"
         self.show(text)
 
     def show(self, text: str, *, permanent: bool = False) -> None:

@@ -11,6 +11,7 @@ from auditviewer.cli.query_command import add_query_argument, add_view_argument,
 from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
 from auditviewer.core.querying.language import parse_query
+from auditviewer.core.wording import counted
 
 NAME = "export"
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             progress.clear()
     print(
-        f"Exported {report.entries:,} entries to {printable(str(report.path))} "
+        f"Exported {counted(report.entries, 'entry')} to {printable(str(report.path))} "
         f"({report.format}, {report.bytes_written:,} bytes)"
     )
     return 0

@@ -12,6 +12,7 @@ from auditviewer.core.errors import ImportRejected, StoreError
 from auditviewer.core.records import ImportReport
 from auditviewer.core.store.file_import import import_file
 from auditviewer.core.store.text_index import build_fulltext
+from auditviewer.core.wording import counted, rejection
 
 NAME = "import"
 EXIT_INTERRUPTED = 130
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 report = import_file(store, path, progress=progress, index_text=not args.no_index)
             except ImportRejected as exc:
                 progress.clear()
-                fail(str(exc))
+                fail(rejection(str(exc)))
                 rejected += 1
                 continue
             except KeyboardInterrupt:
@@ -74,10 +75,9 @@ def run(args: argparse.Namespace) -> int:
             except StoreError as exc:
                 # The entries are committed; only the derived text index is behind.
                 indexing.clear()
-                noun = "entry" if stored == 1 else "entries"
-                return fail(f"{stored:,} {noun} imported and kept. {exc}")
+                return fail(f"{counted(stored, 'entry')} imported and kept. {exc}")
             indexing.clear()
-            print(f"Full-text index: {indexed:,} entries added")
+            print(f"Full-text index: {counted(indexed, 'entry')} added")
     return 1 if rejected else 0
 
 

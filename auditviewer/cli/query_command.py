@@ -15,6 +15,7 @@ from auditviewer.core.exporting.export import CSV_COLUMNS, csv_row, entry_flags,
 from auditviewer.core.querying.filter import SORT_COLUMNS, Filter, Sort
 from auditviewer.core.querying.language import parse_query
 from auditviewer.core.querying.window import EntryQuery, EntryRow, list_sources, reading
+from auditviewer.core.wording import counted
 
 if TYPE_CHECKING:
     from auditviewer.core.store.connection import Store
@@ -137,7 +138,7 @@ def _listing(args: argparse.Namespace, store: Store, flt: Filter, sort: Sort) ->
         rows = _rows(query, shown)
         if args.format == "table":
             _table(rows)
-            print(f"{shown:,} of {total:,} entries", file=sys.stderr)
+            print(f"{shown:,} of {counted(total, 'entry')}", file=sys.stderr)
             return 0
         sources = {source.id: source.location for source in list_sources(store)}
         if args.format == "json":

@@ -7,6 +7,9 @@ from typing import Any
 
 from auditviewer.cli.common import open_store, printable, span, when
 from auditviewer.core.querying.window import list_sources, store_stats
+from auditviewer.core.wording import counted
+
+_IDS_CONFLICTING = "ids with conflicting versions"
 
 NAME = "stats"
 
@@ -44,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
         ("quarantined", f"{stats.quarantined:,}"),
         (
             "conflicts",
-            f"{stats.conflict_keys:,} ids with conflicting versions "
-            f"({stats.conflict_entries:,} entries)",
+            f"{counted(stats.conflict_keys, 'id with conflicting versions', _IDS_CONFLICTING)} "
+            f"({counted(stats.conflict_entries, 'entry')})",
         ),
-        ("imports", f"{stats.imports:,} files, {stats.sync_runs:,} sync runs"),
+        ("imports", f"{counted(stats.imports, 'file')}, {counted(stats.sync_runs, 'sync run')}"),
         ("full-text", f"indexed up to seq {stats.fts_indexed_upto:,} of {stats.last_seq:,}"),
         ("chain head", head),
     )
@@ -64,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             )
             print(
                 f"      parsed {source.parsed:,}: {source.imported:,} imported, "
-                f"{source.duplicates:,} duplicates, {source.conflicts:,} conflicts, "
+                f"{counted(source.duplicates, 'duplicate')}, "
+                f"{counted(source.conflicts, 'conflict')}, "
                 f"{source.quarantined:,} quarantined; "
                 f"span {span(source.first_created_utc, source.last_created_utc)}"
             )

@@ -32,6 +32,7 @@ from auditviewer.core.sync import (
 from auditviewer.core.sync.config import MAX_PER_PAGE
 from auditviewer.core.sync.network import parse_proxy_url, resolve_proxy
 from auditviewer.core.sync.token_store import TokenStore, account_name
+from auditviewer.core.wording import counted
 
 NAME = "sync"
 
@@ -118,10 +119,9 @@ class _SyncProgress:
 
 def _summary(report: SyncReport) -> str:
     return (
-        f"{report.imported:,} new, {report.duplicates:,} duplicate, {report.conflicts:,} conflict, "
-        f"{report.quarantined:,} quarantined; {report.pages:,} "
-        f"{'page' if report.pages == 1 else 'pages'}, {report.retries:,} "
-        f"{'retry' if report.retries == 1 else 'retries'}"
+        f"{report.imported:,} new, {counted(report.duplicates, 'duplicate')}, "
+        f"{counted(report.conflicts, 'conflict')}, {report.quarantined:,} quarantined; "
+        f"{counted(report.pages, 'page')}, {counted(report.retries, 'retry', 'retries')}"
     )
 
 

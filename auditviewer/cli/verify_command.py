@@ -8,6 +8,7 @@ from typing import Any
 from auditviewer.cli.common import ProgressLine, fail, open_store, printable
 from auditviewer.core.evidence.sqlite_check import REBUILD_ADVICE
 from auditviewer.core.evidence.store_check import check_store, rebuild_store_indexes
+from auditviewer.core.wording import counted
 
 NAME = "verify"
 
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                     indexed = rebuild_store_indexes(store, progress=indexing)
                 finally:
                     indexing.clear()
-                text = f"; {indexed:,} entries indexed for text search again" if indexed else ""
+                again = f"; {counted(indexed, 'entry')} indexed for text search again"
+                text = again if indexed else ""
                 print(f"Indexes rebuilt{text}")
             report = check_store(store, full=args.full, progress=progress)
         finally:
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     problems = report.problems()
     if report.chain is not None and report.chain.problem is not None:
-        print(f"{report.chain.entries:,} entries checked before the mismatch")
+        print(f"{counted(report.chain.entries, 'entry')} checked before the mismatch")
     if len(problems) > 1:
         print(report.summary())
         for problem in problems:

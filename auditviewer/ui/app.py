@@ -15,6 +15,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import auditviewer
+from auditviewer.core.paths import default_store_path
 from auditviewer.core.resources import resource_path
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
@@ -42,24 +43,45 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def start_window(
-    store_path: Path, files: list[Path], settings: QSettings | None = None
+    store_path: Path | None,
+    files: list[Path],
+    settings: QSettings | None = None,
+    *,
+    view_folder: Path | None = None,
 ) -> MainWindow:
-    """Shows the main window, then opens the store and imports ``files`` from the event loop."""
-    window = MainWindow(UiSettings(settings or QSettings()))
+    """Shows the main window, then, from the event loop, opens ``files`` in a view (kept in
+    ``view_folder``), or the archive when there are none.
+
+    The archive is ``store_path``; when none is named, the store last opened from the File
+    menu, else the default store. Files given are never imported into the archive.
+    """
+    ui_settings = UiSettings(settings or QSettings())
+    window = MainWindow(ui_settings, view_folder=view_folder)
+    window.archive_path = archive_path(store_path, ui_settings)
     window.show()
 
-    def open_store() -> None:
-        if window.open_store(store_path) and files:
-            window.import_files([Path(file) for file in files])
+    def open_first() -> None:
+        if not (files and window.open_files([Path(file) for file in files])):
+            window.open_store(window.archive_path or default_store_path())
 
-    QTimer.singleShot(0, open_store)
+    QTimer.singleShot(0, open_first)
     return window
 
 
-def run_gui(store_path: Path, files: list[Path]) -> int:
+def archive_path(named: Path | None, settings: UiSettings) -> Path:
+    """The archive to open: the one named, else the one last opened, else the default."""
+    if named is not None:
+        return named
+    last = settings.last_store
+    if last is not None and last.is_file():
+        return last
+    return default_store_path()
+
+
+def run_gui(store_path: Path | None, files: list[Path], view_folder: Path | None = None) -> int:
     """Runs the application until its window is closed; returns the exit code."""
     app = create_application()
-    window = start_window(store_path, files)
+    window = start_window(store_path, files, view_folder=view_folder)
     with closing_on_signals(app):
         exit_code = app.exec()
     del window  # held until here: a window nobody references is destroyed

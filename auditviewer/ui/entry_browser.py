@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from auditviewer.core.querying.filter import Filter
 from auditviewer.core.querying.window import EntryQuery, get_entries
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
+from auditviewer.core.wording import counted
 from auditviewer.ui.details.detail_panel import DetailPanel
 from auditviewer.ui.details.reference_panel import ReferencePanel
 from auditviewer.ui.filter.facet_panel import FACET_DIMENSIONS, FACET_LIMIT, FacetPanel
@@ -26,11 +27,20 @@ from auditviewer.ui.filter.timeline_widget import TimelineWidget, bucket_for_spa
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.table.entry_table_model import EntryTableModel
 from auditviewer.ui.table.entry_table_view import EntryTableView
-from auditviewer.ui.tasks.reads import AggregateLoader, Aggregates, BackgroundCounter
+from auditviewer.ui.tasks.reads import (
+    AggregateLoader,
+    Aggregates,
+    BackgroundCounter,
+    row_of_entry,
+)
 
 # More entries than this are not put on the clipboard at once.
 COPY_LIMIT = 50_000
 DETAIL_DELAY_MS = 60
+# Where the table's columns are remembered; ``table_header`` holds them as saved while the
+# flags column came last.
+COLUMNS_STATE = "table_columns"
+EARLIER_COLUMNS_STATE = "table_header"
 
 
 class EntryBrowser(QWidget):
@@ -38,6 +48,8 @@ class EntryBrowser(QWidget):
 
     status_changed = Signal(str)
     copy_requested = Signal()
+    export_selected_requested = Signal()
+    syntax_help_requested = Signal()
     panel_toggled = Signal(str, bool)  # a panel shown or hidden from inside the browser
 
     def __init__(
@@ -59,7 +71,7 @@ class EntryBrowser(QWidget):
         self.model.count_known.connect(lambda _count: self._update_status())
         self.table = EntryTableView(self)
         self.table.setModel(self.model)
-        self.table.apply_default_widths()
+        self.table.apply_default_columns()
 
         self.filter_bar = FilterBar(self.state, self)
         self.controls = FilterControls(self.state, reference, self)
@@ -98,9 +110,16 @@ class EntryBrowser(QWidget):
         self._detail_timer.setInterval(DETAIL_DELAY_MS)
         self._detail_timer.timeout.connect(self._show_current_entry)
         self._current_seq: int | None = None
+        # What a reset of the rows keeps: the selected entry and where it stood on screen.
+        self._kept_seq: int | None = None
+        self._kept_column = 0
+        self._kept_offset = 0
+        self._kept_scroll = 0
+        self._refreshing = False
 
         self.state.changed.connect(self._on_filter_changed)
         self.filter_bar.controls_toggled.connect(self._on_controls_toggled)
+        self.filter_bar.error_changed.connect(self._on_query_error)
         self.facets.facet_clicked.connect(self._on_facet_clicked)
         self.reference_panel.action_clicked.connect(self._on_action_clicked)
         self.timeline.range_selected.connect(self._on_range_selected)
@@ -112,6 +131,9 @@ class EntryBrowser(QWidget):
         self.table.entity_requested.connect(self._show_entity_of_row)
         self.table.actor_requested.connect(self._show_actor_of_row)
         self.table.copy_requested.connect(self.copy_requested)
+        self.table.export_requested.connect(self.export_selected_requested)
+        self.filter_bar.help_requested.connect(self.syntax_help_requested)
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._on_rows_replaced)
         self._connect_selection()
 
@@ -119,7 +141,7 @@ class EntryBrowser(QWidget):
         self.table.setSortingEnabled(True)
         self._count_total()
         self.facets.set_filter(self.state.filter)
-        self.aggregates.request(self.state.filter, store_wide=True)
+        self._request_aggregates(self.state.filter, store_wide=True)
         self._update_status()
 
     # --- state -------------------------------------------------------------------------------
@@ -141,8 +163,12 @@ class EntryBrowser(QWidget):
     def refresh(self) -> None:
         """Re-reads the store after entries were added."""
         self._count_total()
-        self.model.refresh()
-        self.aggregates.request(self.state.filter, store_wide=True)
+        self._refreshing = True
+        try:
+            self.model.refresh()
+        finally:
+            self._refreshing = False
+        self._request_aggregates(self.state.filter, store_wide=True)
         self._update_status()
 
     def set_filter(self, new: Filter) -> None:
@@ -189,15 +215,15 @@ class EntryBrowser(QWidget):
 
     def save_state(self) -> None:
         """Remembers columns, sort and splitter positions."""
-        self.settings.set_state("table_header", self.table.horizontalHeader().saveState())
+        self.settings.set_state(COLUMNS_STATE, self.table.horizontalHeader().saveState())
         self.settings.set_state("splitter", self.splitter.saveState())
 
     def restore_state(self) -> None:
         """Brings back columns, sort and splitter positions."""
-        header = self.settings.state("table_header")
-        if header is not None:
-            self.table.horizontalHeader().restoreState(header)
-        else:
+        header = self.settings.state(COLUMNS_STATE)
+        earlier = self.settings.state(EARLIER_COLUMNS_STATE) if header is None else None
+        saved = header or earlier
+        if saved is None or not self.table.restore_columns(saved, flags_last=header is None):
             self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         splitter = self.settings.state("splitter")
         if splitter is not None:
@@ -217,9 +243,12 @@ class EntryBrowser(QWidget):
         self.model.set_filter(new)
         self.facets.set_filter(new)
         self.timeline.set_selection(new.after, new.before)
-        self.facets.set_updating(True)
-        self.timeline.set_updating(True)
-        self.aggregates.request(new)
+        self._request_aggregates(new)
+        self._update_status()
+
+    def _on_query_error(self, message: str) -> None:
+        # The rows stay those of the last valid query: say so until the text is valid again.
+        self.table.set_stale(message or None)
         self._update_status()
 
     def _on_facet_clicked(self, dimension: str, value: str, exclude: bool) -> None:
@@ -262,10 +291,19 @@ class EntryBrowser(QWidget):
 
     # --- aggregates --------------------------------------------------------------------------
 
+    def _request_aggregates(self, filter_: Filter, *, store_wide: bool = False) -> None:
+        # Until the new counts land, the old ones are shown as out of date, never as current.
+        self.facets.set_updating(True)
+        self.timeline.set_updating(True)
+        self.aggregates.request(filter_, store_wide=store_wide)
+
     def _on_aggregates(self, result: Aggregates) -> None:
         self.facets.set_facets(result.facets)
         self.timeline.set_bins(
-            result.bins, result.bucket, (result.filter.after, result.filter.before)
+            result.bins,
+            result.bucket,
+            (result.filter.after, result.filter.before),
+            untimed=result.untimed,
         )
         if result.store_counts is not None:
             self.controls.set_store_counts(result.store_counts)
@@ -287,24 +325,91 @@ class EntryBrowser(QWidget):
         selection.selectionChanged.connect(self._on_selection_changed)
         selection.currentRowChanged.connect(self._on_current_changed)
 
+    def _selected_row(self) -> int | None:
+        """The row the selection is about: the current row if selected, else the first selected."""
+        selection = self.table.selectionModel()
+        current = self.table.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row()):
+            return current.row()
+        ranges = self.selected_ranges()
+        return ranges[0][0] if ranges else None
+
+    def _remember_selection(self) -> None:
+        row = self._selected_row()
+        entry = self.model.row_at(row) if row is not None else None
+        self._kept_seq = entry.seq if entry is not None else None
+        current = self.table.currentIndex()
+        self._kept_column = current.column() if current.isValid() else 0
+        self._kept_scroll = self.table.verticalScrollBar().value()
+        self._kept_offset = (row if row is not None else 0) - self._kept_scroll
+
     def _on_rows_replaced(self) -> None:
-        self._current_seq = None
-        self.details.clear()
-        self.reference_panel.highlight_action(None)
+        """Applies the one rule after the rows change (filter, sort, entries added).
+
+        The selected entry stays selected if it still matches and is scrolled into view (after
+        new entries arrive, it keeps its place on screen); otherwise nothing is selected and the
+        list starts at the top (after new entries arrive, it keeps its scroll position).
+        """
+        seq, self._kept_seq = self._kept_seq, None
+        row = self._row_of(seq) if seq is not None else None
+        # The scroll range follows the new row count only once the view has laid them out.
+        self.table.doItemsLayout()
+        if row is None:
+            self._current_seq = None
+            self.details.clear()
+            self.reference_panel.highlight_action(None)
+            if self._refreshing:
+                self.table.verticalScrollBar().setValue(self._kept_scroll)
+            else:
+                self.table.scrollToTop()
+        else:
+            index = self.model.index(row, self._kept_column)
+            flags = (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.table.selectionModel().setCurrentIndex(index, flags)
+            if self._refreshing:
+                self.table.verticalScrollBar().setValue(max(0, row - self._kept_offset))
+            else:
+                self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         self._update_status()
+
+    def _row_of(self, seq: int) -> int | None:
+        row = row_of_entry(self.store, self.model.filter, self.model.sort_order, seq)
+        if row is None:
+            return None
+        if row >= self.model.rowCount():
+            # Beyond the first page: the rows up to it are listed once the count is in.
+            self.model.exact_count()
+        entry = self.model.row_at(row)
+        return row if entry is not None and entry.seq == seq else None
 
     def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         del selected, deselected
         self._update_status()
+        self._detail_timer.start()
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        del previous
-        entry = self.model.row_at(current.row()) if current.isValid() else None
-        self._current_seq = entry.seq if entry is not None else None
+        del current, previous
         # Holding an arrow key scrolls without loading every entry it passes.
         self._detail_timer.start()
 
+    @property
+    def detail_seq(self) -> int | None:
+        """The entry the details panel shows (None: it shows none)."""
+        return self._current_seq
+
+    def _shown_seq(self) -> int | None:
+        """The entry the details show: the current row's, only while that row is selected."""
+        current = self.table.currentIndex()
+        if not current.isValid() or not self.table.selectionModel().isRowSelected(current.row()):
+            return None
+        entry = self.model.row_at(current.row())
+        return entry.seq if entry is not None else None
+
     def _show_current_entry(self) -> None:
+        self._current_seq = self._shown_seq()
         if self._current_seq is None:
             self.details.clear()
             self.reference_panel.highlight_action(None)
@@ -349,21 +454,27 @@ class EntryBrowser(QWidget):
             return 0
         if count > COPY_LIMIT:
             self.status_changed.emit(
-                f"{count:,} entries are too many to copy; use File ▸ Export instead."
+                f"{counted(count, 'entry')} are too many to copy; use File ▸ Export instead."
             )
             return 0
         details = get_entries(self.store, self.selected_seqs())
         text = "[\n" + ",\n".join(detail.raw for detail in details) + "\n]\n"
         QGuiApplication.clipboard().setText(text)
-        self.status_changed.emit(f"Copied {len(details):,} entries as JSON.")
+        self.status_changed.emit(f"Copied {counted(len(details), 'entry')} as JSON.")
         return len(details)
 
     def _update_status(self) -> None:
+        self.status_changed.emit(self.status_text())
+
+    def status_text(self) -> str:
+        """What the status bar says about the rows: how many match, of how many, selected."""
         selected = self.selection_count()
         shown = self.model.rowCount()
         matching = f"{shown:,}+" if self.model.count_pending else f"{shown:,}"
-        parts = [f"{matching} of {self.total_count:,} entries"]
+        parts = [f"{matching} of {counted(self.total_count, 'entry')}"]
+        if self.table.stale:
+            parts.append("rows of the last valid query")
         if selected:
             parts.append(f"{selected:,} selected")
         parts.append(str(self.store.path))
-        self.status_changed.emit(" · ".join(parts))
+        return " · ".join(parts)

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDropEvent,
     QKeySequence,
 )
@@ -23,19 +24,25 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 import auditviewer
+from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.tasks.job import Job
 from auditviewer.ui.tasks.runner import TaskRunner
-from auditviewer.ui.tasks.task_progress import TaskProgress
+from auditviewer.ui.tasks.task_progress import TaskProgress, human_bytes
+from auditviewer.ui.tasks.view_jobs import ARCHIVE_JOB, VIEW_JOB, archive_job, view_job
+from auditviewer.ui.view_banner import ViewBanner, viewed_name
 
 if TYPE_CHECKING:
     from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.file_views import FileView
     from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
+    from auditviewer.ui.dialogs.query_syntax_window import QuerySyntaxWindow
     from auditviewer.ui.dialogs.sync_controller import SyncController
     from auditviewer.ui.dialogs.verify_dialog import VerifyDialog
     from auditviewer.ui.dialogs.welcome_view import WelcomeView
@@ -46,8 +53,9 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "auditviewer"
 EXPORT_FILTERS = "Audit-log exports (*.json *.jsonl *.ndjson *.gz);;All files (*)"
+STORE_FILTERS = "auditviewer stores (*.sqlite *.db);;All files (*)"
 # The jobs whose progress shows in the status bar with a Cancel button.
-FOREGROUND_JOBS = ("import", "export", "sync")
+FOREGROUND_JOBS = ("import", "export", "sync", VIEW_JOB, ARCHIVE_JOB)
 PANELS = (
     ("controls", "Filter &Controls"),
     ("timeline", "&Timeline"),
@@ -57,17 +65,33 @@ PANELS = (
 
 
 class MainWindow(QMainWindow):
-    """The application window over one store."""
+    """The application window over one store: the archive, or the view of opened files.
 
-    def __init__(self, settings: UiSettings, parent: QWidget | None = None) -> None:
+    ``view_folder`` is where views of opened files are kept (the user cache folder unless
+    given); the archive is the store last opened with :meth:`open_store`.
+    """
+
+    def __init__(
+        self,
+        settings: UiSettings,
+        parent: QWidget | None = None,
+        *,
+        view_folder: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.store: Store | None = None
+        self.archive_path: Path | None = None
+        self.view_folder = view_folder
+        # The files the shown view holds; empty while the archive is shown.
+        self.viewed_files: tuple[Path, ...] = ()
+        self.archive_store: Store | None = None
         self.browser: EntryBrowser | None = None
         self.welcome: WelcomeView | None = None
         self.report_dialog: ImportReportDialog | None = None
         self.sync_controller: SyncController | None = None
         self.verify_dialog: VerifyDialog | None = None
+        self.query_syntax_window: QuerySyntaxWindow | None = None
         self.tasks = TaskRunner(self)
         self.tasks.job_started.connect(self._on_job_started)
         self.tasks.job_finished.connect(self._on_job_finished)
@@ -81,7 +105,16 @@ class MainWindow(QMainWindow):
         self.loading = plain_label("Opening the store…")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pages.addWidget(self.loading)
-        self.setCentralWidget(self.pages)
+        self.banner = ViewBanner(self)
+        self.banner.hide()
+        self.banner.add_requested.connect(self.add_to_archive)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
 
         self.status_label = plain_label("")
         self.statusBar().addWidget(self.status_label, 1)
@@ -116,15 +149,26 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.open_action = self._action(
-            "&Open Export…", self.choose_files, QKeySequence.StandardKey.Open
+            "&Open File…", self.choose_files_to_view, QKeySequence.StandardKey.Open
         )
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.sample_action = self._action("Load &Sample Data", self.load_sample)
+        self.sample_action = self._action("View &Sample Data", self.load_sample)
         file_menu.addAction(self.sample_action)
+        self.back_action = self._action("&Back to Archive", self.back_to_archive)
+        file_menu.addAction(self.back_action)
+        self.remove_views_action = self._action("Remo&ve Cached Views…", self.remove_cached_views)
+        file_menu.addAction(self.remove_views_action)
+        file_menu.addSeparator()
+        self.import_action = self._action("&Import into Archive…", self.choose_files, "Ctrl+I")
+        file_menu.addAction(self.import_action)
         self.sync_action = self._action("S&ync…", self.show_sync_dialog)
         file_menu.addAction(self.sync_action)
+        self.open_store_action = self._action("Open S&tore…", self.choose_store)
+        file_menu.addAction(self.open_store_action)
+        self.new_store_action = self._action("&New Store…", self.choose_new_store)
+        file_menu.addAction(self.new_store_action)
         file_menu.addSeparator()
         self.export_action = self._action("&Export…", self.export_entries, "Ctrl+E")
         file_menu.addAction(self.export_action)
@@ -166,6 +210,10 @@ class MainWindow(QMainWindow):
             self.panel_actions[key] = action
 
         help_menu = bar.addMenu("&Help")
+        self.query_syntax_action = self._action(
+            "&Query Syntax", self.show_query_syntax, QKeySequence.StandardKey.HelpContents
+        )
+        help_menu.addAction(self.query_syntax_action)
         self.about_action = self._action("&About auditviewer", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.about_action)
@@ -175,7 +223,7 @@ class MainWindow(QMainWindow):
         recent = self.settings.recent_files
         for path in recent:
             action = self.recent_menu.addAction(menu_text(path, 120))
-            action.triggered.connect(lambda _=False, path=path: self.import_files([path]))
+            action.triggered.connect(lambda _=False, path=path: self.open_files([path]))
         if not recent:
             empty = self.recent_menu.addAction("No recent files")
             empty.setEnabled(False)
@@ -193,12 +241,18 @@ class MainWindow(QMainWindow):
         has_store = self.store is not None
         # A read-only store can be browsed and exported, never added to.
         writable = has_store and not (self.store is not None and self.store.read_only)
-        busy = any(self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify"))
+        busy = self.busy
+        viewing = bool(self.viewed_files)
         browsing = self.browser is not None
-        for action in (self.open_action, self.sample_action):
-            action.setEnabled(writable)
-        self.recent_menu.setEnabled(writable)
-        self.sync_action.setEnabled(writable and not busy)
+        for action in (self.open_action, self.sample_action, self.open_store_action):
+            action.setEnabled(not busy)
+        self.new_store_action.setEnabled(not busy)
+        self.recent_menu.setEnabled(not busy)
+        self.back_action.setEnabled(viewing and not busy)
+        self.remove_views_action.setEnabled(not self.tasks.running(VIEW_JOB))
+        self.import_action.setEnabled(not busy and (writable or viewing))
+        self.banner.add_button.setEnabled(not busy)
+        self.sync_action.setEnabled(writable and not viewing and not busy)
         self.export_action.setEnabled(browsing and not busy)
         self.verify_action.setEnabled(has_store)
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
@@ -210,28 +264,54 @@ class MainWindow(QMainWindow):
 
     # --- the store ---------------------------------------------------------------------------
 
-    def open_store(self, path: Path) -> bool:
-        """Opens (or creates) the store and shows its entries; False if it cannot be used."""
+    @property
+    def busy(self) -> bool:
+        """Whether work runs that the store on screen must stay open for."""
+        return any(self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify"))
+
+    def open_store(self, path: Path, *, create: bool = True) -> bool:
+        """Opens (or, with ``create``, creates) the store as the archive and shows its entries
+        in place of what was shown; False (and nothing changes) if it cannot be used."""
+        store = self._open(path, create=create, title="Cannot open the store")
+        if store is None:
+            return False
+        self.archive_path = path
+        self._show_store(store, ())
+        return True
+
+    def _open(self, path: Path, *, create: bool, title: str) -> Store | None:
         from auditviewer.core.errors import AuditViewerError
-        from auditviewer.core.querying.columns import preload
-        from auditviewer.core.reference import ActionReference
         from auditviewer.core.store.connection import Store
-        from auditviewer.ui.entry_browser import EntryBrowser
 
         try:
-            store = Store.open(path)
+            return Store.open(path, create=create)
         except AuditViewerError as exc:
-            self.loading.setText(visible(f"Cannot open the store: {exc}", 2000))
-            self._error("Cannot open the store", str(exc))
-            return False
+            if self.store is None:
+                self.loading.setText(visible(f"{title}: {exc}", 2000))
+            self._error(title, str(exc))
+            return None
+
+    def _show_store(self, store: Store, viewed_files: tuple[Path, ...]) -> None:
+        """Shows ``store`` (the archive, or the view of ``viewed_files``) in the window."""
+        from auditviewer.core.querying.columns import preload
+        from auditviewer.core.reference import ActionReference
+        from auditviewer.ui.entry_browser import EntryBrowser
+
+        self._close_store()
         self.store = store
+        self.viewed_files = viewed_files
         # The column cache loads while the widgets are built; the first query waits for it.
         preload(store)
-        read_only = " (read-only)" if store.read_only else ""
-        self.setWindowTitle(f"{APP_TITLE} — {visible(path.name, 80)}{read_only}")
+        self._update_title()
+        if viewed_files:
+            self.banner.show_files(viewed_files)
+        else:
+            self.banner.hide()
         browser = EntryBrowser(store, ActionReference.load(), self.settings, self)
         browser.status_changed.connect(self._show_status)
         browser.copy_requested.connect(self.copy_entries)
+        browser.export_selected_requested.connect(self.export_selected)
+        browser.syntax_help_requested.connect(self.show_query_syntax)
         browser.panel_toggled.connect(self._show_panel_checked)
         for key, action in self.panel_actions.items():
             browser.set_panel_visible(key, action.isChecked())
@@ -242,7 +322,43 @@ class MainWindow(QMainWindow):
         self._show_page()
         self._update_actions()
         self.tasks.set_store(store)
-        return True
+
+    def _close_store(self) -> None:
+        """Closes the store on screen and what was built over it (the window stays)."""
+        if self.store is None:
+            return
+        self.tasks.shutdown()
+        self.tasks.store = None
+        self.index_progress.finish()
+        for dialog in (self.verify_dialog, self.report_dialog):
+            if dialog is not None:
+                dialog.close()
+                dialog.deleteLater()
+        self.verify_dialog = None
+        self.report_dialog = None
+        if self.browser is not None:
+            self.browser.save_state()
+            self.browser.shutdown()
+            self.pages.removeWidget(self.browser)
+            self.browser.deleteLater()
+            self.browser = None
+        self.pages.setCurrentWidget(self.loading)
+        self.store.close()
+        self.store = None
+        self.viewed_files = ()
+
+    def _update_title(self) -> None:
+        """ "export.json (view) — auditviewer" or "store.sqlite — auditviewer": the store once."""
+        if self.store is None:
+            self.setWindowTitle(APP_TITLE)
+            return
+        if self.viewed_files:
+            name = f"{viewed_name(self.viewed_files)} (view)"
+        else:
+            read_only = " (read-only)" if self.store.read_only else ""
+            name = f"{visible(self.store.path.name, 80)}{read_only}"
+        # "[*]" in a title is Qt's placeholder for the modified mark; doubled it is shown as is.
+        self.setWindowTitle(f"{name.replace('[*]', '[*][*]')} — {APP_TITLE}")
 
     def _show_status(self, text: str) -> None:
         self.status_label.setText(visible(text, 400))
@@ -256,6 +372,7 @@ class MainWindow(QMainWindow):
 
                 self.welcome = WelcomeView(self)
                 self.welcome.open_requested.connect(self.choose_files)
+                self.welcome.view_requested.connect(self.choose_files_to_view)
                 self.welcome.sample_requested.connect(self.load_sample)
                 self.welcome.sync_requested.connect(self.show_sync_dialog)
                 self._update_actions()
@@ -267,23 +384,30 @@ class MainWindow(QMainWindow):
     # --- import ------------------------------------------------------------------------------
 
     def choose_files(self) -> None:
-        """Asks for export files and imports them."""
+        """File > Import into Archive…: asks for export files and imports them into the archive
+        (from a view, the archive is shown first)."""
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Open audit-log export", self.settings.last_folder, EXPORT_FILTERS
+            self,
+            "Import into Archive — the imported entries are kept in the archive for good",
+            self.settings.last_folder,
+            EXPORT_FILTERS,
         )
-        if names:
-            self.settings.last_folder = str(Path(names[0]).parent)
-            self.import_files([Path(name) for name in names])
+        if not names:
+            return
+        self.settings.last_folder = str(Path(names[0]).parent)
+        if self.viewed_files and not self.back_to_archive():
+            return
+        self.import_files([Path(name) for name in names])
 
     def load_sample(self) -> None:
-        """Imports the bundled sample export."""
+        """Opens the bundled sample export as a view (it never enters the archive)."""
         from auditviewer.ui.dialogs.welcome_view import sample_export_path
 
         path = sample_export_path()
         if path is None:
             self._error("No sample data", "This build of auditviewer has no sample export.")
             return
-        self.import_files([path], remember=False)
+        self.open_files([path], remember=False)
 
     def import_files(self, paths: list[Path], *, remember: bool = True) -> None:
         """Imports files in the background (queued while the store opens or another writes)."""
@@ -291,6 +415,234 @@ class MainWindow(QMainWindow):
             for path in paths:
                 self.settings.add_recent_file(path)
         self.tasks.import_files(list(paths))
+
+    # --- views of opened files ---------------------------------------------------------------
+
+    def choose_files_to_view(self) -> None:
+        """File > Open File…: asks for export files and shows them in a view."""
+        names, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Open File — shown in a view, not added to your archive",
+            self.settings.last_folder,
+            EXPORT_FILTERS,
+        )
+        if names:
+            self.settings.last_folder = str(Path(names[0]).parent)
+            self.open_files([Path(name) for name in names])
+
+    def view_cache_folder(self) -> Path:
+        """Where views are kept: the folder given to the window, else the user cache folder."""
+        if self.view_folder is None:
+            from auditviewer.core.paths import view_cache_folder
+
+            self.view_folder = view_cache_folder()
+        return self.view_folder
+
+    def open_files(self, paths: list[Path], *, remember: bool = True) -> bool:
+        """Shows ``paths`` in one view of their own, built in the background (or reused); the
+        archive is not touched. False when other work must end first."""
+        if not paths or self.busy:
+            if paths:
+                self._show_message("Wait until the running task has finished, then open the file.")
+            return False
+        if remember:
+            for path in paths:
+                self.settings.add_recent_file(path)
+        return self.tasks.start(view_job(self.view_cache_folder(), list(paths)))
+
+    def _on_view_finished(self, job: Job) -> None:
+        view: FileView | None = job.result
+        if job.error is not None or job.cancelled or view is None:
+            if job.error is not None:
+                self._error(
+                    "The file could not be opened",
+                    f"{job.error}\n\nNothing was added to your archive.",
+                )
+            else:
+                self._show_message("Opening cancelled; nothing was added to your archive.")
+            if self.store is None and self.archive_path is not None:
+                self.open_store(self.archive_path)
+            return
+        store = self._open(view.path, create=False, title="The view could not be opened")
+        if store is None:
+            return
+        self._show_store(store, view.files)
+        name = viewed_name(view.files, 80)
+        if view.reused:
+            self._show_message(f"Viewing {name}; it is not in your archive.")
+        else:
+            entries = sum(report.parsed for report in view.reports)
+            self._show_message(
+                f"Viewing {name}: {entries:,} entr{'y' if entries == 1 else 'ies'} read; "
+                "nothing was added to your archive."
+            )
+
+    def back_to_archive(self) -> bool:
+        """File > Back to Archive: shows the archive in place of the view."""
+        if self.archive_path is None or self.busy:
+            return False
+        return self.open_store(self.archive_path)
+
+    def add_to_archive(self) -> None:
+        """The banner's "Add to Archive…": after a confirmation naming the archive, imports the
+        viewed files into it in the background; the view stays on screen."""
+        if not self.viewed_files or self.archive_path is None or self.busy:
+            return
+        files = self.viewed_files
+        box = plain_message_box(
+            self,
+            QMessageBox.Icon.Question,
+            "Add to Archive",
+            f"Add {viewed_name(files)} to your archive?\n\n"
+            f"Archive: {visible(self.archive_path, 1000)}\n\n"
+            "The archive keeps every entry it is given for good: they cannot be removed from "
+            "it later.",
+        )
+        add_button = box.addButton("Add to Archive", QMessageBox.ButtonRole.AcceptRole)
+        box.setStandardButtons(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(
+            lambda _result: (
+                self._import_into_archive(files) if box.clickedButton() is add_button else None
+            )
+        )
+        self.archive_box = box
+        box.open()
+
+    def _import_into_archive(self, files: tuple[Path, ...]) -> None:
+        if self.archive_path is None or self.busy or self.archive_store is not None:
+            return
+        archive = self._open(
+            self.archive_path, create=True, title="The archive could not be opened"
+        )
+        if archive is None:
+            return
+        self.archive_store = archive
+        if not self.tasks.start(archive_job(archive, list(files))):
+            self._close_archive_store()
+
+    def _close_archive_store(self) -> None:
+        if self.archive_store is not None:
+            self.archive_store.close()
+            self.archive_store = None
+
+    def _on_archive_finished(self, job: Job) -> None:
+        self._close_archive_store()
+        outcome: ImportOutcome = job.result
+        archive = visible(self.archive_path, 1000)
+        if outcome.failures:
+            message = "\n\n".join(message for _, message in outcome.failures)
+            self._error("Nothing was added to the archive", message)
+            return
+        if outcome.cancelled or not outcome.reports:
+            self._show_message("Adding to the archive was cancelled; the archive is unchanged.")
+            return
+        added = sum(report.imported for report in outcome.reports)
+        known = sum(report.duplicates for report in outcome.reports)
+        already = f" ({known:,} were in it already)" if known else ""
+        box = plain_message_box(
+            self,
+            QMessageBox.Icon.Information,
+            "Added to the archive",
+            f"{added:,} entr{'y' if added == 1 else 'ies'} of {viewed_name(outcome.paths)} "
+            f"added to the archive {archive}{already}.\n\nSwitch to the archive now?",
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(
+            lambda result: (
+                self.back_to_archive() if result == QMessageBox.StandardButton.Yes else None
+            )
+        )
+        self.switch_box = box
+        box.open()
+
+    def remove_cached_views(self) -> None:
+        """File > Remove Cached Views…: deletes the views kept in the cache folder (the one on
+        screen stays); the files they were made from and the archive are not touched."""
+        from auditviewer.core.store.file_views import ViewCache
+
+        cache = ViewCache(self.view_cache_folder())
+        shown = self.store.path if self.viewed_files and self.store is not None else None
+        others = [view for view in cache.views() if view.path != shown]
+        folder = visible(cache.folder, 1000)
+        if not others:
+            self._show_message(f"No cached views to remove in {folder}.")
+            return
+        size = human_bytes(sum(view.size_bytes for view in others))
+        count = f"{len(others):,} cached view{'s' if len(others) != 1 else ''}"
+        kept = "\n\nThe view on screen is kept." if shown is not None else ""
+        box = plain_message_box(
+            self,
+            QMessageBox.Icon.Question,
+            "Remove Cached Views",
+            f"Remove {count} ({size}) from {folder}?\n\nViews only hold copies of files you "
+            f"opened: the files themselves and your archive are not touched, and opening a "
+            f"file again builds its view anew.{kept}",
+        )
+        remove_button = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setStandardButtons(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def remove(_result: int) -> None:
+            if box.clickedButton() is remove_button:
+                freed = cache.remove(keep=shown)
+                self._show_message(f"Removed {count}; {human_bytes(freed)} freed.")
+
+        box.finished.connect(remove)
+        self.remove_box = box
+        box.open()
+
+    # --- switching archives ------------------------------------------------------------------
+
+    def choose_store(self) -> None:
+        """File > Open Store…: switches to another archive, which the next start opens too."""
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open Store", self._store_folder(), STORE_FILTERS
+        )
+        if name:
+            self.switch_store(Path(name), create=False)
+
+    def choose_new_store(self) -> None:
+        """File > New Store…: creates a new, empty archive and switches to it."""
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "New Store",
+            str(Path(self._store_folder()) / "store.sqlite"),
+            STORE_FILTERS,
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if name:
+            self.switch_store(Path(name), create=True)
+
+    def switch_store(self, path: Path, *, create: bool) -> bool:
+        """Shows the store at ``path`` as the archive and remembers it for the next start.
+
+        A new store is never made over an existing file: an existing store is opened, any
+        other file is refused and left as it is.
+        """
+        if self.busy:
+            self._show_message("Wait until the running task has finished, then switch stores.")
+            return False
+        if create and path.exists() and not _holds_store(path):
+            self._error(
+                "Cannot create the store",
+                f"{path}: this file exists and is not an auditviewer store; it was left as it "
+                "is. Choose another name for the new store.",
+            )
+            return False
+        if not self.open_store(path, create=create):
+            return False
+        self.settings.last_store = path
+        return True
+
+    def _store_folder(self) -> str:
+        if self.archive_path is not None:
+            return str(self.archive_path.parent)
+        return self.settings.last_folder
 
     # --- background jobs ---------------------------------------------------------------------
 
@@ -324,6 +676,10 @@ class MainWindow(QMainWindow):
             self._on_import_finished(job.result)
         elif job.name == "export":
             self._on_export_finished(job)
+        elif job.name == VIEW_JOB:
+            self._on_view_finished(job)
+        elif job.name == ARCHIVE_JOB:
+            self._on_archive_finished(job)
         elif job.name in ("sync", "verify"):
             self.refresh_entries()
 
@@ -343,8 +699,14 @@ class MainWindow(QMainWindow):
         if outcome.reports or outcome.cancelled:
             self._show_import_report(outcome)
         elif outcome.failures:
-            message = "\n\n".join(message for _, message in outcome.failures)
-            self._error("The file could not be imported", message)
+            from auditviewer.core.wording import rejection
+
+            count = len(outcome.failures)
+            title = (
+                "The file was not imported" if count == 1 else f"{count} files were not imported"
+            )
+            message = "\n\n".join(rejection(message) for _, message in outcome.failures)
+            self._error(title, message)
 
     def _show_import_report(self, outcome: ImportOutcome) -> None:
         from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
@@ -409,16 +771,21 @@ class MainWindow(QMainWindow):
 
     def export_entries(self) -> None:
         """Asks what to export and where, then exports in the background."""
+        self._open_export_dialog(selected=False)
+
+    def export_selected(self) -> None:
+        """The table's Export Selected…: the export dialog with the selected entries chosen."""
+        self._open_export_dialog(selected=True)
+
+    def _open_export_dialog(self, *, selected: bool) -> None:
         if self.browser is None or self.store is None or self.tasks.running("export"):
             return
         from auditviewer.ui.dialogs.export_dialog import ExportDialog
 
-        dialog = ExportDialog(
-            self.browser.selection_count(),
-            self.browser.match_count,
-            self.settings.last_folder,
-            self,
-        )
+        selection = self.browser.selection_count()
+        dialog = ExportDialog(selection, self.browser.match_count, self.settings.last_folder, self)
+        if selected and selection:
+            dialog.selected_radio.setChecked(True)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         request = dialog.request()
@@ -444,7 +811,7 @@ class MainWindow(QMainWindow):
             written: int = job.result
             path = job.subject
             self.statusBar().showMessage(
-                visible(f"Exported {written:,} entries to {path}", 300), 8000
+                visible(f"Exported {counted(written, 'entry')} to {path}", 300), 8000
             )
 
     def copy_entries(self) -> None:
@@ -483,6 +850,16 @@ class MainWindow(QMainWindow):
             action.setChecked(on)
             action.blockSignals(False)
 
+    def show_query_syntax(self) -> None:
+        """Help > Query Syntax: the window listing every query term, beside the entries."""
+        if self.query_syntax_window is None:
+            from auditviewer.ui.dialogs.query_syntax_window import QuerySyntaxWindow
+
+            self.query_syntax_window = QuerySyntaxWindow(self)
+        self.query_syntax_window.show()
+        self.query_syntax_window.raise_()
+        self.query_syntax_window.activateWindow()
+
     def show_about(self) -> None:
         """The About box, with the version."""
         box = plain_message_box(
@@ -505,17 +882,27 @@ class MainWindow(QMainWindow):
     # --- drag and drop -----------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _local_files(event) and self.store is not None:
+        files = _local_files(event)
+        if files and not self.busy:
             event.acceptProposedAction()
+            what = visible(files[0].name, 80) if len(files) == 1 else f"{len(files)} files"
+            self.statusBar().showMessage(
+                f"Drop to view {what} — it is not added to your archive", 10000
+            )
         else:
             event.ignore()
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.statusBar().clearMessage()
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event: QDropEvent) -> None:
         files = _local_files(event)
-        if files and self.store is not None:
+        if files and not self.busy:
             event.acceptProposedAction()
-            # Import once the drop has returned to the source application.
-            QTimer.singleShot(0, lambda: self.import_files(files))
+            self.statusBar().clearMessage()
+            # Open once the drop has returned to the source application.
+            QTimer.singleShot(0, lambda: self.open_files(files))
         else:
             event.ignore()
 
@@ -534,7 +921,20 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             self.store.close()
             self.store = None
+        self._close_archive_store()
         super().closeEvent(event)
+
+
+def _holds_store(path: Path) -> bool:
+    """Whether ``path`` is an auditviewer store (read without changing it)."""
+    from auditviewer.core.errors import AuditViewerError
+    from auditviewer.core.store.connection import Store
+
+    try:
+        Store.open(path, create=False).close()
+    except AuditViewerError:
+        return False
+    return True
 
 
 def _local_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
@@ -34,8 +35,9 @@ _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 ELLIPSIS = "…"
 # Longest text put into a single-line cell, label or menu; the full value stays copyable.
 LINE_LIMIT = 500
-# Longest text put into a tooltip.
-TOOLTIP_LIMIT = 300
+# Longest text put into a tooltip, and the longest line of one (about 60 em wide).
+TOOLTIP_LIMIT = 600
+TOOLTIP_LINE = 80
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -72,14 +74,35 @@ def menu_text(text: object, limit: int = 60) -> str:
     return visible(text, limit).replace("&", "&&")
 
 
+def tooltip_lines(text: object, limit: int = TOOLTIP_LIMIT) -> list[str]:
+    """The lines a tooltip shows for ``text``: escaped, cut to ``limit`` characters (then ``…``)
+    and wrapped at :data:`TOOLTIP_LINE` characters, breaking words that are longer."""
+    value = "" if text is None else str(text)
+    cut = len(value) > limit
+    if cut:
+        value = value[:limit]
+    lines: list[str] = []
+    for line in value.split("\n"):
+        shown = visible(line, None)
+        lines.extend(
+            textwrap.wrap(shown, TOOLTIP_LINE, break_on_hyphens=False, replace_whitespace=False)
+            or [""]
+        )
+    if cut:
+        lines[-1] += ELLIPSIS
+    return lines
+
+
 def safe_tooltip(text: object, limit: int = TOOLTIP_LIMIT) -> str:
-    """A tooltip that shows ``text`` literally.
+    """A tooltip that shows ``text`` literally, wrapped and at most ``limit`` characters long.
 
     Qt guesses whether a tooltip is rich text and offers no plain-text switch, so the text is
     HTML-escaped inside an explicit rich-text wrapper: tags in it are shown, never interpreted.
+    The lines are broken here: a tooltip does not wrap a long word, and would run across the
+    screen.
     """
-    escaped = html.escape(visible(text, limit), quote=True)
-    return f"<qt><span style='white-space:pre-wrap'>{escaped}</span></qt>"
+    escaped = "<br>".join(html.escape(line, quote=True) for line in tooltip_lines(text, limit))
+    return f"<qt><span style='white-space:pre'>{escaped}</span></qt>"
 
 
 def plain_label(

@@ -68,6 +68,16 @@ class UiSettings:
         self.qsettings.setValue("recent/files", [])
 
     @property
+    def last_store(self) -> Path | None:
+        """The store last opened or created from the File menu, which the next start opens."""
+        value = self.qsettings.value("recent/store", "")
+        return Path(value) if isinstance(value, str) and value else None
+
+    @last_store.setter
+    def last_store(self, value: Path | None) -> None:
+        self.qsettings.setValue("recent/store", str(value.resolve()) if value is not None else "")
+
+    @property
     def last_folder(self) -> str:
         """The folder the last file dialog was in."""
         value = self.qsettings.value("recent/folder", "")

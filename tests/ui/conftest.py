@@ -107,9 +107,11 @@ def wait_for_aggregates(qtbot: Any, widget: EntryBrowser) -> None:
 
 
 @pytest.fixture
-def window(qtbot: Any, filled_store: Store, ui_settings: UiSettings) -> Iterator[MainWindow]:
-    """The main window over (its own connection to) the filled store."""
-    main = MainWindow(ui_settings)
+def window(
+    qtbot: Any, filled_store: Store, ui_settings: UiSettings, tmp_path: Path
+) -> Iterator[MainWindow]:
+    """The main window over (its own connection to) the filled store; views in tmp_path."""
+    main = MainWindow(ui_settings, view_folder=tmp_path / "views")
     qtbot.addWidget(main)
     main.show()
     assert main.open_store(filled_store.path)

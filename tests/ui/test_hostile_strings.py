@@ -15,9 +15,18 @@ from auditviewer.core.querying.window import get_entries
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
 from auditviewer.ui import plain_text
+from auditviewer.ui.details.value_view import VALUE_LIMIT
 from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
 from auditviewer.ui.main_window import MainWindow
-from auditviewer.ui.plain_text import menu_text, safe_tooltip, visible, visible_multiline
+from auditviewer.ui.plain_text import (
+    TOOLTIP_LIMIT,
+    TOOLTIP_LINE,
+    menu_text,
+    safe_tooltip,
+    tooltip_lines,
+    visible,
+    visible_multiline,
+)
 from auditviewer.ui.settings import UiSettings
 from tests.conftest import make_entry, write_json
 
@@ -85,8 +94,29 @@ def test_safe_tooltips_show_markup_literally(qapp: Any) -> None:
     for value in HOSTILE_VALUES:
         document = QTextDocument()
         document.setHtml(safe_tooltip(value, 20_000))
-        assert document.toPlainText() == visible(value, 20_000)
+        shown = document.toPlainText().replace("\u2028", "").replace("\n", "")
+        assert shown == visible(value, 20_000)
     assert menu_text("Tom & Jerry") == "Tom && Jerry"
+
+
+def test_long_tooltips_are_capped_and_wrapped(qapp: Any) -> None:
+    value = (
+        "<b>x</b> " + "\u05d0\u05d1" * 100 + " " + "f" * 64 * 70
+    )  # markup, RTL, one hash-like word
+    html = safe_tooltip(value)
+    document = QTextDocument()
+    document.setHtml(html)
+    lines = document.toPlainText().replace("\u2028", "\n").split("\n")
+    assert lines[0].startswith("<b>x</b>")
+    assert all(len(line) <= TOOLTIP_LINE + 1 for line in lines)
+    assert sum(len(line) for line in lines) <= TOOLTIP_LIMIT + 1
+    assert lines[-1].endswith("…")
+    # Shown as a tooltip is shown: a label of its own, no wider than about 60 em.
+    label = QLabel()
+    label.setText(html)
+    em = label.fontMetrics().horizontalAdvance("M")
+    assert label.sizeHint().width() <= 64 * em
+    assert len(tooltip_lines("short <i>one</i>")) == 1
 
 
 def test_table_cells_and_tooltips_are_literal(qtbot: Any, hostile_window: MainWindow) -> None:
@@ -126,8 +156,9 @@ def test_detail_panel_shows_hostile_fields_literally(
         browser.show_details_now()
         entry = browser.model.row_at(row)
         details = browser.details
-        assert details.value("actor_label") == visible(entry.actor_label)
-        assert details.value("ip") == visible(entry.ip)
+        # Shown whole (the 10,000-character value too), escaped.
+        assert details.value("actor_label") == visible(entry.actor_label, VALUE_LIMIT)
+        assert details.value("ip") == visible(entry.ip, VALUE_LIMIT)
         raw = details.raw_view.toPlainText()
         assert "\u202e" not in raw
         assert "\x00" not in raw

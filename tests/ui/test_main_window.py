@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 import auditviewer
 from auditviewer.core.store.connection import Store
@@ -20,8 +20,10 @@ from auditviewer.ui.settings import UiSettings
 from tests.conftest import make_entry, write_json
 
 
-def open_window(qtbot: Any, path: Path, settings: UiSettings) -> MainWindow:
-    window = MainWindow(settings)
+def open_window(
+    qtbot: Any, path: Path, settings: UiSettings, view_folder: Path | None = None
+) -> MainWindow:
+    window = MainWindow(settings, view_folder=view_folder)
     qtbot.addWidget(window)
     window.show()
     assert window.open_store(path)
@@ -74,6 +76,8 @@ def test_menus_have_the_standard_actions_and_shortcuts(window: MainWindow) -> No
     assert window.copy_action.shortcut().toString() == "Ctrl+C"
     assert window.find_action.shortcut().toString() == "Ctrl+F"
     assert window.open_action.shortcut().toString() == "Ctrl+O"
+    assert window.open_action.text() == "&Open File…"
+    assert window.import_action.text() == "&Import into Archive…"
     titles = [action.text() for action in window.menuBar().actions()]
     assert titles == ["&File", "&Edit", "&View", "&Help"]
 
@@ -140,30 +144,67 @@ def test_sample_data_loads_when_shipped(
 ) -> None:
     sample = write_json(tmp_path / "sample-export.json", [make_entry(n) for n in range(1, 6)])
     monkeypatch.setattr(welcome_view, "sample_export_path", lambda: sample)
-    window = open_window(qtbot, store.path, ui_settings)
+    window = open_window(qtbot, store.path, ui_settings, tmp_path / "views")
     window.welcome.sample_button.click()
-    qtbot.waitUntil(
-        lambda: window.tasks.running("import") is None and window.report_dialog is not None,
-        timeout=10_000,
-    )
+    qtbot.waitUntil(lambda: window.viewed_files == (sample,), timeout=10_000)
     assert window.pages.currentWidget() is window.browser
     assert window.browser.total_count == 5
     assert ui_settings.recent_files == []
     window.close()
+    with store.raw() as connection:  # the sample is a view: the archive stays empty
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
 
 
-def test_start_window_shows_first_then_opens_the_store_and_imports(
+def test_the_empty_archive_offers_a_view_beside_the_import(
+    qtbot: Any,
+    store: Store,
+    ui_settings: UiSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    export = write_json(tmp_path / "colleague.json", [make_entry(n) for n in range(1, 4)])
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(export)], ""))
+    window = open_window(qtbot, store.path, ui_settings, tmp_path / "views")
+    assert window.welcome is not None
+    assert window.welcome.open_button.text() == "Import into Archive…"
+    window.welcome.view_button.click()
+    qtbot.waitUntil(lambda: window.viewed_files == (export,), timeout=10_000)
+    assert window.browser is not None
+    assert window.browser.total_count == 3
+    window.close()
+    with store.raw() as connection:
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+
+
+def test_start_window_shows_first_then_opens_the_files_in_a_view(
     qtbot: Any, tmp_path: Path
 ) -> None:
     export = write_json(tmp_path / "start.json", [make_entry(n) for n in range(1, 4)])
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    window = start_window(tmp_path / "new-store.sqlite", [export], settings)
+    archive = tmp_path / "new-store.sqlite"
+    window = start_window(archive, [export], settings, view_folder=tmp_path / "views")
     qtbot.addWidget(window)
     assert window.isVisible()
     assert window.store is None
     qtbot.waitUntil(
         lambda: window.browser is not None and window.browser.total_count == 3, timeout=15_000
     )
+    assert window.viewed_files == (export,)
+    assert window.archive_path == archive
+    assert not archive.exists()
+    window.close()
+
+
+def test_start_window_without_files_opens_the_store_last_chosen(
+    qtbot: Any, filled_store: Store, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    UiSettings(settings).last_store = filled_store.path
+    window = start_window(None, [], settings, view_folder=tmp_path / "views")
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.browser is not None, timeout=15_000)
+    assert window.store is not None
+    assert window.store.path == filled_store.path.resolve()
     window.close()
 
 
@@ -228,7 +269,7 @@ def test_a_read_only_store_is_browsed_and_never_added_to(
     assert window.store.read_only
     assert "(read-only)" in window.windowTitle()
     qtbot.waitUntil(lambda: window.browser is not None and window.browser.total_count == 10)
-    assert not window.open_action.isEnabled()
+    assert not window.import_action.isEnabled()
     assert not window.sync_action.isEnabled()
     assert window.export_action.isEnabled()
     assert window.tasks.running("index") is None

@@ -110,7 +110,7 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("number", CLOSING_SIGNALS, ids=lambda number: number.name)
-def test_signal_during_an_import_leaves_the_store_whole(
+def test_signal_while_a_file_opens_leaves_no_half_built_view_and_no_archive_change(
     tmp_path: Path, big_export: Path, number: signal.Signals
 ) -> None:
     viewer = Viewer(tmp_path, [big_export])
@@ -120,9 +120,16 @@ def test_signal_during_an_import_leaves_the_store_whole(
     assert "Traceback" not in errors
     wait_until_session_ends(viewer.process.pid, 5.0)
     assert viewer.saved_geometry()
-    assert stored_counts(viewer.store) in {(0, 0), (BIG_ENTRIES, 1)}
+    assert not viewer.store.exists()  # opening a file never touches the archive
+    views = tmp_path / "cache" / "auditviewer" / "views"
+    kept = sorted(views.iterdir()) if views.exists() else []
+    assert all(path.suffix == ".sqlite" and not path.name.startswith(".") for path in kept)
+    if not kept:
+        return
+    (view,) = kept
+    assert stored_counts(view) == (BIG_ENTRIES, 1)
     verify = subprocess.run(
-        [sys.executable, "-m", "auditviewer", "--store", str(viewer.store), "verify"],
+        [sys.executable, "-m", "auditviewer", "--store", str(view), "verify"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,6 +14,9 @@ review:flagged note:"asked Jane" tag:sso reviewed-by:"Ann Lee"``
 - Values may be quoted (``actor:"Jane Doe"``); inside quotes ``\\"`` is a quote and ``\\\\`` a
   backslash. ``*`` in a value is a wildcard; values match case-insensitively. ``key:*`` means
   "has a value", so ``-project:*`` selects the entries without a project.
+- An unquoted value of ``action``, ``actor``, ``project``, ``entity`` or ``entity-id`` holds
+  only characters such values hold (``action:(`` is an error, not a search that finds
+  nothing); a quoted value is taken literally.
 - Quoted phrases and bare words are full-text terms.
 - Dates are ``YYYY-MM-DD`` (midnight UTC) or ISO 8601 times (UTC unless an offset is given).
   ``after`` is inclusive, ``before`` exclusive: ``before:2024-10-01`` ends at the last moment
@@ -25,7 +28,7 @@ review:flagged note:"asked Jane" tag:sso reviewed-by:"Ann Lee"``
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
@@ -70,6 +73,17 @@ _BOOL_KEYS: Final[dict[str, str]] = {
     "anomaly": "anomalies",
 }
 _INT_KEYS: Final[dict[str, str]] = {"source": "sources", "seq": "seqs"}
+# What an unquoted value of a list key may hold, and how the key's values look: the vendor
+# names actions ``entity.verb`` in lower case with underscores, projects by slug, entities by
+# type; an actor is an e-mail address or a token's label. ``*`` is the wildcard. A quoted value
+# is taken literally, for the odd value an export may still hold.
+_BARE_VALUES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
+    "action": (re.compile(r"[A-Za-z0-9_.*]"), "an action name such as cohort.create"),
+    "actor": (re.compile(r'[^\x00-\x1f\x7f"()\[\]{}<>\\]'), "an e-mail address or a token label"),
+    "project": (re.compile(r"[A-Za-z0-9_.*-]"), "a project slug such as smart-sensor"),
+    "entity": (re.compile(r"[A-Za-z0-9_*]"), "an entity type such as release"),
+    "entity-id": (re.compile(r"[A-Za-z0-9_.:*-]"), "an entity id such as 42"),
+}
 _ALIASES: Final[dict[str, str]] = {
     "actor_type": "actor-type",
     "actortype": "actor-type",
@@ -90,6 +104,65 @@ _YES: Final = frozenset({"yes", "true", "y", "1", "on"})
 _NO: Final = frozenset({"no", "false", "n", "0", "off"})
 ACTOR_TYPE_VALUES: Final = (ACTOR_TYPE_USER, ACTOR_TYPE_TOKEN, ACTOR_TYPE_UNKNOWN)
 _DISPOSITION_ALIASES: Final[dict[str, str]] = {"followup": "follow-up", "none": "unreviewed"}
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One kind of term of the language, as the Query Syntax help lists it."""
+
+    term: str
+    meaning: str
+    example: str
+
+
+# Every kind of term with an example each; a test parses every example, and the module
+# checks that every key is listed, so the help cannot drift from the parser.
+QUERY_TERMS: Final[tuple[QueryTerm, ...]] = (
+    QueryTerm("action:NAME", "Entries of an action; * is a wildcard", "action:cohort.*"),
+    QueryTerm(
+        "actor:WHO", "Entries by a user (e-mail) or a token (label)", "actor:jane@example.com"
+    ),
+    QueryTerm("actor-type:KIND", "Entries by users, tokens or unknown actors", "actor-type:token"),
+    QueryTerm("project:SLUG", "Entries of a project", "project:smart-sensor"),
+    QueryTerm("entity:TYPE", "Entries about a kind of entity", "entity:release"),
+    QueryTerm(
+        "entity-id:ID", "Entries about one entity (with entity:)", "entity:release entity-id:42"
+    ),
+    QueryTerm("after:DATE", "From this UTC day or moment on (included)", "after:2024-09-01"),
+    QueryTerm(
+        "before:DATE",
+        "Up to this UTC day or moment (not included)",
+        "after:2024-09-01 before:2024-10-01",
+    ),
+    QueryTerm(
+        "conflicts:yes|no", "Entries stored in two differing versions (or not)", "conflicts:yes"
+    ),
+    QueryTerm("quarantined:yes|no", "Entries that could not be understood", "quarantined:yes"),
+    QueryTerm("unknown:yes|no", "Entries whose action the reference does not list", "unknown:yes"),
+    QueryTerm(
+        "anomaly:yes|no", "Entries logged before their action's reference date", "anomaly:yes"
+    ),
+    QueryTerm("source:N", "Entries of one import (its number)", "source:3"),
+    QueryTerm("seq:N", "One entry by its number in the store", "seq:1042"),
+    QueryTerm(
+        "review:DISPOSITION",
+        "Entries by their review mark: unreviewed, ok, flagged, follow-up",
+        "review:flagged",
+    ),
+    QueryTerm("note:TEXT", "Entries whose review note holds the text", 'note:"asked Jane"'),
+    QueryTerm("tag:NAME", "Entries with a review tag; * is a wildcard", "tag:after-hours"),
+    QueryTerm("reviewed-by:NAME", "Entries last marked by a reviewer", 'reviewed-by:"Ann Lee"'),
+    QueryTerm("word", "Entries whose text holds the word", "uploader"),
+    QueryTerm('"phrase"', "Entries whose text holds the phrase", '"CI uploader"'),
+    QueryTerm("key:*", "Entries with any value for the key", "project:*"),
+    QueryTerm("-term", "Excludes what the term matches", "-action:release.update"),
+    QueryTerm(
+        "key:A key:B",
+        "A repeated key is an alternative (OR)",
+        "actor:jane@example.com actor:omar@example.com",
+    ),
+    QueryTerm('key:"value"', "A quoted value is taken literally", 'actor:"Jane Doe"'),
+)
 
 
 class _Parser:
@@ -142,9 +215,12 @@ class _Parser:
             )
         self.pos = key_match.end()
         value_pos = self.pos
+        quoted = self.pos < len(text) and text[self.pos] == '"'
         value = self.value()
         if not value:
             raise self.fail(value_pos, f"{key}: needs a value")
+        if not quoted:
+            self.check_bare(key, value, value_pos)
         self.keyed(key, value, negated, key_pos, value_pos)
 
     def keyed(self, key: str, value: str, negated: bool, key_pos: int, value_pos: int) -> None:
@@ -168,6 +244,19 @@ class _Parser:
             if negated:
                 raise self.fail(key_pos - 1, f"{key}: cannot be negated")
             self.add_list(_INT_KEYS[key], self.number(key, value, value_pos))
+
+    def check_bare(self, key: str, value: str, position: int) -> None:
+        """Refuses an unquoted value holding a character the key's values never hold."""
+        if key not in _BARE_VALUES:
+            return
+        allowed, looks_like = _BARE_VALUES[key]
+        for offset, char in enumerate(value):
+            if not allowed.fullmatch(char):
+                raise self.fail(
+                    position + offset,
+                    f"{key}: {_excerpt(char)} cannot be part of {looks_like} "
+                    "(quote the value to search for it literally)",
+                )
 
     def number(self, key: str, value: str, position: int) -> int:
         if not _DIGITS.fullmatch(value):
@@ -286,10 +375,17 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _format_value(value: str) -> str:
+def _format_value(key: str, value: str) -> str:
     if not value:
         raise ValueError("a filter value cannot be empty")
-    if value[0] == '"' or '"' in value or "\\" in value or any(ch.isspace() for ch in value):
+    pattern = _BARE_VALUES[key][0] if key in _BARE_VALUES else None
+    if (
+        value[0] == '"'
+        or '"' in value
+        or "\\" in value
+        or any(ch.isspace() for ch in value)
+        or (pattern is not None and not all(pattern.fullmatch(ch) for ch in value))
+    ):
         return _quote(value)
     return value
 
@@ -318,7 +414,7 @@ def format_query(flt: Filter) -> str:
                     raise ValueError(f"unknown actor type {value!r}")
                 if key == "review" and value not in DISPOSITIONS:
                     raise ValueError(f"unknown review disposition {value!r}")
-                terms.append(f"{prefix}{key}:{_format_value(value)}")
+                terms.append(f"{prefix}{key}:{_format_value(key, value)}")
     for key, name in _DATE_KEYS.items():
         moment: int | None = getattr(flt, name)
         if moment is not None:
@@ -347,3 +443,12 @@ def _check_keys_cover_filter() -> None:
 
 
 _check_keys_cover_filter()
+
+
+def _check_terms_cover_keys() -> None:
+    listed = {item.term.partition(":")[0] for item in QUERY_TERMS}
+    missing = set(KEYS) - listed
+    assert not missing, f"the query syntax help misses keys {missing}"
+
+
+_check_terms_cover_keys()

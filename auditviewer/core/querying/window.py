@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from auditviewer.core.errors import StoreError
 from auditviewer.core.querying.columns import Columns, Positions, columns
 from auditviewer.core.querying.filter import Filter, Sort
+from auditviewer.core.reading.fieldmap import ENTRY_FIELDS
+from auditviewer.core.reading.normalize import Normalized, normalize, parse_time
 from auditviewer.core.records import Counts, now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import text_index
@@ -39,6 +41,8 @@ from auditviewer.core.vocabulary import (
 )
 
 _FETCH_CHUNK: Final = 2000
+# A quarantined entry's raw text longer than this is not read for its fields.
+READABLE_LIMIT: Final = 1_000_000
 
 ROW_COLUMNS: Final = (
     "v.seq, v.entry_key, v.created_utc, v.time_naive, v.action, v.actor_type, v.actor_label, "
@@ -50,30 +54,86 @@ ROW_COLUMNS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
-class EntryRow:
+class ReadableFields(Normalized):
+    """What a quarantined entry's raw text still says, read leniently and not verified:
+    the entry was quarantined because some of it could not be understood.
+
+    ``created_text`` is the time as the entry writes it, also when it cannot be read as one.
+    """
+
+    created_text: str | None
+
+
+def _first_present(entry: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((entry[name] for name in names if entry.get(name) is not None), None)
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def readable_fields(raw: str, reason: str) -> ReadableFields | None:
+    """The fields a quarantined entry's raw text still holds, quarantined for ``reason``; None
+    when it is not a JSON object (or too long to read for display)."""
+    if len(raw) > READABLE_LIMIT:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    created: int | None = None
+    naive = False
+    moment = _first_present(value, ENTRY_FIELDS["created"])
+    if moment is not None:
+        try:
+            created, naive = parse_time(moment)
+        except (ValueError, OverflowError):
+            created = None
+    action = _first_present(value, ENTRY_FIELDS["action"])
+    # The rest is read by the importer's own rules: with a usable action and time standing in
+    # for the ones that may be missing, the entry normalises like any other.
+    stand_in = {
+        key: item
+        for key, item in value.items()
+        if key not in ENTRY_FIELDS["action"] and key not in ENTRY_FIELDS["created"]
+    }
+    stand_in[ENTRY_FIELDS["action"][0]] = "readable"
+    stand_in[ENTRY_FIELDS["created"][0]] = 0
+    n = normalize(stand_in)
+    return ReadableFields(
+        n.entry_key,
+        created,
+        naive,
+        action if isinstance(action, str) and action.strip() else None,
+        n.actor_type,
+        n.actor_label,
+        n.actor_id,
+        n.project,
+        n.entity_type,
+        n.entity_id,
+        n.entity_name,
+        n.ip,
+        n.user_agent,
+        reason,
+        None if moment is None else _as_text(moment),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow(Normalized):
     """The normalised columns of one stored entry, as the table shows them.
 
-    ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading.
+    ``flags`` holds the bits of :data:`auditviewer.core.vocabulary.FLAGS` as of reading;
+    ``readable`` what a quarantined entry's raw text still says (None for other entries).
     """
 
     seq: int
-    entry_key: str
-    created_utc: int | None
-    time_naive: bool
-    action: str | None
-    actor_type: str
-    actor_label: str | None
-    actor_id: str | None
-    project: str | None
-    entity_type: str | None
-    entity_id: str | None
-    entity_name: str | None
-    ip: str | None
-    user_agent: str | None
-    quarantine_reason: str | None
     conflict: bool
     source_id: int
     flags: int
+    readable: ReadableFields | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,8 +203,8 @@ def _row_values(values: tuple[Any, ...], now: int) -> tuple[Any, ...]:
      entity_id, entity_name, ip, agent, reason, conflict, source_id, stored) = values  # fmt: skip
     flags = current_flags(stored, bool(conflict), action, created, now)
     return (
-        seq, key, created, bool(naive), action, actor_type, label, actor_id, project,
-        entity_type, entity_id, entity_name, ip, agent, reason, bool(conflict), source_id, flags,
+        key, created, bool(naive), action, actor_type, label, actor_id, project, entity_type,
+        entity_id, entity_name, ip, agent, reason, seq, bool(conflict), source_id, flags,
     )  # fmt: skip
 
 
@@ -155,7 +215,17 @@ def _fetch_rows(connection: sqlite3.Connection, seqs: list[int]) -> dict[int, En
         (json.dumps(seqs),),
     ).fetchall()
     now = now_micros()
-    return {int(r[0]): EntryRow(*_row_values(r, now)) for r in rows}
+    found = {int(r[0]): EntryRow(*_row_values(r, now)) for r in rows}
+    quarantined = [seq for seq, row in found.items() if row.quarantine_reason is not None]
+    if quarantined:
+        for seq, raw in connection.execute(
+            "SELECT seq, raw FROM entry_view WHERE seq IN (SELECT value FROM json_each(?))",
+            (json.dumps(quarantined),),
+        ):
+            row = found[int(seq)]
+            reason = row.quarantine_reason or ""
+            found[int(seq)] = replace(row, readable=readable_fields(raw or "", reason))
+    return found
 
 
 class EntryQuery:
@@ -239,6 +309,14 @@ class EntryQuery:
             self._order = None
 
 
+def untimed_count(snapshot: Columns, flt: Filter) -> int:
+    """How many of the entries ``flt`` matches have no time (quarantined ones): a query lists
+    them, a histogram cannot place them."""
+    untimed = ~snapshot.has_time()
+    mask = snapshot.mask(flt)
+    return int(np.count_nonzero(untimed if mask is None else untimed & mask))
+
+
 def store_failure(store: Store, error: BaseException, outcome: str = "") -> StoreError:
     """The error to report for ``error``, met while reading ``store``: a sentence that names
     the store, says what happened, then ``outcome`` (what became of the work), then what to do.
@@ -309,17 +387,18 @@ def get_entries(store: Store, seqs: Iterable[int]) -> list[EntryDetail]:
     by_seq: dict[int, EntryDetail] = {}
     now = now_micros()
     for r in rows:
-        values = _row_values(r[:18], now)
+        seq, reason, source_id = r[0], r[14], r[16]
         raw, raw_hash, content_hash, chain_hash, index, line = r[18:]
-        by_seq[values[0]] = EntryDetail(  # type: ignore[call-arg]
-            *values,
+        by_seq[seq] = EntryDetail(  # type: ignore[call-arg, misc]
+            *_row_values(r[:18], now),
             raw,
             bytes(raw_hash).hex(),
             bytes(content_hash).hex(),
             bytes(chain_hash).hex(),
             index,
             line,
-            sources[values[16]],
+            sources[source_id],
+            readable=None if reason is None else readable_fields(raw or "", reason),
         )
     return [by_seq[s] for s in wanted if s in by_seq]
 

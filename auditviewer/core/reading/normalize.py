@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from auditviewer.core.reading.fieldmap import (
     ACTOR_FIELDS,
@@ -32,14 +33,18 @@ _MILLIS_FROM = 100_000_000_000
 _MICROS_FROM = 100_000_000_000_000
 
 
-class Normalized(NamedTuple):
-    """The normalised view of an entry; ``quarantine_reason`` is set when it is unusable."""
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """The normalised view of an entry; ``quarantine_reason`` is set when it is unusable.
+
+    The store reads these columns back as :class:`auditviewer.core.querying.window.EntryRow`,
+    which extends this record with what only the store knows.
+    """
 
     entry_key: str
-    created_micros: int | None
+    created_utc: int | None
     time_naive: bool
     action: str | None
-    action_group: str | None
     actor_type: str
     actor_label: str | None
     actor_id: str | None
@@ -180,22 +185,10 @@ def _entity(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
 
 def _quarantined(key: str, reason: str, entry: dict[str, Any] | None = None) -> Normalized:
     action = _text(_first(entry, _ACTION)) if entry else None
-    group = _group(action)
     return Normalized(
-        key, None, False, action, group, ACTOR_TYPE_UNKNOWN, None, None, None, None, None, None,
-        None, None, reason,
+        key, None, False, action, ACTOR_TYPE_UNKNOWN, None, None, None, None, None, None, None,
+        None, reason,
     )  # fmt: skip
-
-
-def _group(action: str | None) -> str | None:
-    """The entity group of an action (``release`` of ``release.create``); None without a dot.
-
-    Stored so that ``action:release.*`` is exactly ``action_group = 'release'`` and can be
-    answered, in time order, from the group's index alone.
-    """
-    if action is None or "." not in action:
-        return None
-    return action.partition(".")[0]
 
 
 def _type_name(value: Any) -> str:
@@ -236,7 +229,6 @@ def normalize(value: Any, duplicate_key: str | None = None) -> Normalized:
         micros,
         naive,
         action,
-        _group(action),
         actor_type,
         actor_label,
         actor_id,

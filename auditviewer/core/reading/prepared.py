@@ -26,7 +26,7 @@ class PreparedEntry(NamedTuple):
     entry_key: str
     content_sha256: bytes
     raw_sha256: bytes
-    created_micros: int | None
+    created_utc: int | None
     position: int
     line: int | None
     quarantine_reason: str | None
@@ -90,7 +90,7 @@ def prepare_entry(
     # With duplicate keys the parsed value hides one of them: only the raw text identifies it.
     content_hash = raw_hash if duplicate_key is not None else content_sha256(value)
     return PreparedEntry(
-        storable(n.entry_key) or "", content_hash, raw_hash, n.created_micros, index, line,
+        storable(n.entry_key) or "", content_hash, raw_hash, n.created_utc, index, line,
         storable(reason), n.time_naive, text, storable(n.entity_name), _terms(n),
         body_text(text) if duplicate_key is not None else body_of_value(value),
     )  # fmt: skip

@@ -109,7 +109,7 @@ class EntryWriter:
         self._pending.append(item)
         counts = self.counts
         counts.parsed += 1
-        created = item.created_micros
+        created = item.created_utc
         if created is not None:
             if counts.first_created is None or created < counts.first_created:
                 counts.first_created = created
@@ -208,7 +208,7 @@ class EntryWriter:
             bits |= CONFLICT.bit
         if item.time_naive:
             bits |= NAIVE_TIME.bit
-        return bits | self._reference.flag_bits(item.terms[0], item.created_micros)
+        return bits | self._reference.flag_bits(item.terms[0], item.created_utc)
 
     def _rows(
         self, items: list[PreparedEntry], conflicting: set[int]
@@ -225,7 +225,7 @@ class EntryWriter:
             narrow.append(
                 (
                     seq,
-                    item.created_micros,
+                    item.created_utc,
                     self._flags(item, id(item) in conflicting),
                     source_id,
                     *term_ids(item.terms),
@@ -251,7 +251,7 @@ class EntryWriter:
 
 
 def _storage_order(item: PreparedEntry) -> tuple[bool, int, int]:
-    created = item.created_micros
+    created = item.created_utc
     return (created is None, created or 0, -item.position)
 
 

@@ -143,7 +143,9 @@ class AuditLogClient:
             try:
                 status, headers, body = self._get(url)
             except httpx.TimeoutException:
-                failures = self._retry_or_raise(failures, page, "the server did not answer in time")
+                failures = self._retry_or_raise(
+                    failures, page, f"the server {self._server} did not answer in time"
+                )
                 continue
             except httpx.ProxyError as exc:
                 raise self._proxy_error(exc) from None
@@ -151,7 +153,7 @@ class AuditLogClient:
                 failure = _tls_failure(exc)
                 if failure is not None:
                     raise self._certificate_error(failure) from None
-                reason = _describe_transport(exc)
+                reason = _describe_transport(exc, self._server)
                 if self.proxy.url is not None and isinstance(exc, httpx.ConnectError):
                     reason = f"cannot connect through the {self.proxy.describe()}"
                 failures = self._retry_or_raise(failures, page, reason)
@@ -171,6 +173,12 @@ class AuditLogClient:
                 )  # fmt: skip
                 continue
             raise self._status_error(status)
+
+    @property
+    def _server(self) -> str:
+        """The host and port a sync talks to, as a message names them."""
+        _, host, port = self._origin
+        return f"{host}:{port}"
 
     def check_cancel(self) -> None:
         """Raises :class:`SyncCancelled` once cancellation was asked for."""
@@ -365,9 +373,9 @@ def _httpx_proxy(proxy: ProxyChoice) -> httpx.Proxy | None:
     return httpx.Proxy(proxy.url, auth=auth)
 
 
-def _describe_transport(exc: httpx.TransportError) -> str:
+def _describe_transport(exc: httpx.TransportError, server: str) -> str:
     if isinstance(exc, httpx.ConnectError):
-        return "cannot connect to the server"
+        return f"cannot connect to the server {server}"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the connection broke in the middle of a response"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):

@@ -292,7 +292,7 @@ class _Run:
             prepare_entry(base_index + number, None, item.text, item.value, item.duplicate_key)
             for number, item in enumerate(elements)
         ]
-        created = [item.created_micros for item in prepared]
+        created = [item.created_utc for item in prepared]
         if crawl.offset == 0:
             times = [t for t in created if t is not None]
             crawl.head = max(times) if times else None

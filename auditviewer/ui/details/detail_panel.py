@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditviewer.ui.details.value_view import VALUE_LIMIT, ValueView
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible, visible_multiline
 from auditviewer.ui.table.entry_format import (
     ACTOR_TYPE_NAMES,
@@ -60,9 +60,32 @@ PROVENANCE_FIELDS: tuple[tuple[str, str], ...] = (
     ("content_sha256", "Content SHA-256"),
     ("chain_sha256", "Chain SHA-256"),
 )
+# Fields shown in a fixed-width font: hashes, read and compared character by character.
+MONOSPACE_FIELDS = frozenset(
+    {"source_sha256", "raw_sha256", "content_sha256", "chain_sha256", "entry_key"}
+)
+# Fields that, for a quarantined entry, come from its raw text and are not verified.
+READABLE_KEYS = frozenset(
+    {
+        "time_utc",
+        "time_local",
+        "action",
+        "actor_type",
+        "actor_label",
+        "actor_id",
+        "project",
+        "entity_type",
+        "entity_name",
+        "entity_id",
+        "ip",
+        "user_agent",
+    }
+)
+UNVERIFIED = " (unverified)"
 # Pairs of keys a change can be spelled with, in order of preference.
 CHANGE_KEYS = (("old", "new"), ("before", "after"), ("from", "to"), ("previous", "current"))
 CELL_LIMIT = 300
+CHANGES_SHOWN = 8  # rows of changes shown before the table scrolls
 
 
 def _value_text(value: Any) -> str:
@@ -112,14 +135,6 @@ def pretty_json(raw: str) -> str:
         return raw
 
 
-def _read_only_line() -> QLineEdit:
-    line = QLineEdit()
-    line.setReadOnly(True)
-    line.setFrame(False)
-    line.setStyleSheet("QLineEdit { background: transparent; }")
-    return line
-
-
 class DetailPanel(QScrollArea):
     """Shows one entry (an ``EntryDetail``); every text in it is plain and escaped."""
 
@@ -128,7 +143,7 @@ class DetailPanel(QScrollArea):
         self._reference = reference
         self._raw = ""
         self.setWidgetResizable(True)
-        # Long values scroll inside their own fields; the panel itself only scrolls down.
+        # Values wrap to the panel's width; the panel itself only scrolls down.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Entry details")
         self._stack = QStackedWidget()
@@ -141,7 +156,11 @@ class DetailPanel(QScrollArea):
         self._stack.addWidget(body)
         layout = QVBoxLayout(body)
 
-        self.fields: dict[str, QLineEdit] = {}
+        self.quarantine_note = ValueView()
+        self.quarantine_note.setAccessibleName("Why the entry is quarantined")
+        self.quarantine_note.hide()
+        layout.addWidget(self.quarantine_note)
+        self.fields: dict[str, ValueView] = {}
         layout.addWidget(self._form("Entry", ENTRY_FIELDS))
         layout.addWidget(self._form("Provenance", PROVENANCE_FIELDS))
 
@@ -157,7 +176,14 @@ class DetailPanel(QScrollArea):
         self.changes.verticalHeader().hide()
         self.changes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.changes.setAccessibleName("Changes: field, before, after")
-        self.changes.setWordWrap(False)
+        # Values wrap; the table is as tall as its first rows, the rest scroll inside it.
+        self.changes.setWordWrap(True)
+        self.changes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.changes.horizontalHeader().sectionResized.connect(self._fit_changes_soon)
+        self._changes_timer = QTimer(self)
+        self._changes_timer.setSingleShot(True)
+        self._changes_timer.setInterval(0)
+        self._changes_timer.timeout.connect(self._fit_changes)
         self._no_changes = plain_label("This entry records no changes.")
         changes_layout.addWidget(self.changes)
         changes_layout.addWidget(self._no_changes)
@@ -172,7 +198,7 @@ class DetailPanel(QScrollArea):
         self.raw_view.setMinimumHeight(160)
         self.raw_view.setAccessibleName("Raw JSON of the entry")
         raw_layout.addWidget(self.raw_view)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         self.copy_raw_button = QPushButton("Copy original JSON")
         self.copy_raw_button.setToolTip("Copies the entry's exact original text")
         self.copy_raw_button.clicked.connect(self.copy_raw)
@@ -181,9 +207,11 @@ class DetailPanel(QScrollArea):
         self.copy_summary_button = QPushButton("Copy details")
         self.copy_summary_button.setToolTip("Copies the fields above as text")
         self.copy_summary_button.clicked.connect(self.copy_summary)
-        for button in (self.copy_raw_button, self.copy_pretty_button, self.copy_summary_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        # Two to a row, so that they fit beside the table at 1280 px.
+        for number, button in enumerate(
+            (self.copy_raw_button, self.copy_pretty_button, self.copy_summary_button)
+        ):
+            buttons.addWidget(button, number // 2, number % 2)
         raw_layout.addLayout(buttons)
         layout.addWidget(raw_box)
         layout.addStretch(1)
@@ -194,11 +222,12 @@ class DetailPanel(QScrollArea):
         box = QGroupBox(title)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         for key, label in fields:
-            line = _read_only_line()
-            line.setAccessibleName(label)
-            self.fields[key] = line
-            form.addRow(plain_label(label), line)
+            view = ValueView(monospace=key in MONOSPACE_FIELDS)
+            view.setAccessibleName(label)
+            self.fields[key] = view
+            form.addRow(plain_label(label), view)
         return box
 
     def clear(self) -> None:
@@ -210,18 +239,36 @@ class DetailPanel(QScrollArea):
     def show_entry(self, detail: Any) -> None:
         """Shows an ``EntryDetail``."""
         self._raw = detail.raw or ""
-        values = self._entry_values(detail)
+        readable = getattr(detail, "readable", None)
+        reason = getattr(detail, "quarantine_reason", None)
+        values = self._entry_values(detail if readable is None else _Readable(detail, readable))
         values.update(self._provenance_values(detail))
-        self._values = values
-        for key, line in self.fields.items():
+        if readable is not None and readable.created_utc is None and readable.created_text:
+            written = f"{readable.created_text} (as written; not a time that can be read)"
+            values["time_utc"] = values["time_local"] = written
+        unverified = READABLE_KEYS if reason is not None else frozenset()
+        self._values = {
+            key: f"{value}{UNVERIFIED}" if key in unverified and value else value
+            for key, value in values.items()
+        }
+        for key, view in self.fields.items():
             text = values.get(key, "")
-            line.setText(visible(text))
-            line.setCursorPosition(0)
-            line.setToolTip(safe_tooltip(text) if len(text) > 40 else "")
+            view.set_value(visible(text, VALUE_LIMIT), unverified=key in unverified and bool(text))
+            view.setToolTip(UNVERIFIED_TIP if key in unverified and text else "")
+        self._show_quarantine(reason)
         self._show_flags(detail)
         self._show_changes(self._raw)
         self.raw_view.setPlainText(visible_multiline(pretty_json(self._raw)))
         self._stack.setCurrentIndex(1)
+
+    def _show_quarantine(self, reason: str | None) -> None:
+        if reason is None:
+            self.quarantine_note.hide()
+            return
+        self.quarantine_note.set_value(
+            visible(f"Quarantined: {reason}. {UNVERIFIED_TIP}", VALUE_LIMIT)
+        )
+        self.quarantine_note.show()
 
     def _entry_values(self, detail: Any) -> dict[str, str]:
         action = detail.action or ""
@@ -278,11 +325,12 @@ class DetailPanel(QScrollArea):
             if widget is not None:
                 widget.deleteLater()
         flags = entry_flags(detail)
-        self.flag_labels = [visible(flag.sentence, 2000) for flag in flags] or ["No flags."]
+        self.flag_labels = [visible(flag.sentence, VALUE_LIMIT) for flag in flags] or ["No flags."]
         for text in self.flag_labels:
-            label = plain_label(text)
-            label.setWordWrap(True)
-            self._flags_layout.addWidget(label)
+            view = ValueView()
+            view.setAccessibleName("Flag")
+            view.set_value(text)
+            self._flags_layout.addWidget(view)
 
     def _show_changes(self, raw: str) -> None:
         try:
@@ -300,9 +348,18 @@ class DetailPanel(QScrollArea):
                 self.changes.setItem(row, column, item)
         self.changes.setVisible(bool(rows))
         self._no_changes.setVisible(not rows)
+        self._fit_changes()
+
+    def _fit_changes_soon(self) -> None:
+        self._changes_timer.start()
+
+    def _fit_changes(self) -> None:
+        self.changes.resizeRowsToContents()
         height = self.changes.horizontalHeader().height() + 4
-        height += sum(self.changes.rowHeight(row) for row in range(min(len(rows), 8)))
-        self.changes.setFixedHeight(height)
+        rows = range(min(self.changes.rowCount(), CHANGES_SHOWN))
+        height += sum(self.changes.rowHeight(row) for row in rows)
+        if self.changes.height() != height:
+            self.changes.setFixedHeight(height)
 
     def copy_raw(self) -> None:
         """Copies the entry's exact original text."""
@@ -320,4 +377,22 @@ class DetailPanel(QScrollArea):
 
     def value(self, key: str) -> str:
         """The shown (escaped) text of one field, for tests and accessibility."""
-        return self.fields[key].text()
+        return self.fields[key].toPlainText()
+
+
+UNVERIFIED_TIP = "Values in grey italics were read from the entry's raw text and are not verified."
+
+
+class _Readable:
+    """A quarantined entry seen through what its raw text still says."""
+
+    def __init__(self, detail: Any, readable: Any) -> None:
+        self._detail = detail
+        self._readable = readable
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "action":
+            return self._detail.action or self._readable.action
+        if hasattr(self._readable, name):
+            return getattr(self._readable, name)
+        return getattr(self._detail, name)

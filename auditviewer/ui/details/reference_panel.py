@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,16 +50,47 @@ class ReferencePanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.setWordWrap(False)
+        # Descriptions wrap, so that the rows of one action (``release.create`` has three) read
+        # apart; actions are cut in the middle, where ``release_activation.create`` and
+        # ``.delete`` differ.
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setAccessibleName("Action reference")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        # Row heights follow the wrapped descriptions once the header has settled its widths.
+        self._rows_timer = QTimer(self)
+        self._rows_timer.setSingleShot(True)
+        self._rows_timer.setInterval(0)
+        self._rows_timer.timeout.connect(self.table.resizeRowsToContents)
+        header.sectionResized.connect(self._fit_rows)
         self.table.cellClicked.connect(self._on_clicked)
         self.table.cellActivated.connect(self._on_clicked)
         layout.addWidget(self.table)
+        self.table.viewport().installEventFilter(self)
         self._populate()
+        self._fit_action_column()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_action_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_action_column(self) -> None:
+        """The action column as wide as its longest action, but at most a third of the
+        table, so that the description keeps room to be read."""
         self.table.resizeColumnToContents(0)
+        widest = max(self.table.viewport().width() // 3, self.fontMetrics().averageCharWidth() * 12)
+        if self.table.columnWidth(0) > widest:
+            self.table.setColumnWidth(0, widest)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        self._rows_timer.start()
 
     def set_store_counts(self, counts: dict[str, int]) -> None:
         """How many entries of each action the store holds (adds the unknown actions)."""
@@ -78,6 +109,8 @@ class ReferencePanel(QWidget):
         for index, (action, description, since, known) in enumerate(rows):
             action_item = QTableWidgetItem(visible(action, 200))
             action_item.setData(ACTION_ROLE, action)
+            since_text = f" (logged since {since})" if since else ""
+            action_item.setToolTip(safe_tooltip(f"{action}: {description}{since_text}"))
             description_item = QTableWidgetItem(visible(description, 500))
             description_item.setToolTip(safe_tooltip(description))
             since_item = QTableWidgetItem(since or "—")
@@ -91,6 +124,7 @@ class ReferencePanel(QWidget):
                     item.setFont(font)
             for column, item in enumerate((action_item, description_item, since_item, count_item)):
                 self.table.setItem(index, column, item)
+        self._fit_rows()
 
     def rows_of(self, action: str) -> list[int]:
         """The table rows showing an action (``release.create`` has three)."""

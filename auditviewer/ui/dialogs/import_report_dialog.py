@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.core.records import ImportReport
+from auditviewer.core.wording import counted, rejection
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
 from auditviewer.ui.table.entry_format import format_time
 
@@ -136,12 +137,13 @@ class ImportReportDialog(QDialog):
             conflicts = sum(r.conflicts for r in reports)
             quarantined = sum(r.quarantined for r in reports)
             lines.append(
-                f"{len(reports)} file(s) imported: {new:,} new entries, {duplicates:,} already "
-                f"stored, {conflicts:,} conflicts, {quarantined:,} quarantined."
+                f"{counted(len(reports), 'file')} imported: "
+                f"{counted(new, 'new entry')}, {duplicates:,} already stored, "
+                f"{counted(conflicts, 'conflict')}, {quarantined:,} quarantined."
             )
         if cancelled:
             lines.append("The import was cancelled; the file being read was not stored.")
-        lines.extend(visible(message, 1000) for _, message in failures)
+        lines.extend(visible(rejection(message), 1000) for _, message in failures)
         return "\n".join(lines) or "Nothing was imported."
 
     def _show(self, *, quarantined: bool) -> None:

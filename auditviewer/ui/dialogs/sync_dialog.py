@@ -40,6 +40,7 @@ from auditviewer.core.sync import (
 from auditviewer.core.sync.config import MAX_PER_PAGE
 from auditviewer.core.sync.network import parse_proxy_url
 from auditviewer.core.sync.token_store import TokenStore, account_name
+from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import plain_label, visible, visible_multiline
 from auditviewer.ui.table.entry_format import format_time_local_and_utc
 from auditviewer.ui.tasks.job import Job
@@ -397,7 +398,8 @@ class SyncDialog(QDialog):
         if status.in_progress:
             offset = status.resume_offset or 0
             lines.append(
-                f"An interrupted sync will resume where it stopped ({offset:,} entries read)."
+                "An interrupted sync will resume where it stopped "
+                f"({counted(offset, 'entry')} read)."
             )
         self.status_label.setText("\n".join(lines))
 
@@ -485,8 +487,7 @@ class SyncDialog(QDialog):
         if check.total is None:
             text = f"Connected: the token can read {where}; the server gave no entry count."
         else:
-            noun = "entry" if check.total == 1 else "entries"
-            text = f"Connected: {where} holds {check.total:,} {noun}."
+            text = f"Connected: {where} holds {counted(check.total, 'entry')}."
         if token:
             saved = self.tokens.save(account_name(config.base_url, config.org), token)
             text += f"\n{saved.message[:1].upper()}{saved.message[1:]}."

@@ -20,9 +20,10 @@ def sample_export_path() -> Path | None:
 
 
 class WelcomeView(QWidget):
-    """Offers to open an export, to sync from the Memfault API or to load the sample data."""
+    """Offers to import an export into the archive, to sync, to view a file or the sample data."""
 
     open_requested = Signal()
+    view_requested = Signal()
     sync_requested = Signal()
     sample_requested = Signal()
 
@@ -37,23 +38,30 @@ class WelcomeView(QWidget):
         title.setFont(font)
         layout.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
         hint = plain_label(
-            "Open an audit-log export downloaded from Memfault (JSON, JSON Lines, or gzip),\n"
-            "or drop export files onto this window."
+            "Import an audit-log export downloaded from Memfault (JSON, JSON Lines, or gzip)\n"
+            "into this archive, where its entries are kept for good,\n"
+            "or sync them from the Memfault API. To only look at a file, open it as a view\n"
+            "or drop it onto this window: a view is not added to the archive."
         )
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(hint, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.open_button = QPushButton("Open export…")
+        self.open_button = QPushButton("Import into Archive…")
         self.open_button.setDefault(True)
+        self.open_button.setToolTip("Imported entries are kept in this archive for good")
         self.open_button.clicked.connect(self.open_requested)
+        self.view_button = QPushButton("Open File as a View…")
+        self.view_button.setToolTip("Look at an export file without adding it to the archive")
+        self.view_button.clicked.connect(self.view_requested)
         self.sync_button = QPushButton("Sync…")
         self.sync_button.setToolTip("Copy the audit log from the Memfault API into this store")
         self.sync_button.clicked.connect(self.sync_requested)
-        self.sample_button = QPushButton("Load sample data")
+        self.sample_button = QPushButton("View Sample Data")
+        self.sample_button.setToolTip("Open the bundled sample export as a view")
         self.sample_button.clicked.connect(self.sample_requested)
         if sample_export_path() is None:
             self.sample_button.setEnabled(False)
             self.sample_button.setToolTip("This build has no sample export")
-        for button in (self.open_button, self.sync_button, self.sample_button):
+        for button in (self.open_button, self.sync_button, self.view_button, self.sample_button):
             button.setMinimumWidth(220)
             button.setAccessibleName(button.text().rstrip("…"))
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)

@@ -49,6 +49,8 @@ class FacetPanel(QWidget):
         self.tree.setHeaderLabels(["Value", "Entries"])
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
+        # Values of one family differ at their end (``release_activation.create``/``.delete``).
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setAccessibleName("Facets: click to filter, Ctrl+click to exclude")
         self.tree.setToolTip("Click a value to filter by it; Ctrl+click to exclude it")
@@ -104,7 +106,7 @@ class FacetPanel(QWidget):
                     )
                     item.setData(0, VALUE_ROLE, value)
                     item.setData(0, DIMENSION_ROLE, dimension)
-                    if value is not None and len(str(value)) > 30:
+                    if value is not None:
                         item.setToolTip(0, safe_tooltip(value))
                     if value is None:
                         item.setToolTip(

@@ -7,7 +7,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from auditviewer.core.errors import QueryError
-from auditviewer.core.querying.language import format_query, parse_query
+from auditviewer.core.querying.language import QUERY_TERMS, format_query, parse_query
 from auditviewer.ui.filter.filter_state import FilterState
 from auditviewer.ui.plain_text import plain_label, visible
 
@@ -15,12 +15,13 @@ TYPING_DELAY_MS = 300
 PLACEHOLDER = (
     'Filter: action:cohort.* actor:jane@example.com after:2024-09-01 -action:release.update "text"'
 )
-HELP = (
-    "Query language: field:value terms, AND across fields, OR within a field.\n"
-    "  action:cohort.*   actor:jane@example.com   project:smart-sensor   entity:release\n"
-    '  actor-type:token   after:2024-09-01   before:2024-10-01   "free text"\n'
-    "  conflicts:yes   quarantined:yes   unknown:yes   anomaly:yes   source:3\n"
-    '  -field:value or -"text" excludes.   Esc clears the filter.'
+_EXAMPLES = [item.example for item in QUERY_TERMS]
+HELP = "\n".join(
+    [
+        "Query language: field:value terms, AND across fields, OR within a field.",
+        *("   ".join(_EXAMPLES[start : start + 4]) for start in range(0, len(_EXAMPLES), 4)),
+        "Esc clears the filter; the ? button lists every term with its meaning.",
+    ]
 )
 
 
@@ -28,6 +29,9 @@ class FilterBar(QWidget):
     """Edits the filter as text; follows it when something else edits it."""
 
     controls_toggled = Signal(bool)
+    help_requested = Signal()
+    # The problem with the text typed ('' once it is a valid query again).
+    error_changed = Signal(str)
 
     def __init__(self, state: FilterState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +48,12 @@ class FilterBar(QWidget):
         self.search.returnPressed.connect(self.apply)
         self.search.installEventFilter(self)
         row.addWidget(self.search, 1)
+        self.help_button = QToolButton(self)
+        self.help_button.setText("?")
+        self.help_button.setToolTip("Query syntax: every term with an example")
+        self.help_button.setAccessibleName("Query syntax")
+        self.help_button.clicked.connect(self.help_requested)
+        row.addWidget(self.help_button)
         self.controls_button = QToolButton(self)
         self.controls_button.setText("Controls")
         self.controls_button.setCheckable(True)
@@ -109,6 +119,7 @@ class FilterBar(QWidget):
         self.message.setText(visible(text or "", 300))
         self.message.setVisible(bool(text))
         self.message_icon.setVisible(bool(text))
+        self.error_changed.emit(self.message.text() if text else "")
 
     @property
     def error_text(self) -> str:

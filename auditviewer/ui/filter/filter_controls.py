@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
+    QDateTimeEdit,
     QHBoxLayout,
     QMenu,
     QToolButton,
@@ -30,16 +30,15 @@ ACTOR_TYPES = (
     ("unknown", "Unknown"),
 )
 NO_DATE = QDate(1970, 1, 1)
+DAY_FORMAT = "yyyy-MM-dd"
+MINUTE_FORMAT = "yyyy-MM-dd HH:mm"
+SECOND_FORMAT = "yyyy-MM-dd HH:mm:ss"
+MICROS_PER_DAY = 86_400_000_000
 
 
 def day_start_micros(day: date) -> int:
     """Midnight UTC of a day, in microseconds."""
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000
-
-
-def micros_day(micros: int) -> date:
-    """The UTC day of a moment."""
-    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC).date()
 
 
 class _ValuePicker(QComboBox):
@@ -91,31 +90,59 @@ class _ValuePicker(QComboBox):
         return (str(data),) if data else ()
 
 
-class _DatePicker(QDateEdit):
-    """A UTC date, or "any" (shown as the special value at the minimum date)."""
+def _format_for(micros: int) -> str:
+    """The display format that shows a moment without hiding a part the query names."""
+    if micros % MICROS_PER_DAY == 0:
+        return DAY_FORMAT
+    return MINUTE_FORMAT if micros % 60_000_000 == 0 else SECOND_FORMAT
 
-    def __init__(self, any_text: str, name: str, parent: QWidget | None = None) -> None:
+
+class _MomentPicker(QDateTimeEdit):
+    """A UTC day (or, for a range picked by the hour, a UTC moment), or "any".
+
+    "Any" is the special value at the minimum date. A bound at midnight shows as a day; any other
+    bound shows its hour and minute too, so the field always says what the query says.
+    """
+
+    def __init__(self, any_text: str, name: str, tooltip: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAccessibleName(name)
+        self.setTimeZone(QTimeZone.utc())
         self.setCalendarPopup(True)
-        self.setDisplayFormat("yyyy-MM-dd")
+        self.setDisplayFormat(DAY_FORMAT)
         self.setMinimumDate(NO_DATE)
         self.setSpecialValueText(any_text)
         self.setDate(NO_DATE)
-        self.setToolTip(f"{name}; the lowest date means any date")
+        self.setToolTip(f"{tooltip}; the lowest date means any date")
 
-    def day(self) -> date | None:
-        """The picked day, or None for "any"."""
-        picked = self.date()
-        if picked == NO_DATE:
+    def moment(self) -> int | None:
+        """The picked moment in UTC microseconds, or None for "any"."""
+        if self.date() == NO_DATE:
             return None
-        return date(picked.year(), picked.month(), picked.day())
+        picked = self.date()
+        day = day_start_micros(date(picked.year(), picked.month(), picked.day()))
+        if self.displayFormat() == DAY_FORMAT:
+            return day
+        clock = self.time()
+        return day + (clock.hour() * 3600 + clock.minute() * 60 + clock.second()) * 1_000_000
 
-    def set_day(self, day: date | None) -> None:
-        """Shows a day (None = "any") without emitting."""
+    def set_moment(self, micros: int | None) -> None:
+        """Shows a moment (None = "any") without emitting."""
         self.blockSignals(True)
         try:
-            self.setDate(NO_DATE if day is None else QDate(day.year, day.month, day.day))
+            if micros is None:
+                self.setDisplayFormat(DAY_FORMAT)
+                self.setDate(NO_DATE)
+                return
+            moment = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+            self.setDisplayFormat(_format_for(micros))
+            self.setDateTime(
+                QDateTime(
+                    QDate(moment.year, moment.month, moment.day),
+                    QTime(moment.hour, moment.minute, moment.second),
+                    QTimeZone.utc(),
+                )
+            )
         finally:
             self.blockSignals(False)
 
@@ -159,16 +186,24 @@ class FilterControls(QWidget):
         self.project_picker.activated.connect(self._on_project)
         layout.addWidget(self.project_picker)
 
+        # The same convention as the query's after: and before: (and the timeline): the first
+        # day is included, the "before" day is not.
         from_label = plain_label("From")
-        from_label.setToolTip("Dates are UTC days; the range includes both ends")
+        from_label.setToolTip("UTC dates: from the first day (included) to before the second")
         layout.addWidget(from_label)
-        self.from_picker = _DatePicker("any date", "From date (UTC)")
-        self.from_picker.dateChanged.connect(self._on_dates)
+        self.from_picker = _MomentPicker(
+            "any date", "From date (UTC, included)", "The query's after: this UTC day is included"
+        )
+        self.from_picker.dateTimeChanged.connect(self._on_from)
         layout.addWidget(self.from_picker)
-        layout.addWidget(plain_label("to"))
-        self.to_picker = _DatePicker("any date", "To date (UTC, inclusive)")
-        self.to_picker.dateChanged.connect(self._on_dates)
-        layout.addWidget(self.to_picker)
+        layout.addWidget(plain_label("before"))
+        self.before_picker = _MomentPicker(
+            "any date",
+            "Before date (UTC, not included)",
+            "The query's before: entries up to, not including, this UTC day",
+        )
+        self.before_picker.dateTimeChanged.connect(self._on_before)
+        layout.addWidget(self.before_picker)
         layout.addStretch(1)
         state.changed.connect(self._on_filter_changed)
         self.show_filter(state.filter)
@@ -199,8 +234,8 @@ class FilterControls(QWidget):
             max(0, self.type_picker.findData(types[0])) if len(types) == 1 else 0
         )
         self.type_picker.blockSignals(False)
-        self.from_picker.set_day(None if flt.after is None else micros_day(flt.after))
-        self.to_picker.set_day(None if flt.before is None else micros_day(flt.before - 1))
+        self.from_picker.set_moment(flt.after)
+        self.before_picker.set_moment(flt.before)
 
     def _on_filter_changed(self, flt: object, origin: object) -> None:
         del origin
@@ -224,9 +259,8 @@ class FilterControls(QWidget):
         data = self.type_picker.currentData()
         self._state.update(self, actor_types=(str(data),) if data else ())
 
-    def _on_dates(self) -> None:
-        start = self.from_picker.day()
-        end = self.to_picker.day()
-        after = None if start is None else day_start_micros(start)
-        before = None if end is None else day_start_micros(end + timedelta(days=1))
-        self._state.update(self, after=after, before=before)
+    def _on_from(self) -> None:
+        self._state.update(self, after=self.from_picker.moment())
+
+    def _on_before(self) -> None:
+        self._state.update(self, before=self.before_picker.moment())

@@ -9,6 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from auditviewer.core.wording import counted
+
 HOUR = 3_600_000_000
 DAY = 24 * HOUR
 BUCKETS = {"day": DAY, "hour": HOUR}
@@ -52,6 +54,7 @@ class TimelineWidget(QWidget):
         self._drag_to: float | None = None
         self._selection: tuple[int | None, int | None] = (None, None)
         self.updating = False
+        self.untimed = 0
 
     def sizeHint(self) -> QSize:
         return QSize(600, 72)
@@ -63,9 +66,13 @@ class TimelineWidget(QWidget):
         bins: Sequence[tuple[int, int]],
         bucket: str,
         span: tuple[int | None, int | None] = (None, None),
+        *,
+        untimed: int = 0,
     ) -> None:
-        """Shows (bucket start, count) pairs; ``span`` widens the axis to the date range."""
+        """Shows (bucket start, count) pairs; ``span`` widens the axis to the date range;
+        ``untimed`` matching entries have no time (quarantined) and are counted beside it."""
         self.bucket = bucket
+        self.untimed = untimed
         step = BUCKETS[bucket]
         self._bins = sorted((int(start), int(count)) for start, count in bins)
         starts = [start for start, _ in self._bins]
@@ -92,6 +99,18 @@ class TimelineWidget(QWidget):
         """Marks the filter's date range."""
         self._selection = (after, before)
         self.update()
+
+    @property
+    def total(self) -> int:
+        """Every entry the timeline counts: those in its bars and those without a time."""
+        return sum(count for _, count in self._bins) + self.untimed
+
+    def untimed_text(self) -> str:
+        """What the timeline says of the entries it cannot place ("" when there are none)."""
+        if not self.untimed:
+            return ""
+        noun = "entry" if self.untimed == 1 else "entries"
+        return f"{self.untimed:,} {noun} without a time (quarantined)"
 
     @property
     def bins(self) -> list[tuple[int, int]]:
@@ -138,7 +157,12 @@ class TimelineWidget(QWidget):
         text_color = palette.color(QPalette.ColorRole.Text)
         if not self._bins:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No entries")
+            empty = (
+                "No entries"
+                if not self.untimed
+                else f"No entries with a time; {self.untimed_text()}"
+            )
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, empty)
             painter.end()
             return
         step = BUCKETS[self.bucket]
@@ -173,6 +197,8 @@ class TimelineWidget(QWidget):
         if plot.right() - width > plot.left() + self.fontMetrics().horizontalAdvance(first) + 8:
             painter.drawText(QPointF(plot.right() - width, baseline), last)
         peak = "updating…" if self.updating else f"highest: {self._peak:,} per {self.bucket}"
+        if self.untimed and not self.updating:
+            peak += f" · {self.untimed_text()}"
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(
             QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom()),
@@ -200,7 +226,7 @@ class TimelineWidget(QWidget):
             count = dict(self._bins).get(start, 0)
             QToolTip.showText(
                 event.globalPosition().toPoint(),
-                f"{_label(start, self.bucket)} UTC: {count:,} entries",
+                f"{_label(start, self.bucket)} UTC: {counted(count, 'entry')}",
                 self,
             )
         super().mouseMoveEvent(event)

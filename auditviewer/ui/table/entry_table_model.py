@@ -30,7 +30,9 @@ from auditviewer.ui.table.entry_format import (
     entity_text,
     entry_flags,
     format_time,
+    local_zone_label,
 )
+from auditviewer.ui.table.flags_delegate import FLAG_KEYS_ROLE
 
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference
@@ -69,7 +71,16 @@ TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS = range(len(COLUMNS))
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _DECORATION = Qt.ItemDataRole.DecorationRole
-_SERVED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION})
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+_FONT = Qt.ItemDataRole.FontRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_SERVED = frozenset(
+    {_DISPLAY, _TOOLTIP, _DECORATION, _ACCESSIBLE, FLAG_KEYS_ROLE, _FONT, _FOREGROUND}
+)
+UNVERIFIED_NOTE = (
+    "Unverified: read from the raw text of a quarantined entry, which could not be "
+    "understood as a whole"
+)
 _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
@@ -277,18 +288,22 @@ class EntryTableModel(QAbstractTableModel):
         return self._text(entry, column)
 
     def _text(self, entry: EntryRow, column: int) -> str:
+        # A quarantined entry shows what its raw text still says (marked as unverified).
+        shown: Any = entry.readable if entry.readable is not None else entry
         if column == TIME:
-            return format_time(entry.created_utc, utc=self._utc)
+            if shown.created_utc is None and entry.readable is not None:
+                return entry.readable.created_text or ""
+            return format_time(shown.created_utc, utc=self._utc)
         if column == ACTION:
-            return entry.action or ""
+            return entry.action or shown.action or ""
         if column == ACTOR:
-            return actor_text(entry)
+            return actor_text(shown)
         if column == PROJECT:
-            return entry.project or ""
+            return shown.project or ""
         if column == ENTITY:
-            return entity_text(entry)
+            return entity_text(shown)
         if column == IP:
-            return entry.ip or ""
+            return shown.ip or ""
         if column == FLAGS:
             return ", ".join(f.short for f in entry_flags(entry))
         return ""
@@ -308,6 +323,15 @@ class EntryTableModel(QAbstractTableModel):
         if entry is None:
             return None
         column = index.column()
+        if column == FLAGS and role in (_DISPLAY, _ACCESSIBLE, FLAG_KEYS_ROLE):
+            # Drawn as markers (FlagsDelegate); the names are for screen readers and copying.
+            if role == FLAG_KEYS_ROLE:
+                return tuple(flag.key for flag in entry_flags(entry))
+            return None if role == _DISPLAY else self._text(entry, column)
+        if role in (_FONT, _FOREGROUND):
+            return self._unverified_style(role) if entry.quarantine_reason is not None else None
+        if role == _ACCESSIBLE:
+            return None
         if role == _DISPLAY:
             return visible(self._text(entry, column), CELL_LIMIT)
         if role == _DECORATION:
@@ -320,10 +344,21 @@ class EntryTableModel(QAbstractTableModel):
             return icon
         return self._tooltip(entry, column)
 
+    def _unverified_style(self, role: int) -> Any:
+        if role == _FONT:
+            font = QGuiApplication.font()
+            font.setItalic(True)
+            return font
+        return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+
     def _tooltip(self, entry: EntryRow, column: int) -> str | None:
+        if entry.quarantine_reason is not None and column != FLAGS:
+            text = self._text(entry, column)
+            value = f"{text}\n" if text else ""
+            return safe_tooltip(f"{value}{UNVERIFIED_NOTE}: {entry.quarantine_reason}.")
         if column == FLAGS:
             flags = entry_flags(entry)
-            return safe_tooltip("\n".join(f.sentence for f in flags), 1000) if flags else None
+            return safe_tooltip("\n".join(f.sentence for f in flags)) if flags else None
         if column == ACTOR:
             kind = ACTOR_TYPE_NAMES.get(entry.actor_type or "unknown", entry.actor_type)
             ident = f" (id {entry.actor_id})" if entry.actor_id else ""
@@ -341,7 +376,7 @@ class EntryTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             title = COLUMNS[section].title
             if section == TIME:
-                title += " (UTC)" if self._utc else " (local)"
+                title += " (UTC)" if self._utc else f" ({local_zone_label()})"
             return title
         return None
 

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from auditviewer.ui.plain_text import menu_text
+from auditviewer.ui.plain_text import menu_text, plain_label, visible
 from auditviewer.ui.table.entry_table_model import (
     ACTION,
     ACTOR,
@@ -18,6 +34,7 @@ from auditviewer.ui.table.entry_table_model import (
     TIME,
     EntryTableModel,
 )
+from auditviewer.ui.table.flags_delegate import FlagsDelegate, flags_width
 
 # Table column -> filter dimension a "filter by value" on it edits.
 COLUMN_DIMENSIONS = {
@@ -28,14 +45,51 @@ COLUMN_DIMENSIONS = {
     IP: "text",
 }
 DEFAULT_WIDTHS = {
-    TIME: 170,
+    TIME: 215,
     ACTION: 230,
     ACTOR: 200,
     PROJECT: 140,
     ENTITY: 220,
     IP: 120,
-    FLAGS: 160,
+    FLAGS: max(flags_width(4), 56),
 }
+# The columns left to right on a first start: the flags right after the time, where they are
+# seen without scrolling.
+DEFAULT_ORDER = (TIME, FLAGS, ACTION, ACTOR, PROJECT, ENTITY, IP)
+
+
+# How much of the base colour is laid over rows that no longer match the query being edited.
+STALE_VEIL_ALPHA = 150
+
+
+class _StaleVeil(QWidget):
+    """Dims the rows and says why: they belong to the last valid query, not to the text shown.
+
+    Clicks pass through, so the rows can still be selected and copied.
+    """
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        self.message: QLabel = plain_label("", self)
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Rows out of date")
+        self.message.setAutoFillBackground(True)
+        self.message.setMargin(6)
+        self.message.setFrameShape(QLabel.Shape.StyledPanel)
+        layout.addWidget(self.message, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addStretch(1)
+        self.hide()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        painter = QPainter(self)
+        veil = QColor(self.palette().color(QPalette.ColorRole.Base))
+        veil.setAlpha(STALE_VEIL_ALPHA)
+        painter.fillRect(self.rect(), veil)
+        painter.end()
 
 
 class EntryTableView(QTableView):
@@ -46,6 +100,7 @@ class EntryTableView(QTableView):
     entity_requested = Signal(int)  # a row whose entity's entries to show
     actor_requested = Signal(int)  # a row whose actor's entries to show
     copy_requested = Signal()
+    export_requested = Signal()  # the selected entries, to a file
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +128,73 @@ class EntryTableView(QTableView):
         header.customContextMenuRequested.connect(self._header_menu)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._cell_menu)
+        self._flags_delegate = FlagsDelegate(self)
+        self.setItemDelegateForColumn(FLAGS, self._flags_delegate)
+        self.stale_veil = _StaleVeil(self.viewport())
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        # Home/End go to the first/last entry, not the first/last column of a row; with Ctrl
+        # they also bring the time column into view. Shift extends the selection as usual.
+        if cursorAction not in (
+            QAbstractItemView.CursorAction.MoveHome,
+            QAbstractItemView.CursorAction.MoveEnd,
+        ):
+            return super().moveCursor(cursorAction, modifiers)
+        model = self.entry_model()
+        if cursorAction == QAbstractItemView.CursorAction.MoveEnd:
+            rows = model.exact_count()
+            row = rows - 1
+        else:
+            rows = model.rowCount()
+            row = 0
+        if rows <= 0:
+            return QModelIndex()
+        column = self._home_column(bool(modifiers & Qt.KeyboardModifier.ControlModifier))
+        return model.index(row, column)
+
+    def _home_column(self, to_time: bool) -> int:
+        header = self.horizontalHeader()
+        if to_time and not header.isSectionHidden(TIME):
+            return TIME
+        current = self.currentIndex()
+        if current.isValid() and not header.isSectionHidden(current.column()):
+            return current.column()
+        if not header.isSectionHidden(TIME):
+            return TIME
+        visible_columns = (header.logicalIndex(visual) for visual in range(header.count()))
+        return next((c for c in visible_columns if not header.isSectionHidden(c)), 0)
+
+    # --- stale rows --------------------------------------------------------------------------
+
+    @property
+    def stale(self) -> bool:
+        """Whether the rows are marked as belonging to an earlier query."""
+        return not self.stale_veil.isHidden()
+
+    @property
+    def stale_message(self) -> str:
+        """What the mark over stale rows says ('' when the rows are current)."""
+        return self.stale_veil.message.text() if self.stale else ""
+
+    def set_stale(self, reason: str | None) -> None:
+        """Dims the rows with ``reason`` over them, or shows them as current when None."""
+        if reason is None:
+            self.stale_veil.hide()
+            return
+        self.stale_veil.message.setText(
+            visible(f"These rows are from the last valid query, not the one typed: {reason}", 400)
+        )
+        self.stale_veil.setGeometry(self.viewport().rect())
+        self.stale_veil.show()
+        self.stale_veil.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.stale_veil.setGeometry(self.viewport().rect())
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and isinstance(self.model(), EntryTableModel):
@@ -89,6 +211,27 @@ class EntryTableView(QTableView):
         """Column widths for a first start."""
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
+
+    def apply_default_columns(self) -> None:
+        """Column order and widths for a first start."""
+        header = self.horizontalHeader()
+        for position, column in enumerate(DEFAULT_ORDER):
+            header.moveSection(header.visualIndex(column), position)
+        self.apply_default_widths()
+
+    def restore_columns(self, state: QByteArray, *, flags_last: bool = False) -> bool:
+        """Brings back saved columns (order, widths, hidden ones, sort).
+
+        ``flags_last``: the state was saved when the flags column came last, off-screen; it is
+        moved next to the time column, the rest kept as the user left it.
+        """
+        header = self.horizontalHeader()
+        if not header.restoreState(state):
+            return False
+        if flags_last:
+            header.moveSection(header.visualIndex(FLAGS), header.visualIndex(TIME) + 1)
+            self.setColumnWidth(FLAGS, DEFAULT_WIDTHS[FLAGS])
+        return True
 
     # --- columns -----------------------------------------------------------------------------
 
@@ -118,8 +261,7 @@ class EntryTableView(QTableView):
         header = self.horizontalHeader()
         for column in range(header.count()):
             header.setSectionHidden(column, False)
-            header.moveSection(header.visualIndex(column), column)
-        self.apply_default_widths()
+        self.apply_default_columns()
 
     def _header_menu(self, position: QPoint) -> None:
         menu = QMenu(self)
@@ -136,8 +278,11 @@ class EntryTableView(QTableView):
         copy_value = menu.addAction("Copy Value")
         copy_value.triggered.connect(lambda: QGuiApplication.clipboard().setText(value))
         copy_value.setEnabled(bool(value))
-        copy_entries = menu.addAction("Copy Entries as JSON")
+        copy_entries = menu.addAction("Copy as JSON")
+        copy_entries.setToolTip("The selected entries' original texts, as a JSON array")
         copy_entries.triggered.connect(self.copy_requested)
+        export_selected = menu.addAction("Export Selected…")
+        export_selected.triggered.connect(self.export_requested)
         menu.addSeparator()
         entry = model.row_at(row)
         dimension = COLUMN_DIMENSIONS.get(column)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditviewer.core.errors import AuditViewerError, ImportCancelled
 from auditviewer.core.records import ImportReport, Progress
+from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import visible
 from auditviewer.ui.tasks.job import Job, JobContext, Kind
 from auditviewer.ui.tasks.task_progress import human_bytes
@@ -72,7 +73,7 @@ def _import_files(store: Store, outcome: ImportOutcome, context: JobContext) -> 
         def report_progress(progress: Progress, prefix: str = prefix, name: str = name) -> None:
             done, total = progress.done, progress.total
             text = f"{prefix}{name} — {human_bytes(done)} of {human_bytes(total)}, "
-            context.progress(f"{text}{progress.entries:,} entries", done, total)
+            context.progress(f"{text}{counted(progress.entries, 'entry')}", done, total)
 
         try:
             report = import_file(store, path, progress=report_progress, cancel=context.cancel_token)
@@ -150,7 +151,7 @@ def export_job(
         def report_progress(progress: Any) -> None:
             done = int(getattr(progress, "entries", 0) or getattr(progress, "done", 0))
             total = int(getattr(progress, "total", 0))
-            context.progress(f"Exporting: {done:,} of {total:,} entries", done, total)
+            context.progress(f"Exporting: {done:,} of {counted(total, 'entry')}", done, total)
 
         where: dict[str, Any] = {"seqs": seqs} if seqs is not None else {"filter": filter_}
         try:
@@ -187,7 +188,7 @@ def verify_job(store: Store, *, full: bool, rebuild: bool) -> Job:
         def report(progress: Progress) -> None:
             text = PHASES.get(progress.phase, "Checking…")
             if progress.total:
-                text = f"{text}: {progress.done:,} of {progress.total:,} entries"
+                text = f"{text}: {progress.done:,} of {counted(progress.total, 'entry')}"
             context.progress(text, progress.done, progress.total)
 
         if rebuild:

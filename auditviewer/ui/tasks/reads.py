@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from auditviewer.ui.tasks.job import LatestRead
 
 if TYPE_CHECKING:
-    from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.querying.filter import Filter, Sort
     from auditviewer.core.store.connection import Store
 
 # Merges the filter changes of one gesture (typing, a drag) without delaying a click much.
@@ -68,6 +68,24 @@ class BackgroundCounter(QObject):
         self._reads.shutdown()
 
 
+def row_of_entry(store: Store, filter_: Filter, sort: Sort, seq: int) -> int | None:
+    """The row of entry ``seq`` among those ``filter_`` matches in ``sort``'s order, if any."""
+    import numpy as np
+
+    from auditviewer.core.querying.columns import columns
+
+    snapshot = columns(store)
+    found = snapshot.positions_of(np.asarray([seq]))
+    if not len(found):
+        return None
+    position = found[0]
+    mask = snapshot.mask(filter_)
+    if mask is not None and not mask[position]:
+        return None
+    rows = np.flatnonzero(snapshot.ordered(mask, sort) == position)
+    return int(rows[0]) if len(rows) else None
+
+
 # --- facets, histogram, picker counts ----------------------------------------------------------
 
 
@@ -80,6 +98,8 @@ class Aggregates:
     facets: dict[str, list[Any]] = field(default_factory=dict)
     bins: list[tuple[int, int]] = field(default_factory=list)
     bucket: str = "day"
+    # Matching entries without a time (quarantined): listed in the table, not on the timeline.
+    untimed: int = 0
     # Counts over the whole store, for the pickers and the reference panel; None = not asked.
     store_counts: dict[str, list[Any]] | None = None
 
@@ -91,6 +111,7 @@ def compute_aggregates(
     from auditviewer.core.querying.aggregates import facet_counts, histogram_bins
     from auditviewer.core.querying.columns import columns
     from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.querying.window import untimed_count
 
     # One snapshot: the facets, the histogram and the picker counts describe the same
     # entries even while an import or a sync adds more.
@@ -101,6 +122,7 @@ def compute_aggregates(
         (item.start_utc, item.count)
         for item in histogram_bins(snapshot, result.filter, bucket=result.bucket)
     ]
+    result.untimed = untimed_count(snapshot, result.filter)
     if result.store_counts is not None:
         everything = Filter()
         for dimension in PICKER_DIMENSIONS:

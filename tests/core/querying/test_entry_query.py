@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from auditviewer.core.querying.window import (
     list_sources,
     store_stats,
 )
+from auditviewer.core.reading.normalize import Normalized, normalize
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
 from tests.conftest import make_entry, write_json
@@ -246,3 +249,21 @@ def test_stats_of_an_empty_store(store: Store) -> None:
 def test_sort_by_unknown_column_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot sort by"):
         Sort("colour")
+
+
+def test_a_stored_entry_reads_back_as_the_columns_normalising_it_gave(
+    store: Store, tmp_path: Path
+) -> None:
+    plain = make_entry(1)
+    quarantined = {"id": 2, "action": "project.create", "actor": {"type": "user"}}
+    import_file(store, write_json(tmp_path / "two.json", [plain, quarantined]))
+
+    details = get_entries(store, [1, 2])
+
+    assert len(details) == 2
+    for detail in details:
+        normalised = normalize(json.loads(detail.raw))
+        names = [field.name for field in fields(Normalized)]
+        assert [getattr(detail, n) for n in names] == [getattr(normalised, n) for n in names]
+    assert details[0].action == "organization_auth_token.update"
+    assert details[1].quarantine_reason is not None

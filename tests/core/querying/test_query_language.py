@@ -241,3 +241,43 @@ def test_any_text_parses_or_raises_query_error(text: str) -> None:
 
 def test_parse_moment_reads_plain_dates() -> None:
     assert parse_moment("1970-01-02") == 86_400_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "character"),
+    [
+        ("action:(", 7, "'('"),
+        ("action:cohort.create)", 20, "')'"),
+        ('-action:release"', 15, "'\"'"),
+        ("project:[gateway]", 8, "'['"),
+        ("entity:release.x", 14, "'.'"),
+        ("entity-id:<42>", 10, "'<'"),
+        ("actor:{jane}", 6, "'{'"),
+        ("x action:cohort.* actor:jane@example.com project:a(b", 50, "'('"),
+    ],
+)
+def test_a_value_its_field_never_holds_is_an_error_at_the_character(
+    text: str, position: int, character: str
+) -> None:
+    with pytest.raises(QueryError, match="cannot be part of") as caught:
+        parse_query(text)
+    assert caught.value.position == position
+    assert character in caught.value.reason
+    assert "quote the value" in caught.value.reason
+
+
+def test_values_shaped_like_the_vendors_are_accepted_unquoted() -> None:
+    parsed = parse_query(
+        "action:release_activation.create actor:jane.doe+ci@example.com actor:O'Brien "
+        "project:smart-sensor_2 entity:organization_auth_token entity-id:9f2c-01 action:*_token.*"
+    )
+    assert parsed.actions == ("release_activation.create", "*_token.*")
+    assert parsed.actors == ("jane.doe+ci@example.com", "O'Brien")
+    assert parsed.projects == ("smart-sensor_2",)
+    assert parsed.entity_ids == ("9f2c-01",)
+
+
+def test_a_quoted_value_is_literal_and_an_odd_value_is_written_quoted() -> None:
+    flt = Filter(actions=("<img>",), projects=("a(b",))
+    assert format_query(flt) == 'action:"<img>" project:"a(b"'
+    assert parse_query(format_query(flt)) == flt

@@ -23,6 +23,7 @@ from auditviewer.core.sync import (
     sync,
     sync_status,
 )
+from auditviewer.core.sync import client as client_module
 from auditviewer.core.sync.client import AuditLogClient
 from auditviewer.core.sync.token_store import SERVICE_NAME, TokenStore, account_name
 from tests.core.sync.cli_parsing import parse
@@ -61,7 +62,7 @@ def test_cli_syncs_with_a_token_from_the_environment(
     path = tmp_path / "store.sqlite"
     assert run_cli(path, emulator, "--token-env", "AV_TOKEN") == 0
     out, err = capsys.readouterr()
-    assert "120 new, 0 duplicate, 0 conflict, 0 quarantined; 5 pages, 0 retries" in out
+    assert "120 new, 0 duplicates, 0 conflicts, 0 quarantined; 5 pages, 0 retries" in out
     assert "Traceback" not in err
     with Store.open(path) as store:
         assert stored_identity(store) == server_identity(emulator)
@@ -79,6 +80,22 @@ def test_cli_error_is_one_line_without_traceback(
     assert out == ""
     assert err.startswith("auditviewer: the server refused the token (401 Unauthorized)")
     assert err.count("\n") == 1
+
+
+def test_cli_names_the_host_it_could_not_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(client_module, "jittered_backoff", lambda *_: 0.0)
+    server = AuditLogEmulator(entries=1)
+    server.stop()  # nothing listens on its port any more
+    monkeypatch.setenv("AV_TOKEN", "emulator-token")
+    assert run_cli(tmp_path / "s.sqlite", server, "--token-env", "AV_TOKEN") == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    # Each retry is said as it happens; the last line is the error.
+    final = err.splitlines()[-1]
+    assert final.startswith("auditviewer: page 1: cannot connect to the server 127.0.0.1:")
+    assert f"127.0.0.1:{server.port}; gave up after 5 retries" in final
 
 
 def test_cli_reports_a_missing_variable_and_a_bad_url(

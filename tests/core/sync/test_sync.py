@@ -451,7 +451,9 @@ def test_server_that_never_answers_is_a_network_error(
     store: Store, emulator: AuditLogEmulator, sleeps: Sleeps
 ) -> None:
     emulator.stall(5.0, times=10)
-    with pytest.raises(SyncNetworkError, match="did not answer in time"):
+    with pytest.raises(
+        SyncNetworkError, match=f"the server 127.0.0.1:{emulator.port} did not answer in time"
+    ):
         sync(store, fast_config(emulator, max_retries=1), TOKEN, sleep=sleeps)
 
 
@@ -469,7 +471,7 @@ def test_connection_refused_is_a_network_error(store: Store, sleeps: Sleeps) -> 
     port = server.port
     server.stop()  # the port is now closed
     config = SyncConfig(org="acme", base_url=f"http://127.0.0.1:{port}", max_retries=1)
-    with pytest.raises(SyncNetworkError, match="cannot connect"):
+    with pytest.raises(SyncNetworkError, match=f"cannot connect to the server 127.0.0.1:{port}"):
         sync(store, config, TOKEN, sleep=sleeps)
 
 

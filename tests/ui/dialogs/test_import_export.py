@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from auditviewer.core.querying.filter import Filter
@@ -78,24 +78,47 @@ def test_rejected_file_names_file_and_position(
     text = window.error_box.text()
     assert "broken.json" in text
     assert "line 3" in text
+    assert "Nothing of the file was imported; the store is as it was." in text
+    assert window.error_box.windowTitle() == "The file was not imported"
     assert "Traceback" not in text
     window.error_box.close()
 
 
-def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
-    path = write_json(tmp_path / "dropped.json", [make_entry(500)])
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime,
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-    )  # fmt: skip
-    window.dropEvent(event)
-    qtbot.waitUntil(
-        lambda: window.tasks.running("import") is not None or window.report_dialog is not None
-    )
+def test_counts_in_the_report_and_the_status_bar_take_their_plural(
+    qtbot: Any, store: Store, ui_settings: UiSettings, tmp_path: Path
+) -> None:
+    window = MainWindow(ui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_store(store.path)
+    first = make_entry(1)
+    conflicting = make_entry(1, action="cohort.update")
+    window.import_files([write_json(tmp_path / "a.json", [first, conflicting])])
     wait_idle(qtbot, window)
-    assert window.browser.total_count == 11
+    assert window.report_dialog is not None
+    summary = window.report_dialog.summary.text()
+    assert summary.startswith("1 file imported: 1 new entry, 0 already stored, 1 conflict,")
+    window.report_dialog.close()
+    assert window.browser is not None
+    window.browser.set_filter(Filter(seqs=(1,)))
+    assert "1 of 2 entries" in window.status_label.text()
+    window.close()
+
+
+def test_a_report_of_two_files_and_a_rejected_one_says_what_was_not_imported(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    good = [write_json(tmp_path / f"g{n}.json", [make_entry(900 + n)]) for n in range(2)]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{", encoding="utf-8")
+    window.import_files([*good, bad])
+    wait_idle(qtbot, window)
+    assert window.report_dialog is not None
+    summary = window.report_dialog.summary.text()
+    assert summary.startswith("2 files imported: 2 new entries, 0 already stored, 0 conflicts,")
+    assert "bad.json" in summary
+    assert "Nothing of the file was imported" in summary
+    window.report_dialog.close()
 
 
 def test_export_of_a_selection_reimports_identically(

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.file_import import import_file
 from auditviewer.core.sync import SyncConfig, sync_status
+from auditviewer.core.sync import client as client_module
 from auditviewer.core.sync.token_store import SERVICE_NAME, account_name
 from auditviewer.ui.dialogs.sync_dialog import (
     NO_KEYRING_NOTE,
@@ -35,9 +37,10 @@ from auditviewer.ui.dialogs.sync_dialog import (
 )
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
+from tests.conftest import write_json
 from tests.support.emulator import AuditLogEmulator
 from tests.support.fake_keyring import MemoryKeyring
-from tests.ui.conftest import HOSTILE
+from tests.ui.conftest import HOSTILE, varied_entries
 
 CANARY = "canary-7f3a9c1e-SECRET-token"
 ENTRIES = 120
@@ -225,6 +228,38 @@ def test_sync_from_the_welcome_view_fills_the_store_and_the_table_as_pages_land(
     assert "7 new" in window.statusBar().currentMessage()
 
 
+def test_a_selected_entry_stays_selected_on_every_page_a_sync_adds(
+    qtbot: Any,
+    store: Store,
+    ui_settings: UiSettings,
+    emulator: AuditLogEmulator,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+) -> None:
+    import_file(store, write_json(tmp_path / "local.json", varied_entries()))
+    window = MainWindow(ui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_store(store.path)
+    browser = window.browser
+    assert browser is not None
+    browser.table.selectRow(4)
+    chosen = browser.selected_seqs()
+    kept: list[list[int]] = []
+    # Connected after the browser's own handler: sees the rows as the user does.
+    browser.model.modelReset.connect(lambda: kept.append(browser.selected_seqs()))
+    dialog = open_dialog(window)
+    fill(dialog, emulator)
+    run_sync(qtbot, window, dialog)
+    assert window.sync_controller is not None
+    assert window.sync_controller.error_box is None
+    assert browser.total_count == ENTRIES + len(varied_entries())
+    assert len(kept) >= 2  # while pages land, and once the sync ends
+    assert all(seqs == chosen for seqs in kept)
+    assert browser.selected_seqs() == chosen
+    window.close()
+
+
 def test_file_menu_has_sync(empty_window: MainWindow) -> None:
     file_menu = empty_window.menuBar().actions()[0].menu()
     assert empty_window.sync_action in file_menu.actions()
@@ -255,6 +290,28 @@ def test_wrong_token_shows_the_auth_message_and_stores_nothing(
     assert memory_keyring.secrets == {}  # a refused token is never kept
     assert window.pages.currentWidget() is window.welcome
     assert window.sync_action.isEnabled()
+    box.close()
+
+
+def test_a_server_that_cannot_be_reached_is_named_in_the_error(
+    qtbot: Any,
+    empty_window: MainWindow,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(client_module, "jittered_backoff", lambda *_: 0.0)
+    server = AuditLogEmulator(entries=1, token=CANARY)
+    server.stop()  # nothing listens on its port any more
+    dialog = open_dialog(empty_window)
+    fill(dialog, server)
+    run_sync(qtbot, empty_window, dialog)
+    assert empty_window.sync_controller is not None
+    box = empty_window.sync_controller.error_box
+    assert box is not None
+    assert f"cannot connect to the server 127.0.0.1:{server.port}" in box.text()
+    assert "Traceback" not in box.text()
+    assert stored_count(store) == 0
     box.close()
 
 

@@ -41,7 +41,9 @@ def use_controls(browser: EntryBrowser, kind: str) -> None:
         controls.from_picker.setDate(
             controls.from_picker.date().fromString("2024-09-03", "yyyy-MM-dd")
         )
-        controls.to_picker.setDate(controls.to_picker.date().fromString("2024-09-12", "yyyy-MM-dd"))
+        controls.before_picker.setDate(
+            controls.before_picker.date().fromString("2024-09-13", "yyyy-MM-dd")
+        )
     elif kind == "actions":
         for item in controls.action_picker.action_items():
             if str(item.text(0)).startswith("cohort."):

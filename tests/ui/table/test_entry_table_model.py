@@ -15,6 +15,7 @@ from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.table import entry_table_model
 from auditviewer.ui.table.entry_table_model import COLUMNS, EntryTableModel
+from auditviewer.ui.table.flags_delegate import FLAG_KEYS_ROLE
 from tests.conftest import make_entry, write_json
 
 
@@ -81,11 +82,25 @@ def test_flags_column_names_unknown_and_early_actions(
     model = EntryTableModel(store, reference)
     try:
         flags = {
-            model.row_at(r).action: model.data(model.index(r, entry_table_model.FLAGS))
+            model.row_at(r).action: model.data(
+                model.index(r, entry_table_model.FLAGS), Qt.ItemDataRole.AccessibleTextRole
+            )
             for r in range(2)
         }
+        markers = {
+            model.row_at(r).action: model.data(
+                model.index(r, entry_table_model.FLAGS), FLAG_KEYS_ROLE
+            )
+            for r in range(2)
+        }
+        shown = model.data(model.index(0, entry_table_model.FLAGS))
     finally:
         model.close()
+    assert shown is None  # drawn as markers, not as text
+    assert markers == {
+        "legacy.gone": ("unknown-action", "past-retention"),
+        "cohort.update": ("anomaly", "past-retention"),
+    }
     assert "unknown action" in flags["legacy.gone"]
     assert "before reference" in flags["cohort.update"]
     assert "past retention" in flags["cohort.update"]
