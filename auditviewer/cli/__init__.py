@@ -43,6 +43,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "key",
     "log",
     "coverage",
+    "review",
+    "view",
 )
 
 

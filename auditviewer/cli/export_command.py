@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from auditviewer.cli.common import ProgressLine, open_store, printable
-from auditviewer.cli.query_command import add_query_argument
+from auditviewer.cli.query_command import add_query_argument, add_view_argument, view_query
 from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
 from auditviewer.core.exporting.redaction import Redactor
@@ -40,6 +40,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     add_query_argument(parser)
+    add_view_argument(parser)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("-o", "--output", metavar="FILE", help="the file to write")
     target.add_argument(
@@ -96,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.output.strip():
         raise ExportFailed("a file name is needed after -o, for example -o entries.json")
     output = Path(args.output)
-    text = " ".join(args.query)
-    flt = parse_query(text) if text.strip() else None
+    if not args.view:
+        text = " ".join(args.query)
+        parse_query(text)  # a malformed query is refused before the store opens
     fmt = args.format or ("csv" if output.suffix.lower() == ".csv" else "json")
     write = export_csv if fmt == "csv" else export_json
     progress = ProgressLine(f"exporting to {output.name}")
     with open_store(args) as store:
+        text, _ = view_query(store, args)
+        flt = parse_query(text) if text.strip() else None
         try:
             report = write(
                 store,

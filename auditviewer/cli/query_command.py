@@ -60,6 +60,28 @@ def add_query_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_view_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--view NAME`` option shared by ``query`` and ``export``."""
+    parser.add_argument(
+        "--view",
+        metavar="NAME",
+        help="start from a saved view (see the view command): its query, which QUERY words "
+        "narrow further, and its sort order",
+    )
+
+
+def view_query(store: Store, args: argparse.Namespace) -> tuple[str, Sort | None]:
+    """The query text of ``args`` (after the ``--view``'s query, if one is named) and the
+    view's sort order (None without a view)."""
+    text = " ".join(args.query)
+    if not getattr(args, "view", None):
+        return text, None
+    from auditviewer.core.reviewing.views import get_view
+
+    view = get_view(store, args.view)
+    return f"{view.query} {text}".strip(), view.sort
+
+
 def add_parser(subparsers: Any) -> None:
     """Registers ``query`` on the main parser's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -68,15 +90,19 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "List the stored entries a query matches, newest first unless --sort/--asc say "
             "otherwise. Keys: action, actor, actor-type, project, entity, after, before, "
-            "conflicts, quarantined, unknown, anomaly, source, seq; '-' negates a term, '*' is "
+            "conflicts, quarantined, unknown, anomaly, source, seq, review, note, tag, "
+            "reviewed-by; '-' negates a term, '*' is "
             "a wildcard, quoted phrases and bare words search the entries' text."
         ),
     )
     add_query_argument(parser)
     parser.add_argument(
-        "--sort", choices=tuple(SORT_COLUMNS), default="time", help="sort column (default time)"
+        "--sort",
+        choices=tuple(SORT_COLUMNS),
+        help="sort column (default time, or the --view's)",
     )
     parser.add_argument("--asc", action="store_true", help="ascending order (default descending)")
+    add_view_argument(parser)
     parser.add_argument("--limit", type=positive, metavar="N", help="at most N entries")
     parser.add_argument(
         "--format",
@@ -89,14 +115,21 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Prints the matching entries (or their number) on stdout."""
-    flt = parse_query(" ".join(args.query))
+    if not args.view:
+        parse_query(" ".join(args.query))  # a malformed query is refused before the store opens
     with open_store(args) as store, reading(store):
-        return _listing(args, store, flt)
+        text, view_sort = view_query(store, args)
+        flt = parse_query(text)
+        if args.sort is not None or view_sort is None:
+            sort = Sort(args.sort or "time", not args.asc)
+        else:
+            sort = Sort(view_sort.column, view_sort.descending and not args.asc)
+        return _listing(args, store, flt, sort)
 
 
-def _listing(args: argparse.Namespace, store: Store, flt: Filter) -> int:
+def _listing(args: argparse.Namespace, store: Store, flt: Filter, sort: Sort) -> int:
     """Prints what ``flt`` matches in the format ``args`` asks for."""
-    with EntryQuery(store, flt, Sort(args.sort, not args.asc)) as query:
+    with EntryQuery(store, flt, sort) as query:
         total = query.count()
         if args.format == "count":
             print(total)

@@ -16,6 +16,7 @@ from auditviewer.core.errors import StoreError
 from auditviewer.core.evidence.custody_check import CustodyCheck, check_custody
 from auditviewer.core.evidence.hash_chain import VerifyCancelled, VerifyReport, verify_chain
 from auditviewer.core.evidence.parts_check import PartsCancelled, parts_disagreement
+from auditviewer.core.evidence.review_chain import ReviewChainReport, verify_review_chain
 from auditviewer.core.evidence.sqlite_check import (
     DAMAGE_ADVICE,
     REBUILD_ADVICE,
@@ -53,6 +54,8 @@ class StoreCheckReport:
     custody: CustodyCheck | None = None
     # Whether this check was recorded in the custody log (None: not asked to be).
     logged: bool | None = None
+    # The review events' chain and the current marks (None when they could not be read).
+    reviews: ReviewChainReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,7 @@ class StoreCheckReport:
             and self.chain.ok
             and self.disagreement is None
             and (self.custody is None or self.custody.ok)
+            and (self.reviews is None or self.reviews.ok)
         )
 
     @property
@@ -74,6 +78,7 @@ class StoreCheckReport:
             and self.chain is not None
             and self.chain.ok
             and self.disagreement is None
+            and (self.reviews is None or self.reviews.ok)
         )
 
     @property
@@ -90,6 +95,10 @@ class StoreCheckReport:
             lines.append(f"the store's parts disagree: {self.disagreement}")
         if self.custody is not None:
             lines.extend(self.custody.problems)
+        if self.reviews is not None and self.reviews.problem is not None:
+            lines.append(
+                f"{self.reviews.problem} ({self.reviews.events:,} review events checked before it)"
+            )
         return lines
 
     def advice(self) -> str:
@@ -117,7 +126,16 @@ class StoreCheckReport:
             f"OK: {chain.entries:,} {'entry' if chain.entries == 1 else 'entries'}, every text "
             "matches its SHA-256 and the hash chain "
             f"is intact; the entries, texts and column blocks agree; {checks} passed{custody}; "
-            f"chain head seq {chain.last_seq:,} sha256 {chain.chain_head}"
+            f"chain head seq {chain.last_seq:,} sha256 {chain.chain_head}{self._reviews_summary()}"
+        )
+
+    def _reviews_summary(self) -> str:
+        reviews = self.reviews
+        if reviews is None or not reviews.events:
+            return ""
+        return (
+            f"; {reviews.events:,} review events, their chain intact and the current marks "
+            f"agreeing, head sha256 {reviews.chain_head}"
         )
 
     def _custody_summary(self) -> str:
@@ -162,6 +180,7 @@ def check_store(
             if chain is None:
                 findings.append(Finding(Part.FILE, "", "the entries' texts cannot be read"))
             custody = _custody(connection, expect_head)
+            reviews = _review_chain(connection)
         text_index = _text_index_finding(store)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{location}: cannot read the store ({exc})") from None
@@ -174,6 +193,7 @@ def check_store(
         disagreement=disagreement,
         text_index_skipped=text_index if isinstance(text_index, str) else None,
         custody=custody,
+        reviews=reviews,
     )
     return _logged(store, report) if log else report
 
@@ -280,6 +300,14 @@ def _chain_and_parts(
         raise VerifyCancelled(f"{location}: verification cancelled") from None
     except sqlite3.DatabaseError as exc:
         return chain, f"the entries cannot be compared with their texts ({exc})"
+
+
+def _review_chain(connection: sqlite3.Connection) -> ReviewChainReport | None:
+    """The review events' check; None when SQLite cannot read them (its own check says why)."""
+    try:
+        return verify_review_chain(connection)
+    except sqlite3.DatabaseError:
+        return None
 
 
 def _text_index_finding(store: Store) -> Finding | str | None:

@@ -1,4 +1,5 @@
-"""Counts under a filter: facet values per dimension and a time histogram.
+"""Counts under a filter: facet values per dimension, a time histogram, and the review marks'
+dispositions and tags.
 
 Both are computed on the column cache (:mod:`.columns`): one selection of the
 matching positions for the filter, then one gather and ``bincount`` per facet and one for the
@@ -10,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+import orjson
+
 from auditviewer.core.querying.columns import Columns, columns
 from auditviewer.core.querying.filter import Filter
+from auditviewer.core.querying.review_terms import UNREVIEWED, has_marks_table
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.schema_reviews import DISPOSITIONS
 from auditviewer.core.vocabulary import FACETS
 
 DIMENSIONS: Final[tuple[str, ...]] = tuple(FACETS)
@@ -73,3 +80,53 @@ def histogram(store: Store, flt: Filter, bucket: str = "day") -> list[HistogramB
     Only buckets with entries are listed; entries without a time (quarantined) are not counted.
     """
     return histogram_bins(columns(store), flt, bucket)
+
+
+def review_facets(store: Store, flt: Filter, limit: int = 200) -> tuple[list[FacetCount], ...]:
+    """(dispositions, tags) among the entries ``flt`` matches, by each entry's current mark
+    (its latest in any review): every disposition with its count (``unreviewed`` included),
+    then the most frequent tags, ordered like :func:`facets`."""
+    snapshot = columns(store)
+    mask = snapshot.mask(flt)
+    selected = snapshot.size if mask is None else int(np.count_nonzero(mask))
+    with store.snapshot() as connection:
+        rows = (
+            connection.execute(
+                "SELECT seq, disposition, tags FROM entry_marks WHERE disposition != ? "
+                "OR tags != '[]'",
+                (UNREVIEWED,),
+            ).fetchall()
+            if has_marks_table(connection)
+            else []
+        )
+    kept = _in_selection(snapshot, mask, [int(r[0]) for r in rows])
+    per_disposition = dict.fromkeys(DISPOSITIONS, 0)
+    per_tag: dict[str, list[object]] = {}
+    for row, inside in zip(rows, kept, strict=True):
+        if not inside:
+            continue
+        per_disposition[row[1]] += 1
+        for tag in orjson.loads(row[2]):
+            counted = per_tag.setdefault(tag.casefold(), [tag, 0])
+            counted[1] = int(str(counted[1])) + 1
+    per_disposition[UNREVIEWED] = selected - sum(
+        count for name, count in per_disposition.items() if name != UNREVIEWED
+    )
+    dispositions = [FacetCount(name, count) for name, count in per_disposition.items()]
+    tags = [FacetCount(str(tag), int(str(count))) for tag, count in per_tag.values()]
+    tags.sort(key=lambda item: (-item.count, (item.value or "").casefold()))
+    return dispositions, tags[:limit]
+
+
+def _in_selection(
+    snapshot: Columns, mask: npt.NDArray[np.bool_] | None, seqs: list[int]
+) -> list[bool]:
+    """Whether each of ``seqs`` is an entry of the snapshot that ``mask`` lets through."""
+    if not seqs or not snapshot.size:
+        return [False] * len(seqs)
+    wanted = np.asarray(seqs, dtype=np.int64)
+    index = np.clip(np.searchsorted(snapshot.seq, wanted), 0, snapshot.size - 1)
+    present = snapshot.seq[index] == wanted
+    if mask is not None:
+        present &= mask[index]
+    return [bool(v) for v in present]

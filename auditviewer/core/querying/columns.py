@@ -28,7 +28,7 @@ from typing import Any, Final, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from auditviewer.core.querying import fulltext
+from auditviewer.core.querying import fulltext, review_terms
 from auditviewer.core.querying.filter import Filter, Sort
 from auditviewer.core.records import now_micros
 from auditviewer.core.reference import ActionReference
@@ -294,6 +294,8 @@ class Columns:
         """Which entries ``flt`` lets through; None when it lets every entry through."""
         if flt.is_empty:
             return None
+        if flt.has_review_terms:
+            return self._review_mask(flt)
         key = ("mask", flt)
         cached = self._recently(key, self._recent)
         if cached is not None:
@@ -340,6 +342,19 @@ class Columns:
             result &= ~term
         self._apply_text(result, flt)
         self._remember(key, result, self._recent, _RECENT_MASKS)
+        return result
+
+    def _review_mask(self, flt: Filter) -> BoolArray:
+        """:meth:`mask` of a filter with review terms: the rest of it (kept as usual), narrowed
+        by the marks as they are now (read afresh: marks change without new entries)."""
+        rest = self.mask(flt.without_review_terms())
+        result = np.ones(self.size, dtype=np.bool_) if rest is None else rest.copy()
+        for seqs, wanted, inverted in self.cache.review_hits(flt):
+            named = np.zeros(self.size, dtype=np.bool_)
+            named[self.positions_of(seqs)] = True
+            if inverted:
+                named = ~named
+            result &= named if wanted else ~named
         return result
 
     def _apply_text(self, result: BoolArray, flt: Filter) -> None:
@@ -448,6 +463,9 @@ class Columns:
         mask = self.mask(flt)
         if mask is None:
             return None
+        if flt.has_review_terms:
+            dense = np.count_nonzero(mask) * 2 > self.size
+            return Complement(np.flatnonzero(~mask)) if dense else np.flatnonzero(mask)
         key = ("selection", flt)
         cached = self._recently(key, self._recent)
         if cached is None:
@@ -782,6 +800,11 @@ class ColumnCache:
             dtype=np.int64,
             count=size,
         )
+
+    def review_hits(self, flt: Filter) -> list[tuple[IntArray, bool, bool]]:
+        """The review terms of ``flt`` as the marks are now (see :mod:`.review_terms`)."""
+        with self._store.snapshot() as connection:
+            return review_terms.review_terms(connection, flt, wildcard_pattern)
 
     def text_hits(self, phrase: str, last_seq: int) -> IntArray:
         """The seqs up to ``last_seq`` whose text contains ``phrase`` (cached)."""

@@ -8,7 +8,7 @@ value of ``*`` alone means "has any value" (so ``-project:*`` is "no project").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Final
 
 from auditviewer.core.vocabulary import SORT_COLUMNS
@@ -45,6 +45,45 @@ class Filter:
     anomalies: bool | None = None
     sources: tuple[int, ...] = ()
     seqs: tuple[int, ...] = ()
+    # Review marks: each entry's current mark, its latest in any review (see
+    # auditviewer.core.querying.review_terms). Dispositions, notes (contain the text), tags and
+    # reviewers match case-insensitively; tags and reviewers take ``*`` wildcards.
+    dispositions: tuple[str, ...] = ()
+    not_dispositions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    not_notes: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    not_tags: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    not_reviewers: tuple[str, ...] = ()
+
+    @property
+    def has_review_terms(self) -> bool:
+        """Whether the filter asks about review marks, which change without new entries."""
+        return bool(
+            self.dispositions
+            or self.not_dispositions
+            or self.notes
+            or self.not_notes
+            or self.tags
+            or self.not_tags
+            or self.reviewers
+            or self.not_reviewers
+        )
+
+    def without_review_terms(self) -> Filter:
+        """The same filter with the review terms left out."""
+        return replace(
+            self,
+            dispositions=(),
+            not_dispositions=(),
+            notes=(),
+            not_notes=(),
+            tags=(),
+            not_tags=(),
+            reviewers=(),
+            not_reviewers=(),
+        )
 
     @property
     def is_empty(self) -> bool:

@@ -2,7 +2,12 @@
 
 ``action:cohort.* actor:jane@example.com actor-type:token project:smart-sensor entity:release
 entity-id:42 after:2024-09-01 before:2024-10-01 -action:release.update "free text" bare words
-conflicts:yes quarantined:no unknown:yes anomaly:yes source:3 seq:1042``
+conflicts:yes quarantined:no unknown:yes anomaly:yes source:3 seq:1042
+review:flagged note:"asked Jane" tag:sso reviewed-by:"Ann Lee"``
+
+- ``review:``, ``note:``, ``tag:`` and ``reviewed-by:`` ask about each entry's current review
+  mark (its latest in any review): its disposition (unreviewed, ok, flagged, follow-up), a text
+  its note contains, one of its tags, who marked it.
 
 - Terms are separated by white space. A repeated key is an alternative (OR); different keys
   and text terms must all hold (AND). ``-`` before a term negates it.
@@ -35,6 +40,7 @@ from auditviewer.core.reading.fieldmap import (
     ACTOR_TYPE_USER,
     ACTOR_TYPES,
 )
+from auditviewer.core.store.schema_reviews import DISPOSITIONS
 from auditviewer.core.timestamps import MICROS_PER_DAY
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,6 +60,10 @@ _LIST_KEYS: Final[dict[str, tuple[str, str]]] = {
     "project": ("projects", "not_projects"),
     "entity": ("entities", "not_entities"),
     "entity-id": ("entity_ids", "not_entity_ids"),
+    "review": ("dispositions", "not_dispositions"),
+    "note": ("notes", "not_notes"),
+    "tag": ("tags", "not_tags"),
+    "reviewed-by": ("reviewers", "not_reviewers"),
 }
 _DATE_KEYS: Final[dict[str, str]] = {"after": "after", "before": "before"}
 _BOOL_KEYS: Final[dict[str, str]] = {
@@ -84,11 +94,16 @@ _ALIASES: Final[dict[str, str]] = {
     "sources": "source",
     "entity_id": "entity-id",
     "entityid": "entity-id",
+    "reviewed_by": "reviewed-by",
+    "reviewer": "reviewed-by",
+    "tags": "tag",
+    "notes": "note",
 }
 KEYS: Final[tuple[str, ...]] = (*_LIST_KEYS, *_DATE_KEYS, *_BOOL_KEYS, *_INT_KEYS)
 _YES: Final = frozenset({"yes", "true", "y", "1", "on"})
 _NO: Final = frozenset({"no", "false", "n", "0", "off"})
 ACTOR_TYPE_VALUES: Final = (ACTOR_TYPE_USER, ACTOR_TYPE_TOKEN, ACTOR_TYPE_UNKNOWN)
+_DISPOSITION_ALIASES: Final[dict[str, str]] = {"followup": "follow-up", "none": "unreviewed"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,14 @@ QUERY_TERMS: Final[tuple[QueryTerm, ...]] = (
     ),
     QueryTerm("source:N", "Entries of one import (its number)", "source:3"),
     QueryTerm("seq:N", "One entry by its number in the store", "seq:1042"),
+    QueryTerm(
+        "review:DISPOSITION",
+        "Entries by their review mark: unreviewed, ok, flagged, follow-up",
+        "review:flagged",
+    ),
+    QueryTerm("note:TEXT", "Entries whose review note holds the text", 'note:"asked Jane"'),
+    QueryTerm("tag:NAME", "Entries with a review tag; * is a wildcard", "tag:after-hours"),
+    QueryTerm("reviewed-by:NAME", "Entries last marked by a reviewer", 'reviewed-by:"Ann Lee"'),
     QueryTerm("word", "Entries whose text holds the word", "uploader"),
     QueryTerm('"phrase"', "Entries whose text holds the phrase", '"CI uploader"'),
     QueryTerm("key:*", "Entries with any value for the key", "project:*"),
@@ -205,6 +228,8 @@ class _Parser:
             positive, negative = _LIST_KEYS[key]
             if key == "actor-type":
                 value = self.actor_type(value, value_pos)
+            elif key == "review":
+                value = self.disposition(value, value_pos)
             self.add_list(negative if negated else positive, value)
         elif key in _DATE_KEYS:
             if negated:
@@ -251,6 +276,15 @@ class _Parser:
                 f"actor-type: expects {', '.join(ACTOR_TYPE_VALUES)}, not {_excerpt(value)}",
             )
         return kind
+
+    def disposition(self, value: str, position: int) -> str:
+        lowered = value.lower().replace("_", "-")
+        lowered = _DISPOSITION_ALIASES.get(lowered, lowered)
+        if lowered not in DISPOSITIONS:
+            raise self.fail(
+                position, f"review: expects {', '.join(DISPOSITIONS)}, not {_excerpt(value)}"
+            )
+        return lowered
 
     def add_list(self, name: str, value: object) -> None:
         self.lists.setdefault(name, []).append(value)
@@ -378,6 +412,8 @@ def format_query(flt: Filter) -> str:
             for value in values:
                 if key == "actor-type" and value not in ACTOR_TYPE_VALUES:
                     raise ValueError(f"unknown actor type {value!r}")
+                if key == "review" and value not in DISPOSITIONS:
+                    raise ValueError(f"unknown review disposition {value!r}")
                 terms.append(f"{prefix}{key}:{_format_value(key, value)}")
     for key, name in _DATE_KEYS.items():
         moment: int | None = getattr(flt, name)

@@ -16,6 +16,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from auditviewer.core.errors import StoreError, StoreFull, StoreLocked, StoreReadOnly
 from auditviewer.core.store.environment_errors import translate
 from auditviewer.core.store.migrations import (
+    READABLE_FROM_VERSION,
     SCHEMA_VERSION,
     check_identity,
     migrate,
@@ -103,7 +104,7 @@ def _check_readable_as_is(connection: sqlite3.Connection, path: Path, *, create:
         raise StoreReadOnly(f"{path}: the file holds no store and is read-only{wanted}")
     if version > SCHEMA_VERSION:
         migrate(connection, str(path))  # raises: newer than this program
-    if version < SCHEMA_VERSION:
+    if version < READABLE_FROM_VERSION:
         raise StoreReadOnly(
             f"{path}: the store has schema version {version} and must be upgraded to "
             f"{SCHEMA_VERSION} before this version of auditviewer can read it, which needs "

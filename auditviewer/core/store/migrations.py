@@ -15,6 +15,7 @@ from typing import Final
 from auditviewer.core.errors import StoreError
 from auditviewer.core.store.custody_log import MIGRATION, has_custody_log, record_custody
 from auditviewer.core.store.schema_custody import add_custody_log
+from auditviewer.core.store.schema_reviews import STEP as REVIEWS_STEP
 from auditviewer.core.store.schema_v2 import upgrade_to_v2
 
 # Marks a SQLite file as an auditviewer store ("AVst").
@@ -121,8 +122,11 @@ _STEP_1: Final[tuple[str, ...]] = (
 
 # A step is SQL statements, or a function that does the step on the connection.
 Step = tuple[str, ...] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2, add_custody_log)
+MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2, add_custody_log, REVIEWS_STEP)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+# The steps after this version only add tables beside the entries (the custody log, reviews,
+# saved views): a read-only store of this version or later is read as it is, without them.
+READABLE_FROM_VERSION: Final = 2
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
@@ -166,11 +170,14 @@ def migrate(connection: sqlite3.Connection, location: str) -> None:
                     connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version = {step_number + 1}")
-            if has_custody_log(connection):
+            # A new store records its creation once, when its last step is done; an existing
+            # store records each step it is brought through.
+            created = version == 0
+            if has_custody_log(connection) and (not created or step_number + 1 == SCHEMA_VERSION):
                 record_custody(
                     connection,
                     MIGRATION,
-                    {"from_version": step_number, "to_version": step_number + 1},
+                    {"from_version": 0 if created else step_number, "to_version": step_number + 1},
                 )
             connection.execute("COMMIT")
         except BaseException:

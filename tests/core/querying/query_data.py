@@ -132,6 +132,11 @@ def oracle(flt: Filter, e: EntryDetail) -> bool:
         or flt.anomalies == ref.logged_before_reference(e.action, e.created_utc),
         not flt.sources or e.source_id in flt.sources,
         not flt.seqs or e.seq in flt.seqs,
+        # The query stores hold no review marks: every entry is unreviewed, without a note,
+        # tags or reviewer.
+        not flt.dispositions or "unreviewed" in flt.dispositions,
+        "unreviewed" not in flt.not_dispositions,
+        not (flt.notes or flt.tags or flt.reviewers),
     ]
     return all(checks)
 

@@ -44,7 +44,7 @@ def test_a_new_store_records_its_migration_and_gets_an_id(tmp_path: Path) -> Non
                 "SELECT value FROM meta WHERE key = 'store_id'"
             ).fetchone()
     assert record.what == MIGRATION
-    assert record.detail["to_version"] == SCHEMA_VERSION or record.detail["to_version"] >= 3
+    assert record.detail == {"from_version": 0, "to_version": SCHEMA_VERSION}
     assert record.entries_seq == 0
     assert len(store_id) == 36
 

@@ -46,7 +46,7 @@ def test_the_fixture_is_a_store_of_the_release_schema() -> None:
         assert connection.execute("PRAGMA user_version").fetchone()[0] == 2 <= SCHEMA_VERSION
 
 
-def test_it_opens_without_a_migration_and_keeps_every_row(release_copy: Path) -> None:
+def test_it_opens_and_keeps_every_row(release_copy: Path) -> None:
     before = _tables(release_copy)
     with Store.open(release_copy) as store:
         report = check_store(store, full=True)
