@@ -316,7 +316,9 @@ class EntryBrowser(QWidget):
             )
 
     def _on_aggregates_failed(self, message: str) -> None:
-        self.facets.busy_label.setText(f"Counts unavailable: {message}"[:300])
+        # Never "updating…" forever: both say the counts are unavailable, and why.
+        self.facets.set_unavailable(message)
+        self.timeline.set_unavailable(message)
 
     # --- selection ---------------------------------------------------------------------------
 
