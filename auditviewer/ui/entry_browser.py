@@ -100,6 +100,8 @@ class EntryBrowser(QWidget):
         layout.addWidget(self.controls)
         layout.addWidget(self.timeline)
         layout.addWidget(self.splitter, 1)
+        # Tab follows the screen: the query, its controls, the facets, the entries, the panels.
+        QWidget.setTabOrder(self.facets.tree, self.table)
 
         facets = tuple(dimension for dimension, _ in FACET_DIMENSIONS)
         self.aggregates = AggregateLoader(store, facets, FACET_LIMIT, bucket_for_span, self)

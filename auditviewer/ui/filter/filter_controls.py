@@ -115,6 +115,11 @@ class _MomentPicker(QDateTimeEdit):
         self.setDate(NO_DATE)
         self.setToolTip(f"{tooltip}; the lowest date means any date")
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab leaves the field (Left and Right move between day, month and year): a field
+        # showing "any date" would otherwise keep the keyboard focus for good.
+        return QWidget.focusNextPrevChild(self, next)
+
     def moment(self) -> int | None:
         """The picked moment in UTC microseconds, or None for "any"."""
         if self.date() == NO_DATE:
