@@ -26,7 +26,7 @@ FOCUS_INSET = 3
 
 def has_keyboard_focus(option: QStyleOption) -> bool:
     """Whether the control drawn has the focus, and the focus came from the keyboard."""
-    state = option.state  # type: ignore[attr-defined]
+    state = option.state
     return bool(state & QStyle.StateFlag.State_HasFocus) and bool(
         state & QStyle.StateFlag.State_KeyboardFocusChange
     )
@@ -48,19 +48,19 @@ class FocusFrameStyle(QProxyStyle):
         if element == QStyle.ControlElement.CE_PushButton or (
             element == QStyle.ControlElement.CE_ShapedFrame
             and isinstance(option, QStyleOptionFrame)
-            and option.frameShape != QFrame.Shape.NoFrame  # type: ignore[attr-defined]
+            and option.frameShape != QFrame.Shape.NoFrame
         ):
             _draw_focus_frame(option, painter)
 
 
 def _draw_focus_frame(option: QStyleOption, painter: QPainter) -> None:
-    rect = QRectF(option.rect).adjusted(  # type: ignore[attr-defined]
+    rect = QRectF(option.rect).adjusted(
         FOCUS_INSET, FOCUS_INSET, -FOCUS_INSET - 1, -FOCUS_INSET - 1
     )
     if rect.width() <= 0 or rect.height() <= 0:
         return
     painter.save()
-    pen = QPen(option.palette.color(QPalette.ColorRole.Highlight))  # type: ignore[attr-defined]
+    pen = QPen(option.palette.color(QPalette.ColorRole.Highlight))
     pen.setWidthF(1.5)
     painter.setPen(pen)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -394,6 +394,50 @@ def test_every_control_has_an_accessible_name(
     assert not problems, "No accessible name: " + "; ".join(problems)
 
 
+def test_the_name_check_finds_a_control_without_a_name(qtbot: Any) -> None:
+    root = QWidget()
+    qtbot.addWidget(root)
+    layout = QHBoxLayout(root)
+    named, anonymous = QLineEdit(), QLineEdit()
+    named.setAccessibleName("Organization")
+    layout.addWidget(named)
+    layout.addWidget(anonymous)
+    layout.addWidget(QPushButton("Export"))  # its text is its name
+    root.show()
+    assert unnamed(root) == ["QLineEdit('', '') in QWidget"]
+
+
+def test_the_reference_tab_and_the_view_banner_are_reached_and_named(
+    qtbot: Any, shown_window: MainWindow, tmp_path: Path
+) -> None:
+    browser = shown_window.browser
+    assert browser is not None
+    browser.side.setCurrentWidget(browser.reference_panel)
+    missing = unreached(qtbot, shown_window)
+    assert not missing, "Tab never reaches: " + "; ".join(missing)
+    assert not unnamed(shown_window)
+    viewed = write_json(tmp_path / "colleague-export.json", [make_entry(1), make_entry(2)])
+    assert shown_window.open_files([viewed])
+    qtbot.waitUntil(lambda: bool(shown_window.viewed_files), timeout=20_000)
+    qtbot.waitUntil(lambda: shown_window.browser is not None, timeout=20_000)
+    qtbot.waitUntil(shown_window.banner.add_button.isVisible, timeout=5_000)
+    missing = unreached(qtbot, shown_window)
+    assert not missing, "Tab never reaches: " + "; ".join(missing)
+    assert not unnamed(shown_window)
+
+
+def test_the_sync_dialog_advanced_fields_are_reached_and_named(
+    qtbot: Any, shown_window: MainWindow, memory_keyring: None
+) -> None:
+    dialog = sync_dialog(qtbot, shown_window)
+    dialog.advanced_button.setChecked(True)  # type: ignore[attr-defined]
+    missing = unreached(qtbot, dialog)
+    names = unnamed(dialog)
+    dialog.close()
+    assert not missing, "Tab never reaches: " + "; ".join(missing)
+    assert not names
+
+
 # --- 200 % scale ----------------------------------------------------------------------------
 
 

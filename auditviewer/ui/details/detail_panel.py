@@ -155,6 +155,7 @@ class DetailPanel(QScrollArea):
         self._empty.setWordWrap(True)
         self._stack.addWidget(self._empty)
         body = QWidget()
+        self._body = body
         self._stack.addWidget(body)
         layout = QVBoxLayout(body)
 
@@ -345,8 +346,7 @@ class DetailPanel(QScrollArea):
 
     def value_views(self) -> list[ValueView]:
         """The values shown, top to bottom, as the arrows move through them."""
-        body = self._stack.widget(1)
-        return [view for view in body.findChildren(ValueView) if not view.isHidden()]
+        return [view for view in self._body.findChildren(ValueView) if not view.isHidden()]
 
     def _step_values(self, step: int) -> None:
         """Moves the keyboard focus from the value that asked to the one before or after it."""
@@ -354,7 +354,7 @@ class DetailPanel(QScrollArea):
         views = self.value_views()
         if source not in views:
             return
-        index = views.index(source) + step  # type: ignore[arg-type]
+        index = views.index(source) + step
         if not 0 <= index < len(views):
             return
         target = views[index]

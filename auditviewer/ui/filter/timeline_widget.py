@@ -223,13 +223,13 @@ class TimelineWidget(QWidget):
         if plot.right() - width > plot.left() + self.fontMetrics().horizontalAdvance(first) + 8:
             painter.drawText(QPointF(plot.right() - width, baseline), last)
         status = self.status_text()
-        band = QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom())
+        status_box = QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom())
         status = self.fontMetrics().elidedText(
-            status, Qt.TextElideMode.ElideRight, int(band.width() * 0.6)
+            status, Qt.TextElideMode.ElideRight, int(status_box.width() * 0.6)
         )
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(
-            band, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, status
+            status_box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, status
         )
         painter.end()
 
