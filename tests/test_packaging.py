@@ -12,9 +12,11 @@ import importlib.util
 import io
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -178,17 +180,23 @@ def test_the_shipped_package_holds_no_test_code() -> None:
     assert importlib.util.find_spec("tests.support.emulator") is not None
 
 
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from the source tree, as ``pip wheel .`` builds it."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+         "-w", str(wheels), str(ROOT)],
+        check=True, capture_output=True, cwd=wheels,
+    )  # fmt: skip
+    (built,) = wheels.glob("auditviewer-*.whl")
+    return built
+
+
 @pytest.mark.slow
-def test_an_installed_wheel_carries_its_resources(tmp_path: Path) -> None:
+def test_an_installed_wheel_carries_its_resources(tmp_path: Path, wheel: Path) -> None:
     """The wheel, installed on its own (not the source tree), imports and exports."""
     python = sys.executable
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [python, "-m", "pip", "wheel", "--quiet", "--no-deps",
-         "-w", str(wheels), str(ROOT)],
-        check=True, capture_output=True, cwd=tmp_path,
-    )  # fmt: skip
-    (wheel,) = wheels.glob("auditviewer-*.whl")
     site = tmp_path / "site"
     subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
@@ -217,3 +225,101 @@ def test_an_installed_wheel_carries_its_resources(tmp_path: Path) -> None:
     assert "artifact.create" in result.stdout
     assert '"unknown-action' in result.stdout
     assert (tmp_path / "s.sqlite.csv").read_text(encoding="utf-8").startswith("seq,id,time_utc")
+
+
+def fresh_venv(folder: Path, wheel: Path) -> Path:
+    """A new venv holding the wheel (its ``auditviewer`` command included); returns its bin.
+
+    The tests run offline, so the venv borrows the dependencies (PySide6, SQLAlchemy, numpy,
+    platformdirs) from the running environment's site-packages, read as a plain folder: the
+    source tree's own editable install there is not picked up.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(folder)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    python = folder / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+    )  # fmt: skip
+    dependencies = Path(importlib.util.find_spec("PySide6").origin).parents[1]  # type: ignore[arg-type,union-attr]
+    (site / "borrowed-dependencies.pth").write_text(f"{dependencies}\n", encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+         "--no-deps", "--no-index", str(wheel)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    installed = subprocess.run(
+        [str(python), "-c", "import auditviewer; print(auditviewer.__file__)"],
+        check=True, capture_output=True, text=True, cwd=folder,
+    ).stdout  # fmt: skip
+    assert installed.startswith(str(site)), installed
+    return folder / "bin"
+
+
+def wait_for(condition: Any, seconds: float) -> bool:
+    """Polls ``condition`` until it holds or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return bool(condition())
+
+
+@pytest.mark.slow
+def test_quick_start_opens_the_sample_in_a_view_from_a_fresh_venv(
+    tmp_path: Path, wheel: Path
+) -> None:
+    """README ▸ Quick start, as a newcomer runs it, with the wheel instead of the source tree:
+    ``auditviewer resources/sample-export.json`` shows the sample in a view kept in the cache
+    folder, adds nothing to the archive, and ends cleanly when asked to."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert ".venv/bin/auditviewer resources/sample-export.json" in quick_start
+    bin_folder = fresh_venv(tmp_path / "venv", wheel)
+    home = tmp_path / "home"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("XDG_", "AUDITVIEWER_", "PYTHON", "QT_"))
+    }
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        QT_QPA_PLATFORM="offscreen",
+    )
+    views = home / "cache" / "auditviewer" / "views"
+    viewer = subprocess.Popen(
+        [str(bin_folder / "auditviewer"), "resources/sample-export.json"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        shown = wait_for(
+            lambda: viewer.poll() is not None or any(views.glob("*.sqlite")), seconds=60
+        )
+        time.sleep(1.5)  # the view opens in the window once its store is in place
+        assert viewer.poll() is None, viewer.communicate()
+        viewer.send_signal(signal.SIGTERM)
+        _out, err = viewer.communicate(timeout=30)
+    finally:
+        if viewer.poll() is None:
+            viewer.kill()
+            viewer.communicate()
+    assert shown
+    assert viewer.returncode == 0, err
+    assert "Traceback" not in err
+    # The view is in the cache folder; the archive in the data folder was never created.
+    assert len(list(views.glob("*.sqlite"))) == 1
+    assert not (home / "data" / "auditviewer" / "store.sqlite").exists()
+    # The window showed the entries (their table's layout was saved on close) and recorded the
+    # sample as a recent file: it was the installed viewer's window, not a bare command.
+    settings = (home / "config" / "auditviewer" / "auditviewer.conf").read_text(encoding="utf-8")
+    assert "sample-export.json" in settings
+    assert "columns" in settings.lower()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 import auditviewer
 from auditviewer.core.paths import default_store_path
 from auditviewer.core.resources import resource_path
+from auditviewer.ui.focus_style import install_focus_style
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
 
@@ -39,6 +40,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(auditviewer.__version__)
     app.setDesktopFileName("auditviewer")
     app.setWindowIcon(QIcon(str(resource_path("icons/auditviewer.svg"))))
+    install_focus_style(app)
     return app
 
 

@@ -100,6 +100,8 @@ class EntryBrowser(QWidget):
         layout.addWidget(self.controls)
         layout.addWidget(self.timeline)
         layout.addWidget(self.splitter, 1)
+        # Tab follows the screen: the query, its controls, the facets, the entries, the panels.
+        QWidget.setTabOrder(self.facets.tree, self.table)
 
         facets = tuple(dimension for dimension, _ in FACET_DIMENSIONS)
         self.aggregates = AggregateLoader(store, facets, FACET_LIMIT, bucket_for_span, self)
@@ -316,7 +318,9 @@ class EntryBrowser(QWidget):
             )
 
     def _on_aggregates_failed(self, message: str) -> None:
-        self.facets.busy_label.setText(f"Counts unavailable: {message}"[:300])
+        # Never "updating…" forever: both say the counts are unavailable, and why.
+        self.facets.set_unavailable(message)
+        self.timeline.set_unavailable(message)
 
     # --- selection ---------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ import auditviewer
 from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.settings import UiSettings
+from auditviewer.ui.table import COPY_AS_JSON, COPY_AS_JSON_TIP
 from auditviewer.ui.tasks.job import Job
 from auditviewer.ui.tasks.runner import TaskRunner
 from auditviewer.ui.tasks.task_progress import TaskProgress, human_bytes
@@ -181,8 +182,9 @@ class MainWindow(QMainWindow):
 
         edit_menu = bar.addMenu("&Edit")
         self.copy_action = self._action(
-            "&Copy Entries as JSON", self.copy_entries, QKeySequence.StandardKey.Copy
+            COPY_AS_JSON, self.copy_entries, QKeySequence.StandardKey.Copy
         )
+        self.copy_action.setToolTip(COPY_AS_JSON_TIP)
         # Only while the table has focus: text fields keep their own Ctrl+C.
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         edit_menu.addAction(self.copy_action)
@@ -317,7 +319,7 @@ class MainWindow(QMainWindow):
             browser.set_panel_visible(key, action.isChecked())
         browser.set_utc(self.utc_action.isChecked())
         self.browser = browser
-        browser.table.addAction(self.copy_action)
+        browser.table.share_copy_action(self.copy_action)
         self.pages.addWidget(browser)
         self._show_page()
         self._update_actions()

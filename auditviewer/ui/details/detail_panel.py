@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -146,6 +146,8 @@ class DetailPanel(QScrollArea):
         # Values wrap to the panel's width; the panel itself only scrolls down.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Entry details")
+        # The values are one Tab stop (the first of them) and the arrows move through them.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._stack = QStackedWidget()
         self.setWidget(self._stack)
         self._empty = plain_label("Select an entry to see its details.")
@@ -153,16 +155,21 @@ class DetailPanel(QScrollArea):
         self._empty.setWordWrap(True)
         self._stack.addWidget(self._empty)
         body = QWidget()
+        self._body = body
         self._stack.addWidget(body)
         layout = QVBoxLayout(body)
 
         self.quarantine_note = ValueView()
         self.quarantine_note.setAccessibleName("Why the entry is quarantined")
+        self.quarantine_note.step_requested.connect(self._step_values)
         self.quarantine_note.hide()
         layout.addWidget(self.quarantine_note)
         self.fields: dict[str, ValueView] = {}
         layout.addWidget(self._form("Entry", ENTRY_FIELDS))
         layout.addWidget(self._form("Provenance", PROVENANCE_FIELDS))
+        first_value = self.fields[ENTRY_FIELDS[0][0]]
+        first_value.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        first_value.setAccessibleDescription("Up and Down move through the entry's values")
 
         self._flags_box = QGroupBox("Flags")
         self._flags_layout = QVBoxLayout(self._flags_box)
@@ -176,6 +183,8 @@ class DetailPanel(QScrollArea):
         self.changes.verticalHeader().hide()
         self.changes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.changes.setAccessibleName("Changes: field, before, after")
+        # Tab moves on to the next control; the arrows move between the cells.
+        self.changes.setTabKeyNavigation(False)
         # Values wrap; the table is as tall as its first rows, the rest scroll inside it.
         self.changes.setWordWrap(True)
         self.changes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -226,6 +235,7 @@ class DetailPanel(QScrollArea):
         for key, label in fields:
             view = ValueView(monospace=key in MONOSPACE_FIELDS)
             view.setAccessibleName(label)
+            view.step_requested.connect(self._step_values)
             self.fields[key] = view
             form.addRow(plain_label(label), view)
         return box
@@ -323,14 +333,38 @@ class DetailPanel(QScrollArea):
             item = self._flags_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()
                 widget.deleteLater()
         flags = entry_flags(detail)
         self.flag_labels = [visible(flag.sentence, VALUE_LIMIT) for flag in flags] or ["No flags."]
         for text in self.flag_labels:
             view = ValueView()
             view.setAccessibleName("Flag")
+            view.step_requested.connect(self._step_values)
             view.set_value(text)
             self._flags_layout.addWidget(view)
+
+    def value_views(self) -> list[ValueView]:
+        """The values shown, top to bottom, as the arrows move through them."""
+        return [view for view in self._body.findChildren(ValueView) if not view.isHidden()]
+
+    def _step_values(self, step: int) -> None:
+        """Moves the keyboard focus from the value that asked to the one before or after it."""
+        source = self.sender()
+        views = self.value_views()
+        if source not in views:
+            return
+        index = views.index(source) + step
+        if not 0 <= index < len(views):
+            return
+        target = views[index]
+        cursor = target.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Start if step > 0 else QTextCursor.MoveOperation.End
+        )
+        target.setTextCursor(cursor)
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.ensureWidgetVisible(target)
 
     def _show_changes(self, raw: str) -> None:
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFontDatabase, QPalette, QResizeEvent, QTextOption
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QKeyEvent, QPalette, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextEdit, QWidget
 
 # A value longer than this many characters is shown cut (the raw JSON holds all of it).
@@ -17,7 +17,13 @@ class ValueView(QTextEdit):
 
     The text is set as plain text, so nothing in it is ever interpreted; line breaks are
     only drawn, never inserted, so what is copied is the value itself.
+
+    The values of one panel read as one document from the keyboard: the panel makes one of
+    them a Tab stop, and Up on a value's first line or Down on its last moves to the value
+    before or after it (:attr:`step_requested`).
     """
+
+    step_requested = Signal(int)  # -1: the value before this one, +1: the value after it
 
     def __init__(self, *, monospace: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,7 +41,12 @@ class ValueView(QTextEdit):
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.viewport().setAutoFillBackground(False)
-        self.setStyleSheet("QTextEdit { background: transparent; }")
+        # A frame in the highlight colour shows which value has the keyboard focus.
+        self.setStyleSheet(
+            "QTextEdit { background: transparent; border: 1px solid transparent; }"
+            "QTextEdit:focus { border: 1px solid palette(highlight); }"
+        )
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.document().setDocumentMargin(1)
         if monospace:
             self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -72,6 +83,16 @@ class ValueView(QTextEdit):
         height = self.needed_height()
         if height != self.height() or self.minimumHeight() != height:
             self.setFixedHeight(height)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(Qt.Key(event.key()))
+        if step is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            cursor = self.textCursor()
+            move = QTextCursor.MoveOperation.Down if step > 0 else QTextCursor.MoveOperation.Up
+            if not cursor.movePosition(move):
+                self.step_requested.emit(step)
+                return
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -66,6 +66,7 @@ class ImportReportDialog(QDialog):
         layout.addWidget(self.summary)
 
         self.table = QTableWidget(len(reports), len(REPORT_COLUMNS), self)
+        self.table.setTabKeyNavigation(False)  # Tab moves on; arrows move in the table
         self.table.setHorizontalHeaderLabels(list(REPORT_COLUMNS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()

@@ -39,6 +39,7 @@ class QuerySyntaxWindow(QDialog):
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(intro)
         self.table = QTableWidget(len(QUERY_TERMS), len(COLUMNS), self)
+        self.table.setTabKeyNavigation(False)  # Tab moves on; arrows move in the table
         self.table.setAccessibleName("Query terms with an example each")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

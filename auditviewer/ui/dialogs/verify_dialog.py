@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -84,6 +85,11 @@ class VerifyDialog(QDialog):
         layout.addWidget(self.bar)
         self.result_text = QPlainTextEdit(self)
         self.result_text.setReadOnly(True)
+        # Read with the arrows and copied in part from the keyboard too.
+        self.result_text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.result_text.setAccessibleName("Result of the check")
         self.result_text.setFont(QFont("monospace"))
         self.result_text.setMinimumHeight(160)

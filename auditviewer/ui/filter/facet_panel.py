@@ -44,6 +44,18 @@ class FacetPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # Above the counts, where it is seen: "Updating counts…" or why there are none.
+        self.busy_label = plain_label("")
+        self.busy_label.setWordWrap(True)
+        self.busy_label.setMargin(4)
+        self.busy_label.setAutoFillBackground(True)
+        self.busy_label.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        font = self.busy_label.font()
+        font.setBold(True)
+        self.busy_label.setFont(font)
+        self.busy_label.setAccessibleName("Facet counts status")
+        self.busy_label.hide()
+        layout.addWidget(self.busy_label)
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Value", "Entries"])
@@ -70,17 +82,30 @@ class FacetPanel(QWidget):
             group.setExpanded(True)
             self.groups[dimension] = group
         layout.addWidget(self.tree)
-        self.busy_label = plain_label("")
-        layout.addWidget(self.busy_label)
         self._included: dict[str, tuple[str, ...]] = {}
         self.updating = False
+        # Why the counts could not be computed ("" while they are current or updating).
+        self.unavailable = ""
 
     def set_updating(self, updating: bool) -> None:
         """Marks the counts as out of date (greyed, "Updating counts…") until new ones arrive."""
         self.updating = updating
-        self.busy_label.setText("Updating counts…" if updating else "")
+        self.unavailable = ""
+        self._show_status("Updating counts…" if updating else "", dimmed=updating)
+
+    def set_unavailable(self, reason: str) -> None:
+        """Says the counts could not be computed, and why; the last ones stay greyed."""
+        self.updating = False
+        self.unavailable = visible(reason, 300) or "unknown reason"
+        self._show_status(f"Counts unavailable: {self.unavailable}", dimmed=True)
+
+    def _show_status(self, text: str, *, dimmed: bool) -> None:
+        self.busy_label.setText(text)
+        self.busy_label.setToolTip(safe_tooltip(text) if text else "")
+        self.busy_label.setVisible(bool(text))
+        self.tree.setAccessibleDescription(text)
         color = self.palette().color(
-            QPalette.ColorGroup.Disabled if updating else QPalette.ColorGroup.Active,
+            QPalette.ColorGroup.Disabled if dimmed else QPalette.ColorGroup.Active,
             QPalette.ColorRole.Text,
         )
         for group in self.groups.values():

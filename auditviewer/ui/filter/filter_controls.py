@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
+from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QHBoxLayout,
     QMenu,
+    QStyle,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -115,6 +116,11 @@ class _MomentPicker(QDateTimeEdit):
         self.setDate(NO_DATE)
         self.setToolTip(f"{tooltip}; the lowest date means any date")
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab leaves the field (Left and Right move between day, month and year): a field
+        # showing "any date" would otherwise keep the keyboard focus for good.
+        return QWidget.focusNextPrevChild(self, next)
+
     def moment(self) -> int | None:
         """The picked moment in UTC microseconds, or None for "any"."""
         if self.date() == NO_DATE:
@@ -147,6 +153,16 @@ class _MomentPicker(QDateTimeEdit):
             self.blockSignals(False)
 
 
+class _MenuButton(QToolButton):
+    """A button that opens a menu, wide enough that the arrow in its corner does not touch
+    its text."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        arrow = self.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator, None, self)
+        return QSize(hint.width() + arrow, hint.height())
+
+
 class FilterControls(QWidget):
     """Writes into the shared filter field by field and follows it when the query text changes."""
 
@@ -158,7 +174,7 @@ class FilterControls(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
-        self.actions_button = QToolButton(self)
+        self.actions_button = _MenuButton(self)
         self.actions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.actions_button.setAccessibleName("Actions")
         self.actions_menu = QMenu(self.actions_button)

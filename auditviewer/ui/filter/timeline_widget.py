@@ -54,6 +54,8 @@ class TimelineWidget(QWidget):
         self._drag_to: float | None = None
         self._selection: tuple[int | None, int | None] = (None, None)
         self.updating = False
+        # Why the counts could not be computed ("" while they are current or updating).
+        self.unavailable = ""
         self.untimed = 0
 
     def sizeHint(self) -> QSize:
@@ -88,12 +90,34 @@ class TimelineWidget(QWidget):
             self._start = self._end = 0
         self._peak = max((count for _, count in self._bins), default=0)
         self.updating = False
+        self.unavailable = ""
+        self.setAccessibleDescription("")
         self.update()
 
     def set_updating(self, updating: bool) -> None:
         """Shows the bars as out of date (greyed, "updating") until new bins arrive."""
         self.updating = updating
+        self.unavailable = ""
+        self.setAccessibleDescription("Updating counts" if updating else "")
         self.update()
+
+    def set_unavailable(self, reason: str) -> None:
+        """Says the counts could not be computed, and why; the last bars stay greyed."""
+        self.updating = False
+        self.unavailable = " ".join((reason or "unknown reason").split())[:300]
+        self.setAccessibleDescription(self.status_text())
+        self.update()
+
+    def status_text(self) -> str:
+        """The line under the bars: the peak, "updating…" or why the counts are unavailable."""
+        if self.unavailable:
+            return f"Counts unavailable: {self.unavailable}"
+        if self.updating:
+            return "updating…"
+        text = f"highest: {self._peak:,} per {self.bucket}"
+        if self.untimed:
+            text += f" · {self.untimed_text()}"
+        return text
 
     def set_selection(self, after: int | None, before: int | None) -> None:
         """Marks the filter's date range."""
@@ -162,13 +186,15 @@ class TimelineWidget(QWidget):
                 if not self.untimed
                 else f"No entries with a time; {self.untimed_text()}"
             )
+            if self.unavailable or self.updating:
+                empty = self.status_text()
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, empty)
             painter.end()
             return
         step = BUCKETS[self.bucket]
         bar_color = palette.color(QPalette.ColorRole.Highlight)
         dim_color = QColor(palette.color(QPalette.ColorRole.Mid))
-        if self.updating:
+        if self.updating or self.unavailable:
             bar_color = dim_color = palette.color(
                 QPalette.ColorGroup.Disabled, QPalette.ColorRole.Mid
             )
@@ -196,14 +222,14 @@ class TimelineWidget(QWidget):
         width = self.fontMetrics().horizontalAdvance(last)
         if plot.right() - width > plot.left() + self.fontMetrics().horizontalAdvance(first) + 8:
             painter.drawText(QPointF(plot.right() - width, baseline), last)
-        peak = "updating…" if self.updating else f"highest: {self._peak:,} per {self.bucket}"
-        if self.untimed and not self.updating:
-            peak += f" · {self.untimed_text()}"
+        status = self.status_text()
+        status_box = QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom())
+        status = self.fontMetrics().elidedText(
+            status, Qt.TextElideMode.ElideRight, int(status_box.width() * 0.6)
+        )
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(
-            QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom()),
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-            peak,
+            status_box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, status
         )
         painter.end()
 

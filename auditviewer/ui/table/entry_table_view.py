@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.ui.plain_text import menu_text, plain_label, visible
+from auditviewer.ui.table import COPY_AS_JSON, COPY_AS_JSON_TIP
 from auditviewer.ui.table.entry_table_model import (
     ACTION,
     ACTOR,
@@ -105,6 +106,8 @@ class EntryTableView(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Audit entries")
+        # Tab moves on to the next control, not through every cell of every entry.
+        self.setTabKeyNavigation(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -131,6 +134,13 @@ class EntryTableView(QTableView):
         self._flags_delegate = FlagsDelegate(self)
         self.setItemDelegateForColumn(FLAGS, self._flags_delegate)
         self.stale_veil = _StaleVeil(self.viewport())
+        # The window's Edit ▸ Copy as JSON, shared with the context menu (see share_copy_action).
+        self.copy_action: QAction | None = None
+
+    def share_copy_action(self, action: QAction) -> None:
+        """Puts the window's Copy as JSON in the context menu and makes its Ctrl+C work here."""
+        self.copy_action = action
+        self.addAction(action)
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -278,9 +288,12 @@ class EntryTableView(QTableView):
         copy_value = menu.addAction("Copy Value")
         copy_value.triggered.connect(lambda: QGuiApplication.clipboard().setText(value))
         copy_value.setEnabled(bool(value))
-        copy_entries = menu.addAction("Copy as JSON")
-        copy_entries.setToolTip("The selected entries' original texts, as a JSON array")
-        copy_entries.triggered.connect(self.copy_requested)
+        if self.copy_action is not None:
+            menu.addAction(self.copy_action)
+        else:
+            copy_entries = menu.addAction(COPY_AS_JSON)
+            copy_entries.setToolTip(COPY_AS_JSON_TIP)
+            copy_entries.triggered.connect(self.copy_requested)
         export_selected = menu.addAction("Export Selected…")
         export_selected.triggered.connect(self.export_requested)
         menu.addSeparator()

@@ -165,7 +165,11 @@ class _ReadRunnable(QRunnable):
             answer = self._read()
         except Exception as exc:  # reported; the view keeps what it shows
             log.exception("background read failed")
-            self._signals.failed.emit(self._ticket, f"{type(exc).__name__}: {exc}")
+            # The product's own errors are sentences already; anything else is named.
+            message = (
+                str(exc) if isinstance(exc, AuditViewerError) else f"{type(exc).__name__}: {exc}"
+            )
+            self._signals.failed.emit(self._ticket, message)
             return
         self._signals.answered.emit(self._ticket, answer)
 

@@ -133,7 +133,7 @@ def test_shift_extends_the_selection_with_arrows_pages_and_end(
 
 def test_context_menu_offers_copy_copy_as_json_and_export_selected(browser: EntryBrowser) -> None:
     menu = browser.table.build_cell_menu(0, ACTION)
-    texts = [action.text() for action in menu.actions() if action.text()]
+    texts = [action.text().replace("&", "") for action in menu.actions() if action.text()]
     assert texts[:3] == ["Copy Value", "Copy as JSON", "Export Selected…"]
 
 
@@ -144,12 +144,25 @@ def test_copy_as_json_from_the_menu_copies_the_selected_entries(
     assert browser is not None
     browser.table.selectRow(1)
     menu = browser.table.build_cell_menu(1, ACTION)
-    copy = next(a for a in menu.actions() if a.text() == "Copy as JSON")
+    copy = next(a for a in menu.actions() if a.text().replace("&", "") == "Copy as JSON")
     QApplication.clipboard().clear()
     copy.trigger()
     copied = json.loads(QApplication.clipboard().text())
     assert [entry["id"] for entry in copied] == [9]
     assert window.status_label.text() == "Copied 1 entry as JSON."
+
+
+def test_edit_menu_and_context_menu_share_one_copy_as_json(window: MainWindow) -> None:
+    browser = window.browser
+    assert browser is not None
+    menu = browser.table.build_cell_menu(0, ACTION)
+    edit_menu = next(
+        a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit"
+    )
+    in_edit = [a for a in edit_menu.actions() if "JSON" in a.text()]
+    in_context = [a for a in menu.actions() if "JSON" in a.text()]
+    assert in_edit == in_context == [window.copy_action]
+    assert window.copy_action.text().replace("&", "") == "Copy as JSON"
 
 
 def test_export_selected_opens_the_export_dialog_with_the_selection_chosen(
