@@ -24,6 +24,7 @@ from auditviewer.core.querying.language import format_moment, parse_query
 from auditviewer.core.records import now_micros
 from auditviewer.core.reviewing.errors import ReviewError, ReviewNotFound, ReviewSigned
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody_log import REVIEW_SIGN_OFF, has_custody_log, record_custody
 from auditviewer.core.store.schema_reviews import DISPOSITIONS
 from auditviewer.core.timestamps import iso_utc
 
@@ -429,4 +430,18 @@ def sign_review(store: Store, review_id: int, *, by: str, statement: str) -> Rev
                 review_id,
             ),
         )
-        return read_review(connection, store.path, review_id)
+        signed = read_review(connection, store.path, review_id)
+        if has_custody_log(connection):
+            record_custody(
+                connection,
+                REVIEW_SIGN_OFF,
+                {
+                    "review_id": review_id,
+                    "name": signed.name,
+                    "signed_by": by,
+                    "counts": counts.by_disposition(),
+                    "events": events,
+                    "events_head": events_chain.hex() if events else None,
+                },
+            )
+        return signed

@@ -32,6 +32,8 @@ from auditviewer.core.reviewing.reviews import (
     start_review,
 )
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody import read_custody
+from auditviewer.core.store.custody_log import REVIEW_SIGN_OFF
 from auditviewer.core.store.schema_reviews import DISPOSITIONS
 from tests.core.reviewing.conftest import ENTRIES, fill
 
@@ -136,6 +138,22 @@ def test_a_signed_review_refuses_changes_through_the_core(filled: Store) -> None
         sign_review(filled, review.id, by="Eve", statement="Again.")
     assert get_review(filled, review.id) == signed
     assert review_progress(filled, review.id) == signed.signature.counts
+
+
+def test_a_sign_off_is_recorded_once_in_the_custody_log(filled: Store) -> None:
+    review = start_review(filled, "Weekly", reviewer="Ann")
+    mark(filled, review.id, _seqs(filled)[:2], "follow-up")
+    before = [record.what for record in read_custody(filled)]
+    signed = sign_review(filled, review.id, by="Ann", statement="Looked at all of it.")
+    records = read_custody(filled)
+    assert [record.what for record in records] == [*before, REVIEW_SIGN_OFF]
+    record = records[-1]
+    assert record.detail["review_id"] == review.id
+    assert record.detail["counts"]["follow-up"] == 2
+    assert signed.signature is not None
+    assert record.detail["events_head"] == signed.signature.events_head
+    assert record.entries_seq == signed.signature.entries_last_seq
+    assert check_store(filled, log=False).ok
 
 
 @pytest.mark.parametrize(
