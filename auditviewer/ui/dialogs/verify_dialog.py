@@ -9,6 +9,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -29,6 +31,14 @@ if TYPE_CHECKING:
 INTRO = (
     "Checks the store file with SQLite's own check, every entry's SHA-256 and the hash chain, "
     "that the entries, their texts and the column blocks agree, and the full-text index."
+)
+EXPECT_HEAD_HINT = (
+    "Optional: a chain head noted outside the store (64 hex digits, e.g. from an evidence "
+    "pack's manifest); the check says whether the store still holds it."
+)
+NOT_LOGGED = (
+    "This check was not recorded in the store's custody log: the store is read-only (or "
+    "another program kept it busy)."
 )
 FULL_OPTION = "Also compare every index with its table, row by row (slower)"
 INTACT = "The store is intact."
@@ -75,6 +85,13 @@ class VerifyDialog(QDialog):
         layout.addWidget(intro)
         self.full_check = QCheckBox(FULL_OPTION, self)
         layout.addWidget(self.full_check)
+        form = QFormLayout()
+        self.expect_head = QLineEdit(self)
+        self.expect_head.setAccessibleName("Expected head")
+        self.expect_head.setPlaceholderText("64 hex digits, from an evidence pack's manifest")
+        self.expect_head.setToolTip(EXPECT_HEAD_HINT)
+        form.addRow(plain_label("Expected head (optional)"), self.expect_head)
+        layout.addLayout(form)
         self.status = plain_label("")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -131,7 +148,10 @@ class VerifyDialog(QDialog):
     def _start(self, *, rebuild: bool) -> None:
         if self.worker is not None:
             return
-        worker = verify_job(self._store, full=self.full_check.isChecked(), rebuild=rebuild)
+        expected = self.expect_head.text().strip() or None
+        worker = verify_job(
+            self._store, full=self.full_check.isChecked(), rebuild=rebuild, expect_head=expected
+        )
         worker.progressed.connect(self._on_progress)
         worker.done.connect(self._on_finished)
         if not self._tasks.start(worker):
@@ -198,12 +218,15 @@ class VerifyDialog(QDialog):
         lines.extend(f"• {problem.replace(advice, '')}" for problem in report.problems())
         if report.text_index_skipped is not None:
             lines.append(f"Note: {report.text_index_skipped}")
+        if report.logged is False:
+            lines.append(f"Note: {NOT_LOGGED}")
         return "\n\n".join(lines)
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
         self.verify_button.setEnabled(not running)
         self.full_check.setEnabled(not running)
+        self.expect_head.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.rebuild_button.setVisible(self.report is not None and self.report.only_indexes_damaged)
         self.rebuild_button.setEnabled(not running)
