@@ -151,8 +151,8 @@ class CoverageDialog(QDialog):
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.bars)
-        self.scroll.setMinimumHeight(120)
         layout.addWidget(self.scroll)
+        self._fit_chart()
         self.details = QPlainTextEdit(self)
         self.details.setReadOnly(True)
         self.details.setAccessibleName("Gaps, overlaps and months")
@@ -189,6 +189,11 @@ class CoverageDialog(QDialog):
         if self.report is not None:
             self._show(self.report)
 
+    def _fit_chart(self) -> None:
+        """Gives the chart the height of its rows, scrolling beyond :data:`MAX_CHART_HEIGHT`."""
+        frame = 2 * self.scroll.frameWidth()
+        self.scroll.setFixedHeight(min(MAX_CHART_HEIGHT, self.bars.sizeHint().height() + frame))
+
     def _on_read(self, worker: Job) -> None:
         if worker is not self.worker:
             return
@@ -217,6 +222,5 @@ class CoverageDialog(QDialog):
             "hover a bar for its source."
         )
         self.bars.show_report(report, utc=self.utc)
-        frame = 2 * self.scroll.frameWidth()
-        self.scroll.setMaximumHeight(min(MAX_CHART_HEIGHT, self.bars.sizeHint().height() + frame))
+        self._fit_chart()
         self.details.setPlainText(visible_multiline(details_text(report, utc=self.utc)))

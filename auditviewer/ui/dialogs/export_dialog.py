@@ -79,6 +79,7 @@ class ExportDialog(QDialog):
         )
         note.setWordWrap(True)
         layout.addWidget(note)
+        layout.addStretch(1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
