@@ -284,7 +284,9 @@ class MainWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         """Whether work runs that the store on screen must stay open for."""
-        return any(self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify"))
+        return any(
+            self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify", "evidence pack")
+        )
 
     def open_store(self, path: Path, *, create: bool = True) -> bool:
         """Opens (or, with ``create``, creates) the store as the archive and shows its entries
@@ -914,8 +916,7 @@ class MainWindow(QMainWindow):
 
     def _update_evidence_actions(self) -> None:
         has_store = self.store is not None
-        packing = self.tasks.running("evidence pack") is not None
-        self.evidence_action.setEnabled(self.browser is not None and not self.busy and not packing)
+        self.evidence_action.setEnabled(self.browser is not None and not self.busy)
         self.activity_action.setEnabled(has_store)
         self.coverage_action.setEnabled(has_store)
 
@@ -1010,8 +1011,6 @@ class MainWindow(QMainWindow):
         recorded = ("import", "sync", "export", "verify", "evidence pack")
         if job.name in recorded and activity is not None and activity.isVisible():
             activity.refresh()
-        if job.name == "evidence pack":
-            self._update_actions()
 
     def _close_evidence_dialogs(self) -> None:
         if self.activity_view is not None:

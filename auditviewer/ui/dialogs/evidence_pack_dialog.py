@@ -31,11 +31,16 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.core.wording import counted
-from auditviewer.ui.dialogs.signing_key_dialog import KeySource, copy_text
+from auditviewer.ui.dialogs.signing_key_dialog import KeySource, copy_text, key_place
 from auditviewer.ui.plain_text import plain_label, visible
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.tasks.job import Job
-from auditviewer.ui.tasks.jobs import EvidenceRequest, evidence_pack_job
+from auditviewer.ui.tasks.jobs import (
+    EvidenceRequest,
+    PackOutcome,
+    evidence_pack_job,
+    key_place_job,
+)
 from auditviewer.ui.tasks.runner import TaskRunner
 
 if TYPE_CHECKING:
@@ -233,7 +238,16 @@ class EvidencePackDialog(QDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report.folder)))
 
     def _show_key_place(self) -> None:
-        exists, sentence = self._key_source.place()
+        """Says, once looked up in the background, where the signing key is or will be kept."""
+        looking = key_place_job(self._key_source.place)
+        looking.done.connect(self._on_looked)
+        self.key_label.setText("Looking for the signing key…")
+        self._tasks.start(looking)
+
+    def _on_looked(self, looking: Job) -> None:
+        if self.report is not None or looking.result is None:
+            return
+        exists, sentence = looking.result
         made = "" if exists else "A signing key is made for this first pack. "
         self.key_label.setText(f"Signed with your key. {made}{sentence}")
 
@@ -250,18 +264,19 @@ class EvidencePackDialog(QDialog):
             return
         self.worker = None
         self.bar.hide()
-        report: PackReport | None = worker.result
+        outcome: PackOutcome | None = worker.result
         if worker.error is not None:
             self.status.setText(visible(f"The pack was not written. {worker.error}", 1000))
-        elif worker.cancelled or report is None:
+        elif worker.cancelled or outcome is None:
             self.status.setText("Cancelled; no pack was written.")
         else:
+            report = outcome.report
             self.report = report
             self.status.setText(self._outcome(report))
             self.fingerprint.setText(report.fingerprint)
             self.result_row.show()
             made = "A new signing key was made. " if report.key_created else ""
-            self.key_label.setText(made + self._key_source.place()[1])
+            self.key_label.setText(made + key_place(outcome.key))
         self._update_buttons()
 
     @staticmethod

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from auditviewer.ui.plain_text import plain_label, visible
 from auditviewer.ui.tasks.job import Job
-from auditviewer.ui.tasks.jobs import signing_key_job
+from auditviewer.ui.tasks.jobs import key_place_job, signing_key_job
 from auditviewer.ui.tasks.runner import TaskRunner
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ class SigningKeyDialog(QDialog):
         self._source = source
         self._tasks = tasks
         self.worker: Job | None = None
+        self.looking: Job | None = None
         self.key: SigningKey | None = None
 
         layout = QVBoxLayout(self)
@@ -179,14 +180,30 @@ class SigningKeyDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        """Shows the key when one is kept (reading it in the background), else where it would
+        """Looks for the key in the background: shows it when one is kept, else where it would
         be kept and the button that makes it."""
-        exists, sentence = self._source.place()
-        if self.key is None:
-            self.place.setText(sentence if exists else f"{NO_KEY} {sentence}")
+        if self.key is not None or self.looking is not None or self.worker is not None:
+            return
+        looking = key_place_job(self._source.place)
+        looking.done.connect(self._on_looked)
+        self.looking = looking
+        self.place.setText("Looking for the signing key…")
         self._show_key()
-        if exists and self.key is None:
-            self.load_key()
+        self._tasks.start(looking)
+
+    def _on_looked(self, looking: Job) -> None:
+        if looking is not self.looking:
+            return
+        self.looking = None
+        if looking.error is not None:
+            self.place.setText(visible(f"The signing key cannot be read: {looking.error}", 600))
+        elif looking.result is not None:
+            exists, sentence = looking.result
+            self.place.setText(sentence if exists else f"{NO_KEY} {sentence}")
+            if exists:
+                self.load_key()
+                return
+        self._show_key()
 
     def load_key(self) -> None:
         """Reads the key, making it when there is none yet."""
@@ -216,6 +233,6 @@ class SigningKeyDialog(QDialog):
         self.fingerprint.setText(key.fingerprint if key is not None else "")
         self.pem.setPlainText(key.public_pem.decode("ascii") if key is not None else "")
         self.create_button.setVisible(key is None)
-        self.create_button.setEnabled(key is None and self.worker is None)
+        self.create_button.setEnabled(key is None and self.worker is None and self.looking is None)
         self.copy_fingerprint_button.setEnabled(key is not None)
         self.copy_pem_button.setEnabled(key is not None)

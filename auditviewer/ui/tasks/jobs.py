@@ -245,6 +245,14 @@ class EvidenceRequest:
     reviewer: str
 
 
+@dataclass(frozen=True, slots=True)
+class PackOutcome:
+    """The pack written and the key that signed it."""
+
+    report: PackReport
+    key: SigningKey
+
+
 def evidence_pack_job(
     store: Store,
     request: EvidenceRequest,
@@ -255,10 +263,10 @@ def evidence_pack_job(
     """Writes the evidence pack of the selected entries (``seqs``), or of all that match
     ``filter_``, signed with the key ``load_key`` gives (made on first use).
 
-    The result is the :class:`PackReport`; a cancelled pack leaves no folder.
+    The result is a :class:`PackOutcome`; a cancelled pack leaves no folder.
     """
 
-    def work(context: JobContext) -> PackReport:
+    def work(context: JobContext) -> PackOutcome:
         from auditviewer.core.exporting.redaction import Redactor
         from auditviewer.core.packs.pack import write_evidence_pack
 
@@ -271,7 +279,7 @@ def evidence_pack_job(
         key = load_key()
         where: dict[str, Any] = {"seqs": seqs} if seqs is not None else {"filter": filter_}
         try:
-            return write_evidence_pack(
+            report = write_evidence_pack(
                 store,
                 request.folder,
                 key=key,
@@ -284,6 +292,7 @@ def evidence_pack_job(
             )
         except OSError as exc:
             raise AuditViewerError(f"{request.folder}: {exc.strerror or exc}") from exc
+        return PackOutcome(report, key)
 
     title = f"Writing the evidence pack {visible(request.folder.name, 60)}…"
     return Job(EVIDENCE_JOB, Kind.READ, title, work, subject=str(request.folder))
@@ -297,6 +306,17 @@ def signing_key_job(load_key: Callable[[], SigningKey]) -> Job:
         return load_key()
 
     return Job("signing key", Kind.READ, "Reading the signing key…", work)
+
+
+def key_place_job(place: Callable[[], tuple[bool, str]]) -> Job:
+    """Looks where the signing key is kept without making it (the keyring may take a moment);
+    the result is whether one is kept and where, as a sentence."""
+
+    def work(context: JobContext) -> tuple[bool, str]:
+        context.progress("Looking for the signing key…")
+        return place()
+
+    return Job("signing key", Kind.READ, "Looking for the signing key…", work)
 
 
 # --- the custody log and coverage --------------------------------------------------------------

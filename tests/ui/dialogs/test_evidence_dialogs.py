@@ -25,7 +25,7 @@ from auditviewer.ui.dialogs.coverage_dialog import CoverageDialog
 from auditviewer.ui.dialogs.evidence_pack_dialog import REVIEWER_KEY, EvidencePackDialog
 from auditviewer.ui.dialogs.export_dialog import ExportDialog
 from auditviewer.ui.dialogs.signing_key_dialog import KeySource, SigningKeyDialog
-from auditviewer.ui.dialogs.verify_dialog import VerifyDialog
+from auditviewer.ui.dialogs.verify_dialog import CUSTODY_EXPLAINED, CUSTODY_FINDINGS, VerifyDialog
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.tasks.jobs import ExportRequest
@@ -52,11 +52,12 @@ def key_window(window: MainWindow, file_key: KeySource) -> MainWindow:
     return window
 
 
-def open_pack_dialog(window: MainWindow, folder: Path) -> EvidencePackDialog:
+def open_pack_dialog(qtbot: Any, window: MainWindow, folder: Path) -> EvidencePackDialog:
     window.evidence_action.trigger()
     dialog = window.evidence_dialog
     assert dialog is not None
     dialog.folder_edit.setText(str(folder))
+    qtbot.waitUntil(lambda: "Signed with your key" in dialog.key_label.text(), timeout=10_000)
     return dialog
 
 
@@ -78,7 +79,7 @@ def test_a_pack_written_from_the_dialog_verifies_and_says_where_the_key_is(
 ) -> None:
     folder = tmp_path / "packs" / "september"
     folder.parent.mkdir()
-    dialog = open_pack_dialog(key_window, folder)
+    dialog = open_pack_dialog(qtbot, key_window, folder)
     # Before the first pack: the key does not exist, and the dialog says where it will be kept.
     assert not file_key.key_file.exists()
     stated = dialog.key_label.text()
@@ -125,7 +126,7 @@ def test_a_pack_of_the_selection_holds_only_the_selected_entries(
         | browser.table.selectionModel().SelectionFlag.Rows,
     )
     folder = tmp_path / "selected"
-    dialog = open_pack_dialog(key_window, folder)
+    dialog = open_pack_dialog(qtbot, key_window, folder)
     assert dialog.selected_radio.isChecked()
     dialog.write_button.click()
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
@@ -139,7 +140,7 @@ def test_cancelling_a_pack_leaves_no_folder(
 ) -> None:
     folder = tmp_path / "out" / "cancelled"
     folder.parent.mkdir()
-    dialog = open_pack_dialog(key_window, folder)
+    dialog = open_pack_dialog(qtbot, key_window, folder)
     dialog.start()
     dialog.cancel()
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
@@ -153,7 +154,7 @@ def test_a_keyring_key_is_said_to_be_in_the_keyring(
 ) -> None:
     keyring = MemoryKeyring()
     window.key_source = KeySource(tmp_path / "unused.pem", backend=keyring)
-    dialog = open_pack_dialog(window, tmp_path / "pack")
+    dialog = open_pack_dialog(qtbot, window, tmp_path / "pack")
     assert "will be kept in the system keyring" in dialog.key_label.text()
     dialog.write_button.click()
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
@@ -169,8 +170,8 @@ def test_the_signing_key_is_made_only_when_asked_and_shown_with_its_public_key(
     key_window.signing_key_action.trigger()
     dialog = key_window.signing_key_dialog
     assert isinstance(dialog, SigningKeyDialog)
+    qtbot.waitUntil(lambda: "No signing key has been made yet" in dialog.place.text())
     assert not file_key.key_file.exists()
-    assert "No signing key has been made yet" in dialog.place.text()
     assert "this system has no secure keyring" in dialog.place.text()
     assert dialog.fingerprint.text() == ""
     grab(dialog, tmp_path / "signing-key-none.png")
@@ -188,6 +189,11 @@ def test_the_signing_key_is_made_only_when_asked_and_shown_with_its_public_key(
     dialog.close()
     key_window.signing_key_action.trigger()
     assert dialog.fingerprint.text() == key.fingerprint
+    other = SigningKeyDialog(file_key, key_window.tasks)
+    qtbot.addWidget(other)
+    qtbot.waitUntil(lambda: other.key is not None, timeout=10_000)
+    assert other.fingerprint.text() == key.fingerprint
+    assert "A new key was made" not in other.place.text()
 
 
 # --- the custody log ---------------------------------------------------------------------------
@@ -283,7 +289,7 @@ def test_on_a_read_only_store_export_pack_and_verify_say_they_were_not_logged(
     wait_idle(qtbot, window)
     assert "Not recorded in the store's custody log" in window.statusBar().currentMessage()
 
-    dialog = open_pack_dialog(window, tmp_path / "ro-pack")
+    dialog = open_pack_dialog(qtbot, window, tmp_path / "ro-pack")
     dialog.write_button.click()
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
     assert dialog.report is not None
@@ -314,6 +320,41 @@ def test_verify_dialog_checks_an_expected_head_and_shows_custody_findings(
     assert "expected chain head" in verify.result_text.toPlainText()
     verify.resize(1280, 800)
     grab(verify, tmp_path / "verify-expected-head.png")
+
+
+def test_verify_dialog_names_entries_cut_off_the_end(
+    qtbot: Any, filled_store: Store, ui_settings: UiSettings, tmp_path: Path
+) -> None:
+    import_file(
+        filled_store, write_json(tmp_path / "more.json", [make_entry(n) for n in range(20, 25)])
+    )
+    with filled_store.raw() as connection:
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger'"
+        ).fetchall():
+            connection.execute(f"DROP TRIGGER {name}")
+        # The whole second import, and its column block: what is left agrees with itself.
+        for table in ("entry_texts", "entries"):
+            connection.execute(f"DELETE FROM {table} WHERE seq > 10")
+        connection.execute("DELETE FROM column_blocks WHERE first_seq > 10")
+    filled_store.close()
+    window = MainWindow(ui_settings, view_folder=tmp_path / "views")
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_store(filled_store.path)
+    window.verify_action.trigger()
+    verify = window.verify_dialog
+    assert isinstance(verify, VerifyDialog)
+    qtbot.waitUntil(lambda: verify.report is not None, timeout=30_000)
+    assert verify.status.text() == CUSTODY_FINDINGS
+    text = verify.result_text.toPlainText()
+    assert CUSTODY_EXPLAINED in text
+    assert "removed from the end" in text
+    assert "5 entries are missing" in text
+    assert not verify.rebuild_button.isVisible()
+    verify.resize(1280, 800)
+    grab(verify, tmp_path / "verify-custody.png")
+    window.close()
 
 
 # --- coverage ----------------------------------------------------------------------------------
