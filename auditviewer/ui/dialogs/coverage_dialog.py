@@ -148,10 +148,10 @@ class CoverageDialog(QDialog):
         threshold_row.addStretch(1)
         layout.addLayout(threshold_row)
         self.bars = CoverageBars(self)
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.bars)
-        layout.addWidget(self.scroll)
+        self.chart_area = QScrollArea(self)
+        self.chart_area.setWidgetResizable(True)
+        self.chart_area.setWidget(self.bars)
+        layout.addWidget(self.chart_area)
         self._fit_chart()
         self.details = QPlainTextEdit(self)
         self.details.setReadOnly(True)
@@ -191,8 +191,8 @@ class CoverageDialog(QDialog):
 
     def _fit_chart(self) -> None:
         """Gives the chart the height of its rows, scrolling beyond :data:`MAX_CHART_HEIGHT`."""
-        frame = 2 * self.scroll.frameWidth()
-        self.scroll.setFixedHeight(min(MAX_CHART_HEIGHT, self.bars.sizeHint().height() + frame))
+        frame = 2 * self.chart_area.frameWidth()
+        self.chart_area.setFixedHeight(min(MAX_CHART_HEIGHT, self.bars.sizeHint().height() + frame))
 
     def _on_read(self, worker: Job) -> None:
         if worker is not self.worker:
