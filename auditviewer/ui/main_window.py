@@ -7,6 +7,7 @@ store are imported; :meth:`MainWindow.open_store` brings in the heavy parts afte
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QVBoxLayout,
@@ -40,15 +42,20 @@ from auditviewer.ui.tasks.view_jobs import ARCHIVE_JOB, VIEW_JOB, archive_job, v
 from auditviewer.ui.view_banner import ViewBanner, viewed_name
 
 if TYPE_CHECKING:
+    from auditviewer.core.querying.filter import Filter
     from auditviewer.core.store.connection import Store
     from auditviewer.core.store.file_views import FileView
+    from auditviewer.ui.dialogs.activity_view import ActivityView
+    from auditviewer.ui.dialogs.coverage_dialog import CoverageDialog
+    from auditviewer.ui.dialogs.evidence_pack_dialog import EvidencePackDialog
     from auditviewer.ui.dialogs.import_report_dialog import ImportReportDialog
     from auditviewer.ui.dialogs.query_syntax_window import QuerySyntaxWindow
+    from auditviewer.ui.dialogs.signing_key_dialog import KeySource, SigningKeyDialog
     from auditviewer.ui.dialogs.sync_controller import SyncController
     from auditviewer.ui.dialogs.verify_dialog import VerifyDialog
     from auditviewer.ui.dialogs.welcome_view import WelcomeView
     from auditviewer.ui.entry_browser import EntryBrowser
-    from auditviewer.ui.tasks.jobs import ExportRequest, ImportOutcome
+    from auditviewer.ui.tasks.jobs import ExportOutcome, ExportRequest, ImportOutcome
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,14 @@ class MainWindow(QMainWindow):
         self.sync_controller: SyncController | None = None
         self.verify_dialog: VerifyDialog | None = None
         self.query_syntax_window: QuerySyntaxWindow | None = None
+        self.evidence_dialog: EvidencePackDialog | None = None
+        self.signing_key_dialog: SigningKeyDialog | None = None
+        self.activity_view: ActivityView | None = None
+        self.coverage_dialog: CoverageDialog | None = None
+        # Where the evidence signing key is kept (None: the user's own; tests give their own).
+        self.key_source: KeySource | None = None
+        # The moment the coverage report is computed for (None: now; tests fix it).
+        self.coverage_now: Callable[[], int] | None = None
         self.tasks = TaskRunner(self)
         self.tasks.job_started.connect(self._on_job_started)
         self.tasks.job_finished.connect(self._on_job_finished)
@@ -219,6 +234,7 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About auditviewer", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.about_action)
+        self._build_evidence_menus(file_menu, view_menu, help_menu)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -260,6 +276,7 @@ class MainWindow(QMainWindow):
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
+        self._update_evidence_actions()
         if self.welcome is not None:
             self.welcome.open_button.setEnabled(writable)
             self.welcome.sync_button.setEnabled(writable and not busy)
@@ -269,7 +286,9 @@ class MainWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         """Whether work runs that the store on screen must stay open for."""
-        return any(self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify"))
+        return any(
+            self.tasks.running(name) for name in (*FOREGROUND_JOBS, "verify", "evidence pack")
+        )
 
     def open_store(self, path: Path, *, create: bool = True) -> bool:
         """Opens (or, with ``create``, creates) the store as the archive and shows its entries
@@ -332,6 +351,7 @@ class MainWindow(QMainWindow):
         self.tasks.shutdown()
         self.tasks.store = None
         self.index_progress.finish()
+        self._close_evidence_dialogs()
         for dialog in (self.verify_dialog, self.report_dialog):
             if dialog is not None:
                 dialog.close()
@@ -684,6 +704,7 @@ class MainWindow(QMainWindow):
             self._on_archive_finished(job)
         elif job.name in ("sync", "verify"):
             self.refresh_entries()
+        self._after_custody_change(job)
 
     def cancel_task(self) -> None:
         """Asks the running import, export or sync to stop."""
@@ -810,11 +831,16 @@ class MainWindow(QMainWindow):
         elif job.cancelled:
             self.statusBar().showMessage("Export cancelled; no file was written.", 8000)
         else:
-            written: int = job.result
+            outcome: ExportOutcome = job.result
             path = job.subject
-            self.statusBar().showMessage(
-                visible(f"Exported {counted(written, 'entry')} to {path}", 300), 8000
-            )
+            redacted = ", redacted," if outcome.redacted else ""
+            text = f"Exported {counted(outcome.entries, 'entry')}{redacted} to {path}"
+            if not outcome.logged:
+                text += (
+                    ". Not recorded in the store's custody log: the store is read-only "
+                    "(or another program kept it busy)"
+                )
+            self.statusBar().showMessage(visible(text, 400), 12000)
 
     def copy_entries(self) -> None:
         """Copies the selected entries as a JSON array of their original texts."""
@@ -874,6 +900,133 @@ class MainWindow(QMainWindow):
         )
         box.open()
         self._about_box = box
+
+    # --- evidence: packs, the signing key, the custody log, coverage ---------------------------
+
+    def _build_evidence_menus(self, file_menu: QMenu, view_menu: QMenu, help_menu: QMenu) -> None:
+        self.evidence_action = self._action("Export Evidence &Pack…", self.show_evidence_dialog)
+        actions = file_menu.actions()
+        after_verify = actions[actions.index(self.verify_action) + 1]
+        file_menu.insertAction(after_verify, self.evidence_action)
+        view_menu.addSeparator()
+        self.activity_action = self._action("&Activity", self.show_activity)
+        view_menu.addAction(self.activity_action)
+        self.coverage_action = self._action("C&overage…", self.show_coverage)
+        view_menu.addAction(self.coverage_action)
+        self.signing_key_action = self._action("&Signing Key…", self.show_signing_key)
+        help_menu.insertAction(self.about_action, self.signing_key_action)
+
+    def _update_evidence_actions(self) -> None:
+        has_store = self.store is not None
+        self.evidence_action.setEnabled(self.browser is not None and not self.busy)
+        self.activity_action.setEnabled(has_store)
+        self.coverage_action.setEnabled(has_store)
+
+    def _key_source(self) -> KeySource:
+        if self.key_source is None:
+            from auditviewer.ui.dialogs.signing_key_dialog import KeySource
+
+            self.key_source = KeySource.default()
+        return self.key_source
+
+    def show_evidence_dialog(self) -> None:
+        """File > Export Evidence Pack…: a signed pack of the selection or of the filter."""
+        if self.browser is None or self.store is None:
+            return
+        if self.evidence_dialog is not None and self.evidence_dialog.running:
+            self.evidence_dialog.show()
+            self.evidence_dialog.raise_()
+            return
+        from auditviewer.ui.dialogs.evidence_pack_dialog import EvidencePackDialog
+
+        if self.evidence_dialog is not None:
+            self.evidence_dialog.deleteLater()
+        browser = self.browser
+        self.evidence_dialog = EvidencePackDialog(
+            self.store,
+            self.tasks,
+            self.settings,
+            self._key_source(),
+            self._pack_selection,
+            (browser.selection_count(), browser.match_count),
+            self,
+        )
+        self.evidence_dialog.show()
+
+    def _pack_selection(self, selected_only: bool) -> tuple[Filter | None, list[int] | None]:
+        if self.browser is None:
+            return None, []
+        seqs = self.browser.selected_seqs() if selected_only else None
+        return self.browser.current_filter, seqs
+
+    def show_signing_key(self) -> None:
+        """Help > Signing Key…: the fingerprint, where the key is kept, the public key."""
+        if self.signing_key_dialog is None:
+            from auditviewer.ui.dialogs.signing_key_dialog import SigningKeyDialog
+
+            self.signing_key_dialog = SigningKeyDialog(self._key_source(), self.tasks, self)
+        else:
+            self.signing_key_dialog.refresh()
+        self.signing_key_dialog.show()
+        self.signing_key_dialog.raise_()
+
+    def show_activity(self) -> None:
+        """View > Activity: the custody log, newest first."""
+        if self.store is None:
+            return
+        if self.activity_view is None:
+            from auditviewer.ui.dialogs.activity_view import ActivityView
+
+            self.activity_view = ActivityView(
+                self.store, self.tasks, utc=self.utc_action.isChecked(), parent=self
+            )
+            self.utc_action.toggled.connect(self.activity_view.set_utc)
+        self.activity_view.refresh()
+        self.activity_view.show()
+        self.activity_view.raise_()
+
+    def show_coverage(self) -> None:
+        """View > Coverage…: one bar per source, the gaps, overlaps and the retention horizon."""
+        if self.store is None:
+            return
+        if self.coverage_dialog is None:
+            from auditviewer.ui.dialogs.coverage_dialog import CoverageDialog
+
+            self.coverage_dialog = CoverageDialog(
+                self.store,
+                self.tasks,
+                utc=self.utc_action.isChecked(),
+                now=self.coverage_now,
+                parent=self,
+            )
+            self.utc_action.toggled.connect(self.coverage_dialog.set_utc)
+        self.coverage_dialog.refresh()
+        self.coverage_dialog.show()
+        self.coverage_dialog.raise_()
+
+    def _after_custody_change(self, job: Job) -> None:
+        """Reads the custody log (and the coverage) again after what records into it."""
+        coverage = self.coverage_dialog
+        if job.name in ("import", "sync") and coverage is not None and coverage.isVisible():
+            coverage.refresh()
+        activity = self.activity_view
+        recorded = ("import", "sync", "export", "verify", "evidence pack")
+        if job.name in recorded and activity is not None and activity.isVisible():
+            activity.refresh()
+
+    def _close_evidence_dialogs(self) -> None:
+        if self.activity_view is not None:
+            self.utc_action.toggled.disconnect(self.activity_view.set_utc)
+        if self.coverage_dialog is not None:
+            self.utc_action.toggled.disconnect(self.coverage_dialog.set_utc)
+        for dialog in (self.evidence_dialog, self.activity_view, self.coverage_dialog):
+            if dialog is not None:
+                dialog.worker = None
+                dialog.close()
+                dialog.deleteLater()
+        self.evidence_dialog = None
+        self.activity_view = None
+        self.coverage_dialog = None
 
     def _error(self, title: str, message: str) -> None:
         box = plain_message_box(self, QMessageBox.Icon.Warning, title, visible(message, 4000))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -23,6 +24,10 @@ from auditviewer.ui.plain_text import plain_label
 from auditviewer.ui.tasks.jobs import ExportRequest
 
 DEFAULT_NAME = "audit-log-export"
+REDACTION_NOTE = (
+    "Replaces e-mail and IP addresses, actor names and token names by pseudonyms (the same "
+    "value, the same pseudonym within this export); the texts are then not the originals."
+)
 FORMAT_LABELS = (("json", "JSON — the source's own format, re-importable"), ("csv", "CSV"))
 
 
@@ -62,12 +67,19 @@ class ExportDialog(QDialog):
         path_row.addWidget(browse)
         form.addRow(plain_label("File"), path_row)
         layout.addLayout(form)
+        self.redact_check = QCheckBox("Redact personal values", self)
+        layout.addWidget(self.redact_check)
+        redaction = plain_label(REDACTION_NOTE)
+        redaction.setWordWrap(True)
+        redaction.setContentsMargins(24, 0, 0, 0)
+        layout.addWidget(redaction)
         note = plain_label(
             "The file is written in full to a temporary name and then renamed, so an "
             "interrupted export never leaves a partial file."
         )
         note.setWordWrap(True)
         layout.addWidget(note)
+        layout.addStretch(1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -107,4 +119,5 @@ class ExportDialog(QDialog):
             path=Path(text).expanduser(),
             format=self.format,
             selected_only=self.selected_radio.isChecked(),
+            redact=self.redact_check.isChecked(),
         )

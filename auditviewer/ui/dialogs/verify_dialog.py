@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -31,6 +33,14 @@ INTRO = (
     "Checks the store file with SQLite's own check, every entry's SHA-256 and the hash chain, "
     "that the entries, their texts and the column blocks agree, and the full-text index."
 )
+EXPECT_HEAD_HINT = (
+    "Optional: a chain head noted outside the store (64 hex digits, e.g. from an evidence "
+    "pack's manifest); the check says whether the store still holds it."
+)
+NOT_LOGGED = (
+    "This check was not recorded in the store's custody log: the store is read-only (or "
+    "another program kept it busy)."
+)
 FULL_OPTION = "Also compare every index with its table, row by row (slower)"
 INTACT = "The store is intact."
 REBUILT = "Indexes rebuilt. The store is intact."
@@ -43,6 +53,16 @@ INDEX_ONLY_EXPLAINED = (
 NOT_REPAIRABLE_EXPLAINED = (
     "The entries' hashes decide which entries are intact. Restore the store from a backup "
     "copy, or import the original export files into a new store."
+)
+CUSTODY_FINDINGS = (
+    "The custody log shows that the store was changed outside the viewer (the entries it "
+    "still holds are intact)."
+)
+CUSTODY_EXPLAINED = (
+    "The custody log records what was done to the store and the entry chain head after each "
+    "step; a rewritten record, entries cut off the end or an expected head the chain does not "
+    "hold are listed below. Keep this report, and restore the store from a backup copy or "
+    "import the original export files into a new store."
 )
 WAIT_FOR_WRITER = (
     "An import or a sync is writing to the store; rebuild the indexes when it has finished."
@@ -76,6 +96,13 @@ class VerifyDialog(QDialog):
         layout.addWidget(intro)
         self.full_check = QCheckBox(FULL_OPTION, self)
         layout.addWidget(self.full_check)
+        form = QFormLayout()
+        self.expect_head = QLineEdit(self)
+        self.expect_head.setAccessibleName("Expected head")
+        self.expect_head.setPlaceholderText("64 hex digits, from an evidence pack's manifest")
+        self.expect_head.setToolTip(EXPECT_HEAD_HINT)
+        form.addRow(plain_label("Expected head (optional)"), self.expect_head)
+        layout.addLayout(form)
         self.status = plain_label("")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -137,7 +164,10 @@ class VerifyDialog(QDialog):
     def _start(self, *, rebuild: bool) -> None:
         if self.worker is not None:
             return
-        worker = verify_job(self._store, full=self.full_check.isChecked(), rebuild=rebuild)
+        expected = self.expect_head.text().strip() or None
+        worker = verify_job(
+            self._store, full=self.full_check.isChecked(), rebuild=rebuild, expect_head=expected
+        )
         worker.progressed.connect(self._on_progress)
         worker.done.connect(self._on_finished)
         if not self._tasks.start(worker):
@@ -187,16 +217,20 @@ class VerifyDialog(QDialog):
     def _verdict(report: StoreCheckReport, *, rebuilt: bool) -> str:
         if report.ok:
             return REBUILT if rebuilt else INTACT
-        if report.only_indexes_damaged:
+        if _only_custody(report):
+            return CUSTODY_FINDINGS
+        if _only_indexes(report):
             return INDEX_ONLY
         return NOT_REPAIRABLE
 
     @staticmethod
     def _details(report: StoreCheckReport) -> str:
         lines = []
-        if not report.ok:
+        if _only_custody(report):
+            lines.append(CUSTODY_EXPLAINED)
+        elif not report.ok:
             lines.append(
-                INDEX_ONLY_EXPLAINED if report.only_indexes_damaged else NOT_REPAIRABLE_EXPLAINED
+                INDEX_ONLY_EXPLAINED if _only_indexes(report) else NOT_REPAIRABLE_EXPLAINED
             )
         lines.append(report.summary())
         # The verdict above offers the repair: the command-line advice would only repeat it.
@@ -204,14 +238,17 @@ class VerifyDialog(QDialog):
         lines.extend(f"• {problem.replace(advice, '')}" for problem in report.problems())
         if report.text_index_skipped is not None:
             lines.append(f"Note: {report.text_index_skipped}")
+        if report.logged is False:
+            lines.append(f"Note: {NOT_LOGGED}")
         return "\n\n".join(lines)
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
         self.verify_button.setEnabled(not running)
         self.full_check.setEnabled(not running)
+        self.expect_head.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        self.rebuild_button.setVisible(self.report is not None and self.report.only_indexes_damaged)
+        self.rebuild_button.setVisible(self.report is not None and _only_indexes(self.report))
         self.rebuild_button.setEnabled(not running)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -222,3 +259,23 @@ class VerifyDialog(QDialog):
             self.worker.done.connect(self.close)
             return
         super().closeEvent(event)
+
+
+def _custody_ok(report: StoreCheckReport) -> bool:
+    return report.custody is None or report.custody.ok
+
+
+def _only_custody(report: StoreCheckReport) -> bool:
+    """Whether the custody log's findings are all that is wrong: the entries are intact."""
+    return (
+        not _custody_ok(report)
+        and not report.findings
+        and report.chain is not None
+        and report.chain.ok
+        and report.disagreement is None
+    )
+
+
+def _only_indexes(report: StoreCheckReport) -> bool:
+    """Whether everything wrong is in indexes, which Rebuild Indexes repairs."""
+    return report.only_indexes_damaged and _custody_ok(report)

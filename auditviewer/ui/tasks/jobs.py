@@ -7,6 +7,7 @@ job's thread and reports through the job's context.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,12 @@ from auditviewer.ui.tasks.task_progress import human_bytes
 
 if TYPE_CHECKING:
     from auditviewer.core.evidence.store_check import StoreCheckReport
+    from auditviewer.core.packs.pack import PackReport
+    from auditviewer.core.packs.signing import SigningKey
+    from auditviewer.core.querying.coverage import CoverageReport
     from auditviewer.core.querying.filter import Filter
     from auditviewer.core.store.connection import Store
+    from auditviewer.core.store.custody_log import CustodyRecord
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +129,17 @@ class ExportRequest:
     path: Path
     format: str  # "json" or "csv"
     selected_only: bool
+    # Whether personal values are replaced by pseudonyms (the texts are then not original).
+    redact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    """What an export wrote, and whether the store's custody log recorded it."""
+
+    entries: int
+    logged: bool
+    redacted: bool
 
 
 def written_count(report: Any) -> int:
@@ -140,11 +156,12 @@ def export_job(
 ) -> Job:
     """Exports the selected entries (``seqs``), or all that match ``filter_``, atomically.
 
-    The result is the number of entries written; a cancelled export writes no file.
+    The result is an :class:`ExportOutcome`; a cancelled export writes no file.
     """
 
-    def work(context: JobContext) -> int:
+    def work(context: JobContext) -> ExportOutcome:
         from auditviewer.core.exporting.export import export_csv, export_json
+        from auditviewer.core.exporting.redaction import Redactor
 
         write = export_csv if request.format == "csv" else export_json
 
@@ -160,13 +177,15 @@ def export_job(
                 request.path,
                 progress=report_progress,
                 cancel=context.cancel_token,
+                redactor=Redactor() if request.redact else None,
                 **where,
             )
         except OSError as exc:
             raise AuditViewerError(f"{request.path}: {exc.strerror or exc}") from exc
         if context.cancelled:
             raise AuditViewerError("cancelled")
-        return written_count(report)
+        logged = getattr(report, "logged", None) is not False
+        return ExportOutcome(written_count(report), logged, request.redact)
 
     title = f"Exporting to {visible(request.path.name, 60)}…"
     return Job("export", Kind.READ, title, work, subject=str(request.path))
@@ -175,8 +194,9 @@ def export_job(
 # --- the store check ---------------------------------------------------------------------------
 
 
-def verify_job(store: Store, *, full: bool, rebuild: bool) -> Job:
-    """Checks the store (after rebuilding its indexes when ``rebuild``).
+def verify_job(store: Store, *, full: bool, rebuild: bool, expect_head: str | None = None) -> Job:
+    """Checks the store (after rebuilding its indexes when ``rebuild``); ``expect_head`` is a
+    chain head noted outside the store that must be in the chain.
 
     A rebuild writes, so it is a writer; a check only holds writers off. The result is the
     :class:`StoreCheckReport`, or None when cancelled.
@@ -196,8 +216,134 @@ def verify_job(store: Store, *, full: bool, rebuild: bool) -> Job:
             rebuild_store_indexes(store, progress=report, cancel=context.cancel_token)
         if context.cancelled:
             return None
-        return check_store(store, full=full, progress=report, cancel=context.cancel_token)
+        return check_store(
+            store,
+            full=full,
+            progress=report,
+            cancel=context.cancel_token,
+            expect_head=expect_head,
+        )
 
     kind = Kind.WRITE if rebuild else Kind.CHECK
     title = "Rebuilding the indexes…" if rebuild else "Checking…"
     return Job("verify", kind, title, work, subject=str(store.path))
+
+
+# --- evidence packs ----------------------------------------------------------------------------
+
+EVIDENCE_JOB = "evidence pack"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRequest:
+    """What the user asked to put into an evidence pack, and where."""
+
+    folder: Path
+    selected_only: bool
+    make_zip: bool
+    redact: bool
+    reviewer: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackOutcome:
+    """The pack written and the key that signed it."""
+
+    report: PackReport
+    key: SigningKey
+
+
+def evidence_pack_job(
+    store: Store,
+    request: EvidenceRequest,
+    load_key: Callable[[], SigningKey],
+    filter_: Filter | None,
+    seqs: list[int] | None,
+) -> Job:
+    """Writes the evidence pack of the selected entries (``seqs``), or of all that match
+    ``filter_``, signed with the key ``load_key`` gives (made on first use).
+
+    The result is a :class:`PackOutcome`; a cancelled pack leaves no folder.
+    """
+
+    def work(context: JobContext) -> PackOutcome:
+        from auditviewer.core.exporting.redaction import Redactor
+        from auditviewer.core.packs.pack import write_evidence_pack
+
+        def report_progress(progress: Progress) -> None:
+            done, total = progress.done, progress.total
+            context.progress(
+                f"Writing the evidence pack: {done:,} of {counted(total, 'entry')}", done, total
+            )
+
+        key = load_key()
+        where: dict[str, Any] = {"seqs": seqs} if seqs is not None else {"filter": filter_}
+        try:
+            report = write_evidence_pack(
+                store,
+                request.folder,
+                key=key,
+                reviewer=request.reviewer or None,
+                redactor=Redactor() if request.redact else None,
+                make_zip=request.make_zip,
+                progress=report_progress,
+                cancel=context.cancel_token,
+                **where,
+            )
+        except OSError as exc:
+            raise AuditViewerError(f"{request.folder}: {exc.strerror or exc}") from exc
+        return PackOutcome(report, key)
+
+    title = f"Writing the evidence pack {visible(request.folder.name, 60)}…"
+    return Job(EVIDENCE_JOB, Kind.READ, title, work, subject=str(request.folder))
+
+
+def signing_key_job(load_key: Callable[[], SigningKey]) -> Job:
+    """Reads the signing key, making it when there is none yet; the result is the key."""
+
+    def work(context: JobContext) -> SigningKey:
+        context.progress("Reading the signing key…")
+        return load_key()
+
+    return Job("signing key", Kind.READ, "Reading the signing key…", work)
+
+
+def key_place_job(place: Callable[[], tuple[bool, str]]) -> Job:
+    """Looks where the signing key is kept without making it (the keyring may take a moment);
+    the result is whether one is kept and where, as a sentence."""
+
+    def work(context: JobContext) -> tuple[bool, str]:
+        context.progress("Looking for the signing key…")
+        return place()
+
+    return Job("signing key", Kind.READ, "Looking for the signing key…", work)
+
+
+# --- the custody log and coverage --------------------------------------------------------------
+
+
+def custody_job(store: Store) -> Job:
+    """Reads the custody log; the result is its records, newest first."""
+
+    def work(context: JobContext) -> list[CustodyRecord]:
+        from auditviewer.core.store.custody import read_custody
+
+        context.progress("Reading the custody log…")
+        return list(reversed(read_custody(store)))
+
+    return Job("activity", Kind.READ, "Reading the custody log…", work, subject=str(store.path))
+
+
+def coverage_job(store: Store, *, gap: int, now: Callable[[], int] | None = None) -> Job:
+    """Computes the coverage report with gaps of at least ``gap`` microseconds, at ``now()``
+    (default: the current time); the result is the :class:`CoverageReport`."""
+
+    def work(context: JobContext) -> CoverageReport:
+        from auditviewer.core.querying.coverage import coverage
+
+        context.progress("Reading what the archive covers…")
+        return coverage(store, gap=gap, now=None if now is None else now())
+
+    return Job(
+        "coverage", Kind.READ, "Reading what the archive covers…", work, subject=str(store.path)
+    )
