@@ -79,6 +79,20 @@ class StoreCheckReport:
             and self.chain.ok
             and self.disagreement is None
             and (self.reviews is None or self.reviews.ok)
+            and (self.custody is None or self.custody.ok)
+        )
+
+    @property
+    def only_custody_findings(self) -> bool:
+        """Whether only the custody log shows a change (a rewritten record, entries cut off the
+        end, an expected head missing) while the entries that remain are intact."""
+        return (
+            self.custody is not None
+            and not self.custody.ok
+            and not self.findings
+            and self.chain is not None
+            and self.chain.ok
+            and self.disagreement is None
         )
 
     @property

@@ -143,6 +143,41 @@ def signing_key(
     return SigningKey(key, IN_FILE, str(key_file), created=True)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyPlace:
+    """Where the signing key is kept, or would be kept, without making it.
+
+    ``kind`` is :data:`IN_KEYRING` or :data:`IN_FILE`; ``where`` the keyring's name or the
+    file's path; ``keyring_available`` whether a secure keyring exists (a key kept in a file
+    beside an available keyring was made before the keyring was).
+    """
+
+    exists: bool
+    kind: str
+    where: str
+    keyring_available: bool
+
+
+def key_place(
+    key_file: Path, *, backend: KeyringBackend | None = None, use_keyring: bool = True
+) -> KeyPlace:
+    """Where :func:`signing_key` finds the key, or would keep a new one; makes nothing."""
+    secure = _secure_backend(backend) if use_keyring else None
+    available = secure is not None
+    if secure is not None:
+        try:
+            kept = secure.get_password(SERVICE_NAME, KEYRING_ACCOUNT)
+        except Exception:  # a locked or failing keyring: the file decides
+            kept = None
+        if kept:
+            return KeyPlace(True, IN_KEYRING, _describe(secure), available)
+    if key_file.exists():
+        return KeyPlace(True, IN_FILE, str(key_file), available)
+    if secure is not None:
+        return KeyPlace(False, IN_KEYRING, _describe(secure), available)
+    return KeyPlace(False, IN_FILE, str(key_file), available)
+
+
 def _secure_backend(backend: KeyringBackend | None) -> KeyringBackend | None:
     try:
         found = backend or keyring.get_keyring()

@@ -63,39 +63,19 @@ class KeySource:
 
         return signing_key(self.key_file, backend=self.backend, use_keyring=self.use_keyring)
 
-    def _secure_backend(self) -> KeyringBackend | None:
-        if not self.use_keyring:
-            return None
-        import keyring
-
-        from auditviewer.core.sync.token_store import is_secure_backend
-
-        try:
-            found = self.backend or keyring.get_keyring()
-        except Exception:  # keyring's discovery can fail in many ways
-            return None
-        return found if is_secure_backend(found) else None
-
     def place(self) -> tuple[bool, str]:
         """Whether a key is kept already, and where it is (or would be) kept, as a sentence;
         nothing is made."""
-        from auditviewer.core.packs.signing import KEYRING_ACCOUNT
-        from auditviewer.core.sync.token_store import SERVICE_NAME
+        from auditviewer.core.packs.signing import IN_KEYRING, key_place
 
-        secure = self._secure_backend()
-        if secure is not None:
-            try:
-                kept = secure.get_password(SERVICE_NAME, KEYRING_ACCOUNT)
-            except Exception:  # a locked or failing keyring: the file decides
-                kept = None
-            if kept:
-                return True, "The private key is kept in the system keyring."
-        if self.key_file.exists():
-            return True, file_sentence(str(self.key_file), secure is not None)
-        if secure is not None:
-            return False, "The private key will be kept in the system keyring."
+        place = key_place(self.key_file, backend=self.backend, use_keyring=self.use_keyring)
+        if place.kind == IN_KEYRING:
+            verb = "is" if place.exists else "will be"
+            return place.exists, f"The private key {verb} kept in the system keyring."
+        if place.exists:
+            return True, file_sentence(place.where, place.keyring_available)
         return False, (
-            f"The private key will be kept in an owner-only file {self.key_file}: "
+            f"The private key will be kept in an owner-only file {place.where}: "
             "this system has no secure keyring."
         )
 

@@ -217,20 +217,20 @@ class VerifyDialog(QDialog):
     def _verdict(report: StoreCheckReport, *, rebuilt: bool) -> str:
         if report.ok:
             return REBUILT if rebuilt else INTACT
-        if _only_custody(report):
+        if report.only_custody_findings:
             return CUSTODY_FINDINGS
-        if _only_indexes(report):
+        if report.only_indexes_damaged:
             return INDEX_ONLY
         return NOT_REPAIRABLE
 
     @staticmethod
     def _details(report: StoreCheckReport) -> str:
         lines = []
-        if _only_custody(report):
+        if report.only_custody_findings:
             lines.append(CUSTODY_EXPLAINED)
         elif not report.ok:
             lines.append(
-                INDEX_ONLY_EXPLAINED if _only_indexes(report) else NOT_REPAIRABLE_EXPLAINED
+                INDEX_ONLY_EXPLAINED if report.only_indexes_damaged else NOT_REPAIRABLE_EXPLAINED
             )
         lines.append(report.summary())
         # The verdict above offers the repair: the command-line advice would only repeat it.
@@ -248,7 +248,7 @@ class VerifyDialog(QDialog):
         self.full_check.setEnabled(not running)
         self.expect_head.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        self.rebuild_button.setVisible(self.report is not None and _only_indexes(self.report))
+        self.rebuild_button.setVisible(self.report is not None and self.report.only_indexes_damaged)
         self.rebuild_button.setEnabled(not running)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -259,23 +259,3 @@ class VerifyDialog(QDialog):
             self.worker.done.connect(self.close)
             return
         super().closeEvent(event)
-
-
-def _custody_ok(report: StoreCheckReport) -> bool:
-    return report.custody is None or report.custody.ok
-
-
-def _only_custody(report: StoreCheckReport) -> bool:
-    """Whether the custody log's findings are all that is wrong: the entries are intact."""
-    return (
-        not _custody_ok(report)
-        and not report.findings
-        and report.chain is not None
-        and report.chain.ok
-        and report.disagreement is None
-    )
-
-
-def _only_indexes(report: StoreCheckReport) -> bool:
-    """Whether everything wrong is in indexes, which Rebuild Indexes repairs."""
-    return report.only_indexes_damaged and _custody_ok(report)

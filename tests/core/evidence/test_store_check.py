@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from auditviewer.core.errors import StoreError
+from auditviewer.core.evidence.custody_check import CustodyCheck
 from auditviewer.core.evidence.hash_chain import VerifyCancelled
-from auditviewer.core.evidence.sqlite_check import Part
+from auditviewer.core.evidence.sqlite_check import Finding, Part
 from auditviewer.core.evidence.store_check import check_store, rebuild_store_indexes
 from auditviewer.core.records import CancelToken, Progress
 from auditviewer.core.store.column_blocks import COLUMNS, decode, encode
@@ -365,3 +367,16 @@ def test_rebuild_waits_for_another_writer_then_says_so(opened: Store) -> None:
         writer.execute("ROLLBACK")
         writer.close()
     assert check_store(opened).ok
+
+
+def test_index_damage_with_a_custody_finding_is_not_only_index_damage(opened: Store) -> None:
+    intact = check_store(opened, log=False)
+    broken_log = CustodyCheck(3, 2, ("custody record 2 was rewritten",))
+    index_damage = Finding(Part.INDEX, "entries_created", "an entry is missing from it")
+    assert replace(intact, findings=(index_damage,)).only_indexes_damaged
+    both = replace(intact, findings=(index_damage,), custody=broken_log)
+    assert not both.only_indexes_damaged
+    assert not both.only_custody_findings
+    only_log = replace(intact, custody=broken_log)
+    assert only_log.only_custody_findings
+    assert not only_log.ok

@@ -10,8 +10,10 @@ import pytest
 from auditviewer.core.packs.signing import (
     IN_FILE,
     IN_KEYRING,
+    KeyPlace,
     SigningKeyError,
     fingerprint,
+    key_place,
     normalize_fingerprint,
     signing_key,
 )
@@ -70,3 +72,18 @@ def test_the_fingerprint_is_the_sha256_of_the_raw_key_in_groups(tmp_path: Path) 
     assert key.fingerprint.replace(" ", "") == hashlib.sha256(raw).hexdigest()
     assert fingerprint(key.public_key) == key.fingerprint
     assert normalize_fingerprint(key.fingerprint.replace(" ", ":").upper()) == key.fingerprint
+
+
+def test_where_the_key_is_kept_is_told_without_making_it(tmp_path: Path) -> None:
+    path = tmp_path / "key.pem"
+    backend = MemoryKeyring()
+    place = key_place(path, backend=backend)
+    assert (place.exists, place.kind, place.keyring_available) == (False, IN_KEYRING, True)
+    assert "MemoryKeyring" in place.where
+    assert key_place(path, use_keyring=False) == KeyPlace(False, IN_FILE, str(path), False)
+    assert not path.exists()
+    assert backend.secrets == {}
+    signing_key(path, use_keyring=False)
+    assert key_place(path, backend=backend) == KeyPlace(True, IN_FILE, str(path), True)
+    signing_key(tmp_path / "other.pem", backend=backend)
+    assert key_place(tmp_path / "other.pem", backend=backend).exists
