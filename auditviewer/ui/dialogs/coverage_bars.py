@@ -208,13 +208,24 @@ class CoverageBars(QWidget):
     ) -> None:
         start, end = axis
         label_width = metrics.horizontalAdvance("0000-00-00") + 16
-        count = max(2, min(8, plot.width() // label_width))
+        count = max(1, min(8, plot.width() // label_width - 1))
+        labels: list[tuple[int, str]] = []
         for step in range(count + 1):
             moment = start + (end - start) * step // count
-            x = self._x(moment, plot, axis)
+            x = int(self._x(moment, plot, axis))
             when = datetime.fromtimestamp(moment / 1_000_000, tz=UTC)
             text = f"{(when if self.utc else when.astimezone()):%Y-%m-%d}"
-            painter.drawLine(int(x), plot.bottom() + 2, int(x), plot.bottom() + 6)
+            painter.drawLine(x, plot.bottom() + 2, x, plot.bottom() + 6)
             width = metrics.horizontalAdvance(text)
-            left = min(max(int(x) - width // 2, plot.left()), plot.right() - width)
+            labels.append((min(max(x - width // 2, plot.left()), plot.right() - width), text))
+        # The first and last labels are pushed inside the plot and always shown; one between
+        # them that would touch a neighbour is left out (its tick stays).
+        last_left = labels[-1][0]
+        drawn_until = plot.left() - label_width
+        for index, (left, text) in enumerate(labels):
+            right = left + metrics.horizontalAdvance(text)
+            is_end = index in (0, len(labels) - 1)
+            if not is_end and (left < drawn_until + 8 or right + 8 > last_left):
+                continue
             painter.drawText(left, plot.bottom() + 6 + metrics.ascent(), text)
+            drawn_until = right
