@@ -4,7 +4,9 @@ It runs the whole path once, headless, in temporary files: the shipped resources
 on its "offscreen" platform plugin, a store opens (SQLite through SQLAlchemy), the bundled sample
 is parsed in a spawned process and imported, the main window paints its table, a query filters
 it, the selected rows are exported and the export re-imports into an empty store with identical
-raw texts and hashes. In a PyInstaller build this is what shows that nothing was left out.
+raw texts and hashes; the selection is written as a signed evidence pack that checks out, and a
+signed review's report is written as a PDF. In a PyInstaller build this is what shows that
+nothing was left out.
 
 Each check prints one line; the first failure skips the checks after it. Nothing outside a
 temporary folder is touched (the window's settings go to a file in it).
@@ -172,6 +174,7 @@ def check_parser_process(run: _Run) -> str:
 def check_import(run: _Run) -> str:
     from auditviewer.core.resources import resource_path
     from auditviewer.core.store.file_import import import_file
+    from auditviewer.core.wording import counted
 
     assert run.store is not None
     report = import_file(run.store, resource_path(SAMPLE))
@@ -179,7 +182,7 @@ def check_import(run: _Run) -> str:
     _require(report.imported > 0, "nothing was imported")
     return (
         f"{report.imported} imported, {report.quarantined} quarantined, "
-        f"{report.conflicts} conflicts ({report.seconds * 1000:.0f} ms)"
+        f"{counted(report.conflicts, 'conflict')} ({report.seconds * 1000:.0f} ms)"
     )
 
 
@@ -274,6 +277,37 @@ def check_round_trip(run: _Run) -> str:
     return f"{len(copy)} entries re-imported with identical raw texts and hashes"
 
 
+def check_evidence_pack(run: _Run) -> str:
+    from auditviewer.core.packs.pack import write_evidence_pack
+    from auditviewer.core.packs.pack_check import check_pack
+    from auditviewer.core.packs.signing import signing_key
+
+    assert run.store is not None
+    # A key of its own in the temporary folder: the user's signing key is never touched.
+    key = signing_key(run.folder / "signing-key.pem", use_keyring=False)
+    folder = run.folder / "evidence-pack"
+    report = write_evidence_pack(run.store, folder, key=key, seqs=run.selected)
+    checked = check_pack(folder, expected_fingerprint=key.fingerprint)
+    _require(checked.ok, f"the pack does not check out: {checked.summary()}")
+    return f"{report.entries} entries packed, signed with Ed25519, and checked"
+
+
+def check_review_report(run: _Run) -> str:
+    from auditviewer.core.reviewing.marks import mark
+    from auditviewer.core.reviewing.report import build_report
+    from auditviewer.core.reviewing.reviews import sign_review, start_review
+    from auditviewer.ui.reports.review_pdf import write_report_pdf
+
+    assert run.store is not None
+    review = start_review(run.store, "Self-test", reviewer="self-test")
+    mark(run.store, review.id, run.selected[:1], "flagged", note="<b>plain</b>")
+    sign_review(run.store, review.id, by="self-test", statement="Checked by the self-test.")
+    path = run.folder / "review.pdf"
+    size = write_report_pdf(build_report(run.store, review.id), path)
+    _require(path.read_bytes().startswith(b"%PDF-"), "the review report is not a PDF")
+    return f"a signed review's report written as PDF, {size} bytes"
+
+
 def check_keyring(_run: _Run) -> str:
     from importlib.metadata import entry_points
 
@@ -321,6 +355,8 @@ CHECKS: tuple[tuple[str, Callable[[_Run], str]], ...] = (
     ("filter", check_filter),
     ("export", check_export),
     ("round trip", check_round_trip),
+    ("evidence pack", check_evidence_pack),
+    ("review report", check_review_report),
     ("keyring", check_keyring),
     ("tls", check_tls),
 )
