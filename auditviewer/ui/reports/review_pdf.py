@@ -40,6 +40,7 @@ from PySide6.QtWidgets import QApplication
 from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.atomic import atomic_write
 from auditviewer.core.reviewing.report import ReviewReport, report_record
+from auditviewer.ui.plain_text import visible_multiline
 
 RESOLUTION: Final = 300
 BODY_POINTS: Final = 9.0
@@ -60,7 +61,8 @@ def ensure_application() -> None:
 
 
 class _Writer:
-    """Plain-text insertion into a document, in a few styles."""
+    """Plain-text insertion into a document, in a few styles; invisible and direction-changing
+    characters (a note can hold U+202E to reverse what follows) are shown as escapes."""
 
     def __init__(self, document: QTextDocument) -> None:
         self.cursor = QTextCursor(document)
@@ -85,12 +87,12 @@ class _Writer:
         else:
             self.cursor.insertBlock(block)
         self.cursor.setCharFormat(self.style(points, bold=bold))
-        self.cursor.insertText(text, self.style(points, bold=bold))
+        self.cursor.insertText(visible_multiline(text), self.style(points, bold=bold))
 
     def labelled(self, label: str, value: str, *, mono: bool = False) -> None:
         self.paragraph("")
         self.cursor.insertText(f"{label}: ", self.style(BODY_POINTS, bold=True))
-        self.cursor.insertText(value, self.style(BODY_POINTS, mono=mono))
+        self.cursor.insertText(visible_multiline(value), self.style(BODY_POINTS, mono=mono))
 
     def table(self, rows: list[tuple[str, str]]) -> None:
         table_format = QTextTableFormat()
@@ -103,7 +105,9 @@ class _Writer:
             table.cellAt(row, 0).firstCursorPosition().insertText(
                 label, self.style(BODY_POINTS, bold=True)
             )
-            table.cellAt(row, 1).firstCursorPosition().insertText(value, self.style(BODY_POINTS))
+            table.cellAt(row, 1).firstCursorPosition().insertText(
+                visible_multiline(value), self.style(BODY_POINTS)
+            )
         self.cursor.movePosition(QTextCursor.MoveOperation.End)
 
 
