@@ -116,9 +116,16 @@ def test_verify_expect_head_and_redacted_export(
     head = re.search(r"sha256 ([0-9a-f]{64})", out)
     assert head is not None
     assert _run(store_path, capsys, "verify", "--expect-head", head.group(1))[0] == 0
+    spaced = " ".join(head.group(1)[i : i + 4] for i in range(0, 64, 4)).upper()
+    assert _run(store_path, capsys, "verify", "--expect-head", spaced)[0] == 0
     code, _, err = _run(store_path, capsys, "verify", "--expect-head", "00" * 32)
     assert code == 1
     assert "not in the store's chain" in err
+    assert "the entries the store holds are intact" in err
+    assert "damaged" not in err
+    code, _, err = _run(store_path, capsys, "verify", "--expect-head", "zz")
+    assert code == 2
+    assert "is not a SHA-256: give its 64 hex digits" in err
     code, out, _ = _run(store_path, capsys, "export", "--redact", "-o", str(tmp_path / "r.csv"))
     assert code == 0
     assert "redacted" in out

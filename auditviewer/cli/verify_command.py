@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from auditviewer.cli.common import ProgressLine, fail, open_store, printable
+from auditviewer.core.evidence.custody_check import head_text
 from auditviewer.core.evidence.sqlite_check import REBUILD_ADVICE
 from auditviewer.core.evidence.store_check import check_store, rebuild_store_indexes
 from auditviewer.core.wording import counted
@@ -41,6 +42,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--expect-head",
         metavar="HEX",
+        type=_head,
         help=(
             "a chain head noted outside the store (an earlier verify, an evidence pack's "
             "manifest); it must be in the store's chain"
@@ -92,3 +94,10 @@ def run(args: argparse.Namespace) -> int:
     more = f" ({others} more problem{'s' if others > 1 else ''} listed above)" if others else ""
     advice = "" if REBUILD_ADVICE in problems[0] else f"; {report.advice()}"
     return fail(f"{location}: {problems[0]}{more}{advice}")
+
+
+def _head(text: str) -> str:
+    try:
+        return head_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -142,14 +142,23 @@ def _what(record: CustodyRecord) -> str:
     )
 
 
+def head_text(expect_head: str) -> str:
+    """A chain head as written (any case, spaces or colons between digits), as 64 lowercase
+    hex digits; raises ValueError with a sentence when it is not a SHA-256."""
+    text = "".join(expect_head.split()).replace(":", "").lower()
+    if len(text) != 64 or any(char not in "0123456789abcdef" for char in text):
+        raise ValueError(
+            f"the expected head {expect_head!r} is not a SHA-256: give its 64 hex digits"
+        )
+    return text
+
+
 def _expected_head(connection: sqlite3.Connection, expect_head: str) -> tuple[str | None, str]:
-    text = expect_head.strip().lower()
     try:
-        wanted = bytes.fromhex(text)
-    except ValueError:
-        return f"the expected head {expect_head!r} is not a SHA-256 in hex", ""
-    if len(wanted) != 32:
-        return f"the expected head {expect_head!r} is not a SHA-256 (64 hex digits)", ""
+        text = head_text(expect_head)
+    except ValueError as exc:
+        return str(exc), ""
+    wanted = bytes.fromhex(text)
     now = entry_head(connection)
     # The current head, or one the custody log recorded, spares a scan of every entry's chain.
     row: tuple[int] | None = (now.seq,) if now.sha256 == text else None
@@ -168,9 +177,9 @@ def _expected_head(connection: sqlite3.Connection, expect_head: str) -> tuple[st
         ).fetchone()
     if row is None:
         return (
-            f"the expected chain head {text} is not in the store's chain: entries it covered "
-            f"were removed or rewritten (the store ends at entry seq {now.seq:,}, chain head "
-            f"{now.sha256})",
+            f"the expected chain head {text} is not in the store's chain: it was noted from "
+            "another store, or entries it covered were removed or rewritten (the store ends at "
+            f"entry seq {now.seq:,}, chain head {now.sha256})",
             "",
         )
     seq = int(row[0])

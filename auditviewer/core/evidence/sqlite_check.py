@@ -41,6 +41,11 @@ DIGEST_ROWS: Final = 65536
 REBUILD_ADVICE: Final = (
     "indexes are derived data; rebuild them with `auditviewer verify --rebuild-indexes`"
 )
+CUSTODY_ADVICE: Final = (
+    "the entries the store holds are intact (every text matches its SHA-256 and the hash chain "
+    "holds); what was found concerns entries no longer there or the custody log itself; compare "
+    "the store with a backup copy or the original export files, and import what is missing"
+)
 DAMAGE_ADVICE: Final = (
     "the store itself is damaged and auditviewer cannot repair it; the entries' hashes decide "
     "which entries are intact; restore the store from a backup copy, or import the original "

@@ -18,6 +18,7 @@ from auditviewer.core.evidence.hash_chain import VerifyCancelled, VerifyReport, 
 from auditviewer.core.evidence.parts_check import PartsCancelled, parts_disagreement
 from auditviewer.core.evidence.review_chain import ReviewChainReport, verify_review_chain
 from auditviewer.core.evidence.sqlite_check import (
+    CUSTODY_ADVICE,
     DAMAGE_ADVICE,
     REBUILD_ADVICE,
     Finding,
@@ -121,6 +122,8 @@ class StoreCheckReport:
             return ""
         if self.only_indexes_damaged:
             return REBUILD_ADVICE
+        if self.only_custody_findings:
+            return CUSTODY_ADVICE
         return DAMAGE_ADVICE
 
     def summary(self) -> str:

@@ -165,6 +165,15 @@ class VerifyDialog(QDialog):
         if self.worker is not None:
             return
         expected = self.expect_head.text().strip() or None
+        if expected is not None:
+            from auditviewer.core.evidence.custody_check import head_text
+
+            try:
+                expected = head_text(expected)
+            except ValueError as exc:
+                self.status.setText(visible(f"Not checked: {exc}.", 300))
+                self.expect_head.setFocus()
+                return
         worker = verify_job(
             self._store, full=self.full_check.isChecked(), rebuild=rebuild, expect_head=expected
         )

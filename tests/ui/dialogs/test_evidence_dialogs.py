@@ -320,6 +320,12 @@ def test_verify_dialog_checks_an_expected_head_and_shows_custody_findings(
     assert "expected chain head" in verify.result_text.toPlainText()
     verify.resize(1280, 800)
     grab(verify, tmp_path / "verify-expected-head.png")
+    checked = verify.report
+    verify.expect_head.setText("not a head")
+    verify.verify_button.click()
+    assert not verify.running
+    assert verify.report is checked
+    assert "is not a SHA-256: give its 64 hex digits" in verify.status.text()
 
 
 def test_verify_dialog_names_entries_cut_off_the_end(
