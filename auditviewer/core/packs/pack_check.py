@@ -108,7 +108,10 @@ def check_pack(
     """Checks the pack in ``folder``; raises :class:`PackUnreadable` when there is none."""
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise PackUnreadable(f"{root}: no such folder; name the folder of an evidence pack")
+        if root.suffix.lower() == ".zip" and root.is_file():
+            raise PackUnreadable(f"{root}: a .zip; unpack it and name the folder it holds")
+        what = "a file, not a folder" if root.exists() else "no such folder"
+        raise PackUnreadable(f"{root}: {what}; name the folder of an evidence pack")
     problems: list[str] = []
     present = _files(root)
     required = (*SUMMED, SUMS)

@@ -27,7 +27,7 @@ from auditviewer.core.packs.pack import (
     SUMS,
     write_evidence_pack,
 )
-from auditviewer.core.packs.pack_check import check_pack
+from auditviewer.core.packs.pack_check import PackUnreadable, check_pack
 from auditviewer.core.packs.signing import SigningKey, public_pem, signing_key
 from auditviewer.core.querying.language import parse_query
 from auditviewer.core.records import CancelToken
@@ -375,3 +375,17 @@ def test_the_entries_are_found_however_the_file_was_changed(pack: Path) -> None:
     data = b"[\n" + b",\n".join(texts) + b"\n]\n"
     assert guided_spans(data, expected) == element_spans(data)
     assert len(guided_spans(data, expected)) == len(texts)
+
+
+def test_what_is_not_a_pack_folder_is_named(tmp_path: Path) -> None:
+    archive = tmp_path / "pack.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))
+    plain = tmp_path / "notes.txt"
+    plain.write_text("x", encoding="utf-8")
+    for path, said in (
+        (archive, "a .zip; unpack it and name the folder it holds"),
+        (plain, "a file, not a folder"),
+        (tmp_path / "gone", "no such folder"),
+    ):
+        with pytest.raises(PackUnreadable, match=re.escape(f"{path}: {said}")):
+            check_pack(path)
