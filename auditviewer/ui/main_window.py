@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 import auditviewer
 from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
+from auditviewer.ui.review.review_controller import ReviewController
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.table import COPY_AS_JSON, COPY_AS_JSON_TIP
 from auditviewer.ui.tasks.job import Job
@@ -109,11 +110,15 @@ class MainWindow(QMainWindow):
         self.banner = ViewBanner(self)
         self.banner.hide()
         self.banner.add_requested.connect(self.add_to_archive)
+        self.review = ReviewController(self.tasks, settings, self)
+        self.review.message.connect(self._show_message)
+        self.review.marked.connect(self._on_marked)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
+        column.addWidget(self.review.bar)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -211,11 +216,15 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.panel_actions[key] = action
 
+        review_menu = bar.addMenu("&Review")
+        self.review.fill_menu(review_menu)
+
         help_menu = bar.addMenu("&Help")
         self.query_syntax_action = self._action(
             "&Query Syntax", self.show_query_syntax, QKeySequence.StandardKey.HelpContents
         )
         help_menu.addAction(self.query_syntax_action)
+        help_menu.addAction(self.review.keys_action)
         self.about_action = self._action("&About auditviewer", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.about_action)
@@ -260,6 +269,7 @@ class MainWindow(QMainWindow):
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
+        self.review.update_actions()
         if self.welcome is not None:
             self.welcome.open_button.setEnabled(writable)
             self.welcome.sync_button.setEnabled(writable and not busy)
@@ -321,6 +331,7 @@ class MainWindow(QMainWindow):
         self.browser = browser
         browser.table.share_copy_action(self.copy_action)
         self.pages.addWidget(browser)
+        self.review.attach(store, browser)
         self._show_page()
         self._update_actions()
         self.tasks.set_store(store)
@@ -331,6 +342,7 @@ class MainWindow(QMainWindow):
             return
         self.tasks.shutdown()
         self.tasks.store = None
+        self.review.detach()
         self.index_progress.finish()
         for dialog in (self.verify_dialog, self.report_dialog):
             if dialog is not None:
@@ -684,6 +696,11 @@ class MainWindow(QMainWindow):
             self._on_archive_finished(job)
         elif job.name in ("sync", "verify"):
             self.refresh_entries()
+
+    def _on_marked(self) -> None:
+        """Marks were stored: the review column, the facets and the details show them."""
+        if self.browser is not None:
+            self.browser.refresh()
 
     def cancel_task(self) -> None:
         """Asks the running import, export or sync to stop."""

@@ -19,8 +19,11 @@ from auditviewer.ui.tasks.job import Job, JobContext, Kind
 from auditviewer.ui.tasks.task_progress import human_bytes
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from auditviewer.core.evidence.store_check import StoreCheckReport
     from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.reviewing.reviews import DispositionCounts, Review
     from auditviewer.core.store.connection import Store
 
 log = logging.getLogger(__name__)
@@ -201,3 +204,113 @@ def verify_job(store: Store, *, full: bool, rebuild: bool) -> Job:
     kind = Kind.WRITE if rebuild else Kind.CHECK
     title = "Rebuilding the indexes…" if rebuild else "Checking…"
     return Job("verify", kind, title, work, subject=str(store.path))
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+REVIEW_WRITE_JOB = "review"
+REVIEW_READ_JOB = "review-read"
+REVIEW_REPORT_JOB = "review-report"
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRequest:
+    """Marks asked for in the window: a disposition, a note or tags for some entries."""
+
+    review_id: int
+    seqs: tuple[int, ...]
+    disposition: str | None = None
+    note: str | None = None
+    tags: tuple[str, ...] | None = None
+    reviewer: str | None = None
+
+
+def review_start_job(store: Store, start: Callable[[Store], Review]) -> Job:
+    """Starts a review (``start`` calls the core with the scope asked for); the result is the
+    new :class:`Review` and its progress."""
+
+    def work(context: JobContext) -> tuple[Review, DispositionCounts]:
+        from auditviewer.core.reviewing.reviews import review_progress
+
+        context.progress("Starting the review…")
+        review = start(store)
+        return review, review_progress(store, review.id)
+
+    return Job(REVIEW_WRITE_JOB, Kind.WRITE, "Starting the review…", work, subject=str(store.path))
+
+
+def mark_job(store: Store, request: MarkRequest) -> Job:
+    """Marks entries within a review in one transaction; the result is the review's progress
+    afterwards. A signed review, or an entry outside its scope, marks nothing."""
+
+    def work(context: JobContext) -> DispositionCounts:
+        from auditviewer.core.reviewing.marks import mark
+        from auditviewer.core.reviewing.reviews import review_progress
+
+        context.progress(f"Marking {counted(len(request.seqs), 'entry')}…")
+        mark(
+            store,
+            request.review_id,
+            request.seqs,
+            request.disposition,
+            note=request.note,
+            tags=request.tags,
+            reviewer=request.reviewer,
+        )
+        return review_progress(store, request.review_id)
+
+    title = f"Marking {counted(len(request.seqs), 'entry')}…"
+    return Job(REVIEW_WRITE_JOB, Kind.WRITE, title, work, subject=str(store.path))
+
+
+def sign_job(store: Store, review_id: int, *, by: str, statement: str) -> Job:
+    """Signs a review off; the result is the signed (frozen) :class:`Review`."""
+
+    def work(context: JobContext) -> Review:
+        from auditviewer.core.reviewing.reviews import sign_review
+
+        context.progress("Signing the review off…")
+        return sign_review(store, review_id, by=by, statement=statement)
+
+    return Job(REVIEW_WRITE_JOB, Kind.WRITE, "Signing off…", work, subject=str(store.path))
+
+
+def review_read_job(store: Store, read: Callable[[Store], object]) -> Job:
+    """A read about the reviews (a review's progress, the next unreviewed entry): its result is
+    what ``read`` returns."""
+
+    def work(context: JobContext) -> object:
+        del context
+        return read(store)
+
+    return Job(REVIEW_READ_JOB, Kind.READ, "Reading the review…", work, subject=str(store.path))
+
+
+def report_job(store: Store, review_id: int, path: Path) -> Job:
+    """Writes a review's report to ``path``: PDF, JSON or CSV by its suffix, atomically. The
+    result is the path written."""
+
+    def work(context: JobContext) -> Path:
+        from auditviewer.core.reviewing.report import (
+            build_report,
+            report_format,
+            write_report_csv,
+            write_report_json,
+        )
+
+        context.progress("Reading the review's marks…")
+        kind = report_format(path)
+        report = build_report(store, review_id)
+        context.progress(f"Writing {visible(path.name, 60)}…")
+        if kind == "pdf":
+            from auditviewer.ui.reports.review_pdf import write_report_pdf
+
+            write_report_pdf(report, path)
+        elif kind == "csv":
+            write_report_csv(report, path)
+        else:
+            write_report_json(report, path)
+        return path
+
+    title = f"Writing {visible(path.name, 60)}…"
+    return Job(REVIEW_REPORT_JOB, Kind.READ, title, work, subject=str(path))
