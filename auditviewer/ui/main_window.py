@@ -699,8 +699,16 @@ class MainWindow(QMainWindow):
 
     def _on_marked(self) -> None:
         """Marks were stored: the review column, the facets and the details show them."""
-        if self.browser is not None:
-            self.browser.refresh()
+        browser = self.browser
+        if browser is None:
+            return
+        if browser.current_filter.has_review_terms:
+            browser.refresh()  # the rows a review term matches change with the marks
+            return
+        browser.model.refresh_marks()
+        browser.facets.set_updating(True)
+        browser.aggregates.request(browser.current_filter)
+        browser.show_details_now()
 
     def cancel_task(self) -> None:
         """Asks the running import, export or sync to stop."""

@@ -186,8 +186,11 @@ class ReviewController(QObject):
 
     def attach(self, store: Store, browser: EntryBrowser) -> None:
         """The store on screen and its browser; the review last active on it comes back."""
+        from auditviewer.core.reviewing.marks import history
+
         self.store = store
         self.browser = browser
+        browser.details.set_history_reader(lambda seq: history(store, seq))
         for action in (*self.change_actions, self.next_action, self.previous_action):
             browser.table.addAction(action)
         self.review = None
@@ -338,6 +341,8 @@ class ReviewController(QObject):
         self.progress = progress
         self.settings.qsettings.setValue(f"{ACTIVE_KEY}/{self._store_key()}", review.id)
         self.bar.show_review(review, progress)
+        if self.browser is not None:
+            self.browser.model.set_review(review.id)
         if apply_scope and self.browser is not None:
             self.browser.set_filter(review.scope_filter())
         self.update_actions()

@@ -13,7 +13,8 @@ from auditviewer.core.reviewing.reviews import review_progress
 from auditviewer.ui.main_window import MainWindow
 from auditviewer.ui.review.review_controller import KEYS, ReviewController
 from auditviewer.ui.review.review_dialogs import SignOffDialog, StartReviewDialog
-from tests.ui.conftest import table_seqs
+from auditviewer.ui.table.entry_table_model import REVIEW
+from tests.ui.conftest import table_seqs, wait_for_aggregates
 
 
 def wait_idle(qtbot: Any, window: MainWindow) -> None:
@@ -54,6 +55,8 @@ def press(qtbot: Any, window: MainWindow, key: Qt.Key, modifier: Any = None) -> 
         QTest.keyClick(table, key)
     else:
         QTest.keyClick(table, key, modifier)
+        # The modifier let go: later clicks are plain clicks.
+        QTest.keyRelease(table, Qt.Key.Key_Control)
     wait_idle(qtbot, window)
 
 
@@ -167,3 +170,69 @@ def test_daily_review_asks_the_reviewer_once(qtbot: Any, window: MainWindow) -> 
     controller.start_daily_review()
     assert controller.dialog is asked  # not asked again
     wait_idle(qtbot, window)
+
+
+def review_cell(window: MainWindow, row: int, role: Qt.ItemDataRole) -> Any:
+    model = window.browser.model
+    return model.data(model.index(row, REVIEW), role)
+
+
+def test_marks_show_in_the_review_column_the_facets_and_the_details(
+    qtbot: Any, window: MainWindow
+) -> None:
+    controller = start(qtbot, window)
+    browser = window.browser
+    assert review_cell(window, 0, Qt.ItemDataRole.DisplayRole) == ""
+    assert review_cell(window, 0, Qt.ItemDataRole.DecorationRole) is None
+    seq = select_row(window, 0)
+    press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert review_cell(window, 0, Qt.ItemDataRole.DisplayRole) == "Follow-up"
+    assert not review_cell(window, 0, Qt.ItemDataRole.DecorationRole).isNull()
+    wait_for_aggregates(qtbot, browser)
+    counts = {item.text(0): item.text(1) for item in browser.facets.items("review")}
+    assert counts["follow-up"] == "1"
+    assert counts["unreviewed"] == "9"
+    # A tag and a note keep the disposition; the details list every event.
+    controller._mark(tags=("vendor",), verb="")
+    wait_idle(qtbot, window)
+    controller._mark(note="Checked with the vendor", verb="")
+    wait_idle(qtbot, window)
+    assert review_cell(window, 0, Qt.ItemDataRole.DisplayRole) == "Follow-up · note"
+    wait_for_aggregates(qtbot, browser)
+    assert [item.text(0) for item in browser.facets.items("tag")] == ["vendor"]
+    assert browser.detail_seq == seq
+    history = browser.details.history_view.toPlainText()
+    assert history.count("Follow-up by Ada Auditor") == 3
+    assert "Tags: vendor" in history
+    assert "Note: Checked with the vendor" in history
+    # Clicking the facet filters by it.
+    item = next(i for i in browser.facets.items("review") if i.text(0) == "follow-up")
+    browser.facets._on_clicked(item)
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 1)
+
+
+HOSTILE_NOTE = "<b>bold</b> <script>alert(1)</script> \u202eevil\u202c " + "x" * 5000
+
+
+def test_hostile_notes_and_tags_render_as_plain_text(qtbot: Any, window: MainWindow) -> None:
+    controller = start(qtbot, window)
+    browser = window.browser
+    select_row(window, 0)
+    controller._mark(
+        disposition="flagged", note=HOSTILE_NOTE, tags=("<i>tag</i>", "\u202eRTL"), verb=""
+    )
+    wait_idle(qtbot, window)
+    tooltip = review_cell(window, 0, Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;script&gt;" in tooltip
+    assert "<script>" not in tooltip
+    assert "<b>bold" not in tooltip
+    assert "\u202e" not in tooltip
+    assert len(tooltip) < 3000  # capped
+    lines = tooltip.split("<br>")
+    assert all(len(line) < 200 for line in lines[1:-1])  # wrapped
+    history = browser.details.history_view.toPlainText()
+    assert "<b>bold</b> <script>alert(1)</script>" in history  # shown literally
+    assert "\u202e" not in history
+    assert "\\u202eevil" in history
+    assert "<i>tag</i>" in history
+    assert review_cell(window, 0, Qt.ItemDataRole.DisplayRole) == "Flagged · note"
