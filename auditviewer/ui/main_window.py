@@ -32,6 +32,7 @@ import auditviewer
 from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
 from auditviewer.ui.review.review_controller import ReviewController
+from auditviewer.ui.review.saved_views import ViewsController
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.table import COPY_AS_JSON, COPY_AS_JSON_TIP
 from auditviewer.ui.tasks.job import Job
@@ -113,12 +114,15 @@ class MainWindow(QMainWindow):
         self.review = ReviewController(self.tasks, settings, self)
         self.review.message.connect(self._show_message)
         self.review.marked.connect(self._on_marked)
+        self.views = ViewsController(self.tasks, settings, self)
+        self.views.message.connect(self._show_message)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.review.bar)
+        column.addWidget(self.review.context_banner)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -216,6 +220,12 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.panel_actions[key] = action
 
+        self.views.utc = self.utc_action.isChecked()
+        self.views.utc_requested.connect(self.utc_action.setChecked)
+        self.utc_action.toggled.connect(lambda on: setattr(self.views, "utc", on))
+        views_menu = bar.addMenu("V&iews")
+        self.views.fill_menu(views_menu)
+
         review_menu = bar.addMenu("&Review")
         self.review.fill_menu(review_menu)
 
@@ -270,6 +280,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
         self.review.update_actions()
+        self.views.update_actions()
         if self.welcome is not None:
             self.welcome.open_button.setEnabled(writable)
             self.welcome.sync_button.setEnabled(writable and not busy)
@@ -332,6 +343,7 @@ class MainWindow(QMainWindow):
         browser.table.share_copy_action(self.copy_action)
         self.pages.addWidget(browser)
         self.review.attach(store, browser)
+        self.views.attach(store, browser)
         self._show_page()
         self._update_actions()
         self.tasks.set_store(store)
@@ -343,6 +355,7 @@ class MainWindow(QMainWindow):
         self.tasks.shutdown()
         self.tasks.store = None
         self.review.detach()
+        self.views.detach()
         self.index_progress.finish()
         for dialog in (self.verify_dialog, self.report_dialog):
             if dialog is not None:

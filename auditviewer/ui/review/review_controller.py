@@ -8,6 +8,7 @@ reads. The controller keeps the active review and the reviewer's name (a setting
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_message_box, visible
+from auditviewer.ui.review.context_banner import ContextBanner
 from auditviewer.ui.review.review_bar import ReviewBar
 from auditviewer.ui.review.review_dialogs import SignOffDialog, StartReviewDialog
 from auditviewer.ui.tasks.job import Job
@@ -42,6 +44,7 @@ from auditviewer.ui.tasks.jobs import (
 )
 
 if TYPE_CHECKING:
+    from auditviewer.core.querying.filter import Filter
     from auditviewer.core.reviewing.reviews import DispositionCounts, Review
     from auditviewer.core.store.connection import Store
     from auditviewer.ui.entry_browser import EntryBrowser
@@ -64,6 +67,18 @@ KEYS = {
 SIGNED_REFUSAL = "{label} is signed and frozen: its marks can no longer change. Start a new review."
 REPORT_FILTERS = "PDF report (*.pdf);;JSON report (*.json);;CSV report (*.csv)"
 CONFIRM_ABOVE = 1  # marking more entries than this asks first
+AROUND = 10  # entries shown before and after one by Show Surrounding Entries
+
+
+@dataclass(frozen=True, slots=True)
+class _ListState:
+    """What the table showed before the surrounding entries: restored by Back."""
+
+    filter: Filter
+    sort_column: int
+    sort_order: Qt.SortOrder
+    seq: int | None
+    scroll: int
 
 
 def keys_help() -> str:
@@ -101,6 +116,9 @@ class ReviewController(QObject):
         self.bar = ReviewBar(window)
         self.bar.next_requested.connect(self.next_unreviewed)
         self.bar.sign_requested.connect(self.sign_off)
+        self.context_banner = ContextBanner(window)
+        self.context_banner.back_requested.connect(self.back_to_list)
+        self._list_state: _ListState | None = None
         tasks.job_finished.connect(self._on_job_finished)
         self._build_actions()
 
@@ -140,6 +158,8 @@ class ReviewController(QObject):
         self.report_action = self._action("Write &Report…", self.write_report)
         self.keys_action = self._action("Review &Keys", self.show_keys)
         self.reviewer_action = self._action("Reviewer &Name…", self.ask_reviewer)
+        self.context_action = self._action("Show S&urrounding Entries", self.show_surrounding)
+        self.back_action = self._action("&Back to the Filtered List", self.back_to_list)
 
     @property
     def change_actions(self) -> tuple[QAction, ...]:
@@ -157,6 +177,9 @@ class ReviewController(QObject):
         menu.addSeparator()
         menu.addAction(self.next_action)
         menu.addAction(self.previous_action)
+        menu.addSeparator()
+        menu.addAction(self.context_action)
+        menu.addAction(self.back_action)
         menu.addSeparator()
         menu.addAction(self.sign_action)
         menu.addAction(self.report_action)
@@ -179,6 +202,8 @@ class ReviewController(QObject):
             action.setEnabled(open_)
         self.sign_action.setEnabled(open_ and free)
         self.report_action.setEnabled(active and self.tasks.running(REVIEW_REPORT_JOB) is None)
+        self.context_action.setEnabled(self.browser is not None)
+        self.back_action.setEnabled(self._list_state is not None)
         self.bar.next_button.setEnabled(open_)
         self.bar.sign_button.setEnabled(open_ and free)
 
@@ -191,6 +216,9 @@ class ReviewController(QObject):
         self.store = store
         self.browser = browser
         browser.details.set_history_reader(lambda seq: history(store, seq))
+        browser.table.extra_menu_actions = [self.context_action]
+        self._list_state = None
+        self.context_banner.hide()
         for action in (*self.change_actions, self.next_action, self.previous_action):
             browser.table.addAction(action)
         self.review = None
@@ -209,6 +237,8 @@ class ReviewController(QObject):
         self.review = None
         self.progress = None
         self.bar.hide()
+        self._list_state = None
+        self.context_banner.hide()
         self.update_actions()
 
     def _store_key(self) -> str:
@@ -517,6 +547,61 @@ class ReviewController(QObject):
         browser.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
         browser.table.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
+
+    # --- the entries around one ----------------------------------------------------------------
+
+    def show_surrounding(self) -> None:
+        """Show Surrounding Entries: the entries just before and after the selected one in
+        time, the filter set aside; Back to the Filtered List restores the list as it was."""
+        from auditviewer.core.errors import AuditViewerError
+        from auditviewer.core.querying.filter import Filter
+        from auditviewer.core.reviewing.context import surrounding
+        from auditviewer.ui.table.entry_table_model import TIME
+
+        browser = self.browser
+        if browser is None or self.store is None:
+            return
+        seqs = browser.selected_seqs() if browser.selection_count() else []
+        if not seqs:
+            self.message.emit("Select an entry first: its surrounding entries are shown.")
+            return
+        anchor = browser.detail_seq if browser.detail_seq in seqs else seqs[0]
+        try:
+            context = surrounding(self.store, anchor, AROUND)
+        except AuditViewerError as exc:
+            self.message.emit(str(exc))
+            return
+        if self._list_state is None:
+            header = browser.table.horizontalHeader()
+            self._list_state = _ListState(
+                browser.current_filter,
+                header.sortIndicatorSection(),
+                header.sortIndicatorOrder(),
+                anchor,
+                browser.table.verticalScrollBar().value(),
+            )
+        browser.model.highlight_seq = anchor
+        browser.set_filter(Filter(seqs=tuple(row.seq for row in context.rows)))
+        browser.table.sortByColumn(TIME, Qt.SortOrder.AscendingOrder)
+        self.select_entry(anchor)
+        self.context_banner.show_context(anchor, AROUND, len(context.rows))
+        self.update_actions()
+
+    def back_to_list(self) -> None:
+        """Back to the Filtered List: the filter, sort, selection and scroll as they were."""
+        state, self._list_state = self._list_state, None
+        self.context_banner.hide()
+        browser = self.browser
+        if state is None or browser is None:
+            self.update_actions()
+            return
+        browser.model.highlight_seq = None
+        browser.table.sortByColumn(state.sort_column, state.sort_order)
+        browser.set_filter(state.filter)
+        if state.seq is not None:
+            self.select_entry(state.seq)
+        browser.table.verticalScrollBar().setValue(state.scroll)
+        self.update_actions()
 
     # --- signing and the report ----------------------------------------------------------------
 

@@ -156,6 +156,8 @@ class EntryTableModel(QAbstractTableModel):
         # The review column: marks of the active review (None: each entry's latest), read
         # with each page of rows.
         self._review_id: int | None = None
+        # The entry whose surrounding entries are shown, set in bold.
+        self.highlight_seq: int | None = None
         self._marks: dict[int, dict[int, MarkEvent]] = {}
         self._open_query()
 
@@ -381,7 +383,13 @@ class EntryTableModel(QAbstractTableModel):
                 return tuple(flag.key for flag in entry_flags(entry))
             return None if role == _DISPLAY else self._text(entry, column)
         if role in (_FONT, _FOREGROUND):
-            return self._unverified_style(role) if entry.quarantine_reason is not None else None
+            if entry.quarantine_reason is not None:
+                return self._unverified_style(role)
+            if role == _FONT and entry.seq == self.highlight_seq:
+                font = QGuiApplication.font()
+                font.setBold(True)
+                return font
+            return None
         if role == _ACCESSIBLE:
             return None
         if role == _DISPLAY:

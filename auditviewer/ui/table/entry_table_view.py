@@ -136,6 +136,8 @@ class EntryTableView(QTableView):
         self.stale_veil = _StaleVeil(self.viewport())
         # The window's Edit ▸ Copy as JSON, shared with the context menu (see share_copy_action).
         self.copy_action: QAction | None = None
+        # The window's actions about one entry, at the end of the context menu.
+        self.extra_menu_actions: list[QAction] = []
 
     def share_copy_action(self, action: QAction) -> None:
         """Puts the window's Copy as JSON in the context menu and makes its Ctrl+C work here."""
@@ -320,6 +322,10 @@ class EntryTableView(QTableView):
         actor = menu.addAction("All Entries of This Actor")
         actor.setEnabled(entry is not None and bool(entry.actor_label or entry.actor_id))
         actor.triggered.connect(lambda: self.actor_requested.emit(row))
+        if self.extra_menu_actions:
+            menu.addSeparator()
+            for action in self.extra_menu_actions:
+                menu.addAction(action)
         return menu
 
     def _filter_value(self, row: int, column: int) -> str:

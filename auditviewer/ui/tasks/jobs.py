@@ -314,3 +314,16 @@ def report_job(store: Store, review_id: int, path: Path) -> Job:
 
     title = f"Writing {visible(path.name, 60)}…"
     return Job(REVIEW_REPORT_JOB, Kind.READ, title, work, subject=str(path))
+
+
+VIEWS_JOB = "views"
+
+
+def view_write_job(store: Store, title: str, write: Callable[[Store], object]) -> Job:
+    """Saves or deletes a saved view (``write`` calls the core); a writer like the others."""
+
+    def work(context: JobContext) -> object:
+        context.progress(title)
+        return write(store)
+
+    return Job(VIEWS_JOB, Kind.WRITE, title, work, subject=str(store.path))
