@@ -32,6 +32,7 @@ from auditviewer.ui.table.entry_table_model import (
     FLAGS,
     IP,
     PROJECT,
+    REVIEW,
     TIME,
     EntryTableModel,
 )
@@ -53,10 +54,11 @@ DEFAULT_WIDTHS = {
     ENTITY: 220,
     IP: 120,
     FLAGS: max(flags_width(4), 56),
+    REVIEW: 110,
 }
 # The columns left to right on a first start: the flags right after the time, where they are
 # seen without scrolling.
-DEFAULT_ORDER = (TIME, FLAGS, ACTION, ACTOR, PROJECT, ENTITY, IP)
+DEFAULT_ORDER = (TIME, FLAGS, REVIEW, ACTION, ACTOR, PROJECT, ENTITY, IP)
 
 
 # How much of the base colour is laid over rows that no longer match the query being edited.

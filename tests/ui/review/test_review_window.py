@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -236,3 +238,24 @@ def test_hostile_notes_and_tags_render_as_plain_text(qtbot: Any, window: MainWin
     assert "\\u202eevil" in history
     assert "<i>tag</i>" in history
     assert review_cell(window, 0, Qt.ItemDataRole.DisplayRole) == "Flagged · note"
+
+
+def test_write_report_writes_pdf_json_and_csv_in_the_background(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    controller = start(qtbot, window)
+    seq = select_row(window, 0)
+    controller._mark(disposition="flagged", note="<script>x</script>", verb="")
+    wait_idle(qtbot, window)
+    for suffix in ("pdf", "json", "csv"):
+        path = tmp_path / f"report.{suffix}"
+        controller.write_report(path)
+        wait_idle(qtbot, window)
+        assert path.stat().st_size > 0
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert [entry["seq"] for entry in report["entries"]] == [seq]
+    controller.write_report(tmp_path / "report.txt")
+    assert controller.box is not None
+    assert ".pdf" in controller.box.text()
+    assert not (tmp_path / "report.txt").exists()
