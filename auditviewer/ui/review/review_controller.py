@@ -119,6 +119,7 @@ class ReviewController(QObject):
         self.context_banner = ContextBanner(window)
         self.context_banner.back_requested.connect(self.back_to_list)
         self._list_state: _ListState | None = None
+        self._context_filter: Filter | None = None
         tasks.job_finished.connect(self._on_job_finished)
         self._build_actions()
 
@@ -217,7 +218,9 @@ class ReviewController(QObject):
         self.browser = browser
         browser.details.set_history_reader(lambda seq: history(store, seq))
         browser.table.extra_menu_actions = [self.context_action]
+        browser.state.changed.connect(self._on_filter_changed)
         self._list_state = None
+        self._context_filter = None
         self.context_banner.hide()
         for action in (*self.change_actions, self.next_action, self.previous_action):
             browser.table.addAction(action)
@@ -581,15 +584,27 @@ class ReviewController(QObject):
                 browser.table.verticalScrollBar().value(),
             )
         browser.model.highlight_seq = anchor
-        browser.set_filter(Filter(seqs=tuple(row.seq for row in context.rows)))
+        self._context_filter = Filter(seqs=tuple(row.seq for row in context.rows))
+        browser.set_filter(self._context_filter)
         browser.table.sortByColumn(TIME, Qt.SortOrder.AscendingOrder)
         self.select_entry(anchor)
         self.context_banner.show_context(anchor, AROUND, len(context.rows))
         self.update_actions()
 
+    def _on_filter_changed(self, new: object, origin: object) -> None:
+        """Another filter chosen over the surrounding entries: they are no longer shown."""
+        del origin
+        if self._list_state is not None and new != self._context_filter:
+            self._list_state = None
+            self.context_banner.hide()
+            if self.browser is not None:
+                self.browser.model.highlight_seq = None
+            self.update_actions()
+
     def back_to_list(self) -> None:
         """Back to the Filtered List: the filter, sort, selection and scroll as they were."""
         state, self._list_state = self._list_state, None
+        self._context_filter = None
         self.context_banner.hide()
         browser = self.browser
         if state is None or browser is None:

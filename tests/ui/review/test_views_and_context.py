@@ -142,3 +142,16 @@ def test_surrounding_entries_and_back_to_the_filtered_list(
     assert browser.selected_seqs() == [anchor]
     assert browser.table.verticalScrollBar().value() == scroll
     assert browser.filter_bar.search.text() == "actor:jane@example.com"
+
+
+def test_another_filter_over_the_surrounding_entries_closes_their_banner(
+    qtbot: Any, window: MainWindow
+) -> None:
+    browser = window.browser
+    assert window.review.select_entry(table_seqs(browser)[3])
+    window.review.show_surrounding()
+    assert window.review.context_banner.isVisible()
+    type_query(qtbot, window, "actor:jane@example.com")
+    assert not window.review.context_banner.isVisible()
+    assert not window.review.back_action.isEnabled()
+    assert browser.model.highlight_seq is None
