@@ -710,7 +710,7 @@ class MainWindow(QMainWindow):
         elif job.name in ("sync", "verify"):
             self.refresh_entries()
 
-    def _on_marked(self) -> None:
+    def _on_marked(self, facets: dict[str, list[object]] | None) -> None:
         """Marks were stored: the review column, the facets and the details show them."""
         browser = self.browser
         if browser is None:
@@ -719,8 +719,11 @@ class MainWindow(QMainWindow):
             browser.refresh()  # the rows a review term matches change with the marks
             return
         browser.model.refresh_marks()
-        browser.facets.set_updating(True)
-        browser.aggregates.request(browser.current_filter)
+        if facets is not None:
+            browser.facets.set_facets(facets)
+        else:
+            browser.facets.set_updating(True)
+            browser.aggregates.request(browser.current_filter)
         browser.show_details_now()
 
     def cancel_task(self) -> None:

@@ -119,10 +119,13 @@ class FacetPanel(QWidget):
                     child.setForeground(1, color)
 
     def set_facets(self, facets: Mapping[str, Sequence[Any]]) -> None:
-        """Shows ``FacetCount(value, count)`` lists per dimension."""
+        """Shows ``FacetCount(value, count)`` lists per dimension (those given; the others keep
+        theirs)."""
         self.tree.setUpdatesEnabled(False)
         try:
             for dimension, group in self.groups.items():
+                if dimension not in facets:
+                    continue
                 group.takeChildren()
                 counts = facets.get(dimension, ())
                 included = self._included.get(dimension, ())

@@ -99,7 +99,9 @@ def keys_help() -> str:
 class ReviewController(QObject):
     """The active review of the store on screen, the Review menu and the review bar."""
 
-    marked = Signal()  # marks were stored: the review column, facets and details re-read
+    # Marks were stored: the review column and details re-read; the review facets counted
+    # again under the table's filter (None: not counted).
+    marked = Signal(object)
     message = Signal(str)  # a sentence for the status bar
 
     def __init__(self, tasks: TaskRunner, settings: UiSettings, window: QWidget) -> None:
@@ -453,7 +455,8 @@ class ReviewController(QObject):
             # Entries with different tags: one event each keeps every entry's own tags.
             for tags in kept:
                 chosen = [s for s in seqs if (tuple(marks[s].tags) if s in marks else ()) == tags]
-                self._run_mark(MarkRequest(self.review.id, tuple(chosen), tags=(*tags, tag)))
+                request = MarkRequest(self.review.id, tuple(chosen), tags=(*tags, tag))
+                self._run_mark(request)
             return
         tags = next(iter(kept), ())
         self._mark(tags=(*tags, tag), verb=f"with the tag {visible(tag, 60)}")
@@ -479,7 +482,15 @@ class ReviewController(QObject):
 
         def request_of() -> MarkRequest:
             seqs = tuple(self._selected())
-            return MarkRequest(review.id, seqs, disposition, note, tags, self.reviewer or None)
+            return MarkRequest(
+                review.id,
+                seqs,
+                disposition,
+                note,
+                tags,
+                self.reviewer or None,
+                self._facet_filter(),
+            )
 
         if count <= CONFIRM_ABOVE:
             self._run_mark(request_of())
@@ -496,6 +507,13 @@ class ReviewController(QObject):
         box.accepted.connect(lambda: self._run_mark(request_of()))
         self.box = box
         box.open()
+
+    def _facet_filter(self) -> Filter | None:
+        """The table's filter, when the review facets can be counted again under it alone (a
+        filter on marks changes its rows: then everything is read again)."""
+        if self.browser is None or self.browser.current_filter.has_review_terms:
+            return None
+        return self.browser.current_filter
 
     def _run_mark(self, request: MarkRequest) -> None:
         if self.store is None:
@@ -701,8 +719,8 @@ class ReviewController(QObject):
             self._activate(review, progress, apply_scope=True)
             self.message.emit(f"Started {visible(review.label(), 200)}: {progress}.")
         elif step == "mark":
-            self._on_progress(job.result)
-            self.marked.emit()
+            self._on_progress(job.result.progress)
+            self.marked.emit(job.result.facets)
         elif step == "sign":
             self._activate(job.result, self.progress, apply_scope=False)
             self.message.emit(f"{visible(job.result.label(), 200)} is signed and frozen.")

@@ -223,6 +223,17 @@ class MarkRequest:
     note: str | None = None
     tags: tuple[str, ...] | None = None
     reviewer: str | None = None
+    # The table's filter: the review facets under it are counted again after marking.
+    facet_filter: Filter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkOutcome:
+    """After marking: the review's progress, and the disposition and tag facets (None when no
+    filter was given)."""
+
+    progress: DispositionCounts
+    facets: dict[str, list[Any]] | None
 
 
 def review_start_job(store: Store, start: Callable[[Store], Review]) -> Job:
@@ -240,10 +251,11 @@ def review_start_job(store: Store, start: Callable[[Store], Review]) -> Job:
 
 
 def mark_job(store: Store, request: MarkRequest) -> Job:
-    """Marks entries within a review in one transaction; the result is the review's progress
-    afterwards. A signed review, or an entry outside its scope, marks nothing."""
+    """Marks entries within a review in one transaction; the result is a :class:`MarkOutcome`.
+    A signed review, or an entry outside its scope, marks nothing."""
 
-    def work(context: JobContext) -> DispositionCounts:
+    def work(context: JobContext) -> MarkOutcome:
+        from auditviewer.core.querying.aggregates import review_facets
         from auditviewer.core.reviewing.marks import mark
         from auditviewer.core.reviewing.reviews import review_progress
 
@@ -257,7 +269,11 @@ def mark_job(store: Store, request: MarkRequest) -> Job:
             tags=request.tags,
             reviewer=request.reviewer,
         )
-        return review_progress(store, request.review_id)
+        progress = review_progress(store, request.review_id)
+        if request.facet_filter is None:
+            return MarkOutcome(progress, None)
+        dispositions, tags = review_facets(store, request.facet_filter)
+        return MarkOutcome(progress, {"review": list(dispositions), "tag": list(tags)})
 
     title = f"Marking {counted(len(request.seqs), 'entry')}…"
     return Job(REVIEW_WRITE_JOB, Kind.WRITE, title, work, subject=str(store.path))
