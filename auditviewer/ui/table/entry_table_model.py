@@ -289,14 +289,8 @@ class EntryTableModel(QAbstractTableModel):
             return []
         seqs: list[int] = []
         for top, bottom in ranges:
-            start = top
-            while start <= bottom:
-                size = min(5000, bottom - start + 1)
-                rows = self._query.window(start, size)
-                seqs.extend(row.seq for row in rows)
-                if len(rows) < size:
-                    break
-                start += size
+            # From the query's order alone: no entry is read.
+            seqs.extend(self._query.seqs(top, bottom - top + 1))
         return seqs
 
     # --- review marks ------------------------------------------------------------------------
