@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 import auditviewer
 from auditviewer.core.wording import counted
 from auditviewer.ui.plain_text import menu_text, plain_label, plain_message_box, visible
+from auditviewer.ui.review.review_controller import ReviewController
+from auditviewer.ui.review.saved_views import ViewsController
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.table import COPY_AS_JSON, COPY_AS_JSON_TIP
 from auditviewer.ui.tasks.job import Job
@@ -124,11 +126,18 @@ class MainWindow(QMainWindow):
         self.banner = ViewBanner(self)
         self.banner.hide()
         self.banner.add_requested.connect(self.add_to_archive)
+        self.review = ReviewController(self.tasks, settings, self)
+        self.review.message.connect(self._show_message)
+        self.review.marked.connect(self._on_marked)
+        self.views = ViewsController(self.tasks, settings, self)
+        self.views.message.connect(self._show_message)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
+        column.addWidget(self.review.bar)
+        column.addWidget(self.review.context_banner)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -226,11 +235,21 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.panel_actions[key] = action
 
+        self.views.utc = self.utc_action.isChecked()
+        self.views.utc_requested.connect(self.utc_action.setChecked)
+        self.utc_action.toggled.connect(lambda on: setattr(self.views, "utc", on))
+        views_menu = bar.addMenu("V&iews")
+        self.views.fill_menu(views_menu)
+
+        review_menu = bar.addMenu("&Review")
+        self.review.fill_menu(review_menu)
+
         help_menu = bar.addMenu("&Help")
         self.query_syntax_action = self._action(
             "&Query Syntax", self.show_query_syntax, QKeySequence.StandardKey.HelpContents
         )
         help_menu.addAction(self.query_syntax_action)
+        help_menu.addAction(self.review.keys_action)
         self.about_action = self._action("&About auditviewer", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.about_action)
@@ -277,6 +296,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
         self._update_evidence_actions()
+        self.review.update_actions()
+        self.views.update_actions()
         if self.welcome is not None:
             self.welcome.open_button.setEnabled(writable)
             self.welcome.sync_button.setEnabled(writable and not busy)
@@ -340,6 +361,8 @@ class MainWindow(QMainWindow):
         self.browser = browser
         browser.table.share_copy_action(self.copy_action)
         self.pages.addWidget(browser)
+        self.review.attach(store, browser)
+        self.views.attach(store, browser)
         self._show_page()
         self._update_actions()
         self.tasks.set_store(store)
@@ -350,6 +373,8 @@ class MainWindow(QMainWindow):
             return
         self.tasks.shutdown()
         self.tasks.store = None
+        self.review.detach()
+        self.views.detach()
         self.index_progress.finish()
         self._close_evidence_dialogs()
         for dialog in (self.verify_dialog, self.report_dialog):
@@ -705,6 +730,22 @@ class MainWindow(QMainWindow):
         elif job.name in ("sync", "verify"):
             self.refresh_entries()
         self._after_custody_change(job)
+
+    def _on_marked(self, facets: dict[str, list[object]] | None) -> None:
+        """Marks were stored: the review column, the facets and the details show them."""
+        browser = self.browser
+        if browser is None:
+            return
+        if browser.current_filter.has_review_terms:
+            browser.refresh()  # the rows a review term matches change with the marks
+            return
+        browser.model.refresh_marks()
+        if facets is not None:
+            browser.facets.set_facets(facets)
+        else:
+            browser.facets.set_updating(True)
+            browser.aggregates.request(browser.current_filter)
+        browser.show_details_now()
 
     def cancel_task(self) -> None:
         """Asks the running import, export or sync to stop."""

@@ -79,7 +79,7 @@ def test_menus_have_the_standard_actions_and_shortcuts(window: MainWindow) -> No
     assert window.open_action.text() == "&Open File…"
     assert window.import_action.text() == "&Import into Archive…"
     titles = [action.text() for action in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Help"]
+    assert titles == ["&File", "&Edit", "&View", "V&iews", "&Review", "&Help"]
 
 
 def test_ctrl_f_focuses_the_search_box(qtbot: Any, window: MainWindow) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -127,6 +128,24 @@ def _before_after(change: Any) -> tuple[str, str]:
     return "", _value_text(change)
 
 
+def history_text(event: Any) -> str:
+    """One review event in words: when, the disposition, who (name and OS user), the review,
+    then its tags and note as written (invisible characters shown as escapes)."""
+    from auditviewer.ui.review.review_column import DISPOSITION_WORDS
+
+    when = format_time_long(event.created_utc, utc=True)
+    word = DISPOSITION_WORDS.get(event.disposition) or "Unreviewed"
+    who = visible(event.reviewer, 200)
+    lines = [
+        f"{when} — {word} by {who} (OS user {visible(event.os_user, 80)}), review {event.review_id}"
+    ]
+    if event.tags:
+        lines.append("Tags: " + ", ".join(visible(tag, 200) for tag in event.tags))
+    if event.note:
+        lines.append("Note: " + visible_multiline(event.note))
+    return "\n".join(lines)
+
+
 def pretty_json(raw: str) -> str:
     """The raw entry text indented for reading (the raw text itself when it is not JSON)."""
     try:
@@ -198,6 +217,17 @@ class DetailPanel(QScrollArea):
         changes_layout.addWidget(self._no_changes)
         layout.addWidget(changes_box)
 
+        # Every review mark the entry was given, oldest first (see set_history_reader).
+        self.history_box = QGroupBox("Review history")
+        history_layout = QVBoxLayout(self.history_box)
+        self.history_view = ValueView()
+        self.history_view.setAccessibleName("Review history of the entry")
+        self.history_view.step_requested.connect(self._step_values)
+        history_layout.addWidget(self.history_view)
+        self.history_box.hide()
+        layout.addWidget(self.history_box)
+        self._history_of: Callable[[int], list[Any]] | None = None
+
         raw_box = QGroupBox("Raw JSON")
         raw_layout = QVBoxLayout(raw_box)
         self.raw_view = QPlainTextEdit()
@@ -268,8 +298,22 @@ class DetailPanel(QScrollArea):
         self._show_quarantine(reason)
         self._show_flags(detail)
         self._show_changes(self._raw)
+        self._show_history(getattr(detail, "seq", None))
         self.raw_view.setPlainText(visible_multiline(pretty_json(self._raw)))
         self._stack.setCurrentIndex(1)
+
+    def set_history_reader(self, read: Callable[[int], list[Any]] | None) -> None:
+        """How to read an entry's review history (``MarkEvent``s by seq); None hides it."""
+        self._history_of = read
+
+    def _show_history(self, seq: int | None) -> None:
+        if self._history_of is None or seq is None:
+            self.history_box.hide()
+            return
+        events = self._history_of(seq)
+        text = "\n\n".join(history_text(event) for event in events)
+        self.history_view.set_value(text or "Not reviewed yet.")
+        self.history_box.show()
 
     def _show_quarantine(self, reason: str | None) -> None:
         if reason is None:

@@ -21,9 +21,13 @@ from auditviewer.ui.filter.filter_state import DIMENSION_FIELDS
 from auditviewer.ui.plain_text import plain_label, safe_tooltip, visible
 
 # The facets the side bar lists (actor type has its own control), titled as the core names them.
-FACET_DIMENSIONS: tuple[tuple[str, str], ...] = tuple(
-    (name, FACETS[name].title) for name in ("action", "actor", "project", "entity")
+FACET_DIMENSIONS: tuple[tuple[str, str], ...] = (
+    *((name, FACETS[name].title) for name in ("action", "actor", "project", "entity")),
+    # Each entry's current review mark (its latest in any review).
+    ("review", "Review"),
+    ("tag", "Review tags"),
 )
+REVIEW_DIMENSIONS = ("review", "tag")
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 DIMENSION_ROLE = Qt.ItemDataRole.UserRole + 2
 FACET_LIMIT = 50
@@ -115,10 +119,13 @@ class FacetPanel(QWidget):
                     child.setForeground(1, color)
 
     def set_facets(self, facets: Mapping[str, Sequence[Any]]) -> None:
-        """Shows ``FacetCount(value, count)`` lists per dimension."""
+        """Shows ``FacetCount(value, count)`` lists per dimension (those given; the others keep
+        theirs)."""
         self.tree.setUpdatesEnabled(False)
         try:
             for dimension, group in self.groups.items():
+                if dimension not in facets:
+                    continue
                 group.takeChildren()
                 counts = facets.get(dimension, ())
                 included = self._included.get(dimension, ())

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QStyle, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCompleter,
+    QHBoxLayout,
+    QLineEdit,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from auditviewer.core.errors import QueryError
 from auditviewer.core.querying.language import QUERY_TERMS, format_query, parse_query
@@ -25,6 +33,9 @@ HELP = "\n".join(
 )
 
 
+HISTORY_LIMIT = 50
+
+
 class FilterBar(QWidget):
     """Edits the filter as text; follows it when something else edits it."""
 
@@ -32,6 +43,7 @@ class FilterBar(QWidget):
     help_requested = Signal()
     # The problem with the text typed ('' once it is a valid query again).
     error_changed = Signal(str)
+    history_changed = Signal(list)  # the queries run with Enter, newest first
 
     def __init__(self, state: FilterState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,7 +57,16 @@ class FilterBar(QWidget):
         self.search.setAccessibleName("Filter query")
         self.search.setToolTip(HELP)
         self.search.textEdited.connect(self._on_edited)
-        self.search.returnPressed.connect(self.apply)
+        self.search.returnPressed.connect(self._run_query)
+        # The last queries run with Enter, offered as the box is typed in.
+        self.history: list[str] = []
+        self._history_model = QStringListModel(self)
+        self.completer = QCompleter(self._history_model, self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.activated.connect(self._on_completed)
+        self.search.setCompleter(self.completer)
         self.search.installEventFilter(self)
         row.addWidget(self.search, 1)
         self.help_button = QToolButton(self)
@@ -113,6 +134,31 @@ class FilterBar(QWidget):
         self.show_error(None)
         self._state.set_filter(new, self)
         return True
+
+    def _run_query(self) -> None:
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.hide()
+        if self.apply():
+            self.remember(self.search.text())
+
+    def _on_completed(self, text: str) -> None:
+        self.search.setText(text)
+        if self.apply():
+            self.remember(text)
+
+    def set_history(self, queries: list[str]) -> None:
+        """The queries to offer (newest first), as kept in the settings."""
+        self.history = [query for query in queries if query.strip()][:HISTORY_LIMIT]
+        self._history_model.setStringList(self.history)
+
+    def remember(self, query: str) -> None:
+        """Puts ``query`` first in the history (once; at most :data:`HISTORY_LIMIT` kept)."""
+        query = query.strip()
+        if not query:
+            return
+        self.set_history([query, *(kept for kept in self.history if kept != query)])
+        self.history_changed.emit(list(self.history))
 
     def show_error(self, text: str | None) -> None:
         """Shows (or hides) the message under the box."""

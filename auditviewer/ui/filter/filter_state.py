@@ -18,6 +18,8 @@ DIMENSION_FIELDS: dict[str, tuple[str, str]] = {
     "entity": ("entities", "not_entities"),
     "actor_type": ("actor_types", "not_actor_types"),
     "text": ("text", "not_text"),
+    "review": ("dispositions", "not_dispositions"),
+    "tag": ("tags", "not_tags"),
 }
 
 

@@ -24,6 +24,12 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath
 from auditviewer.core.querying.filter import Filter, Sort
 from auditviewer.core.querying.window import EntryQuery, EntryRow
 from auditviewer.ui.plain_text import safe_tooltip, visible
+from auditviewer.ui.review.review_column import (
+    review_description,
+    review_icon,
+    review_text,
+    review_tooltip,
+)
 from auditviewer.ui.table.entry_format import (
     ACTOR_TYPE_NAMES,
     actor_text,
@@ -36,6 +42,7 @@ from auditviewer.ui.table.flags_delegate import FLAG_KEYS_ROLE
 
 if TYPE_CHECKING:
     from auditviewer.core.reference import ActionReference
+    from auditviewer.core.reviewing.marks import MarkEvent
     from auditviewer.core.store.connection import Store
     from auditviewer.ui.tasks.reads import BackgroundCounter
 
@@ -64,9 +71,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("entity", "Entity", "entity"),
     Column("ip", "IP address", "ip"),
     Column("flags", "Flags", "flags"),
+    # Not sortable: the marks live beside the entries, which the core sorts.
+    Column("review", "Review", ""),
 )
 COLUMN_INDEX = {column.key: number for number, column in enumerate(COLUMNS)}
-TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS = range(len(COLUMNS))
+TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS, REVIEW = range(len(COLUMNS))
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
@@ -144,6 +153,12 @@ class EntryTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[EntryRow]] = OrderedDict()
         self._utc = False
         self._icons: dict[str, QIcon] = {}
+        # The review column: marks of the active review (None: each entry's latest), read
+        # with each page of rows.
+        self._review_id: int | None = None
+        # The entry whose surrounding entries are shown, set in bold.
+        self.highlight_seq: int | None = None
+        self._marks: dict[int, dict[int, MarkEvent]] = {}
         self._open_query()
 
     # --- query -------------------------------------------------------------------------------
@@ -152,6 +167,7 @@ class EntryTableModel(QAbstractTableModel):
         if self._query is not None:
             self._query.close()
         self._pages.clear()
+        self._marks.clear()
         self._query = EntryQuery(self._store, self._filter, self._sort)
         if not recount:
             return
@@ -160,6 +176,7 @@ class EntryTableModel(QAbstractTableModel):
             return
         first = self._query.window(0, PAGE_SIZE)
         self._pages[0] = first
+        self._marks[0] = self._read_marks(first)
         self._count = len(first)
         self.count_pending = len(first) == PAGE_SIZE
         self._ticket = self._counter.count(self._filter) if self.count_pending else 0
@@ -209,7 +226,7 @@ class EntryTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sorts in SQLite by a column (Qt's sort hook)."""
-        if not 0 <= column < len(COLUMNS):
+        if not 0 <= column < len(COLUMNS) or not COLUMNS[column].sort:
             return
         new = Sort(COLUMNS[column].sort, descending=order == Qt.SortOrder.DescendingOrder)
         if new == self._sort:
@@ -258,8 +275,10 @@ class EntryTableModel(QAbstractTableModel):
         if page is None:
             page = self._query.window(number * PAGE_SIZE, PAGE_SIZE)
             self._pages[number] = page
+            self._marks[number] = self._read_marks(page)
             if len(self._pages) > CACHE_PAGES:
-                self._pages.popitem(last=False)
+                dropped, _ = self._pages.popitem(last=False)
+                self._marks.pop(dropped, None)
         else:
             self._pages.move_to_end(number)
         return page[offset] if offset < len(page) else None
@@ -270,21 +289,48 @@ class EntryTableModel(QAbstractTableModel):
             return []
         seqs: list[int] = []
         for top, bottom in ranges:
-            start = top
-            while start <= bottom:
-                size = min(5000, bottom - start + 1)
-                rows = self._query.window(start, size)
-                seqs.extend(row.seq for row in rows)
-                if len(rows) < size:
-                    break
-                start += size
+            # From the query's order alone: no entry is read.
+            seqs.extend(self._query.seqs(top, bottom - top + 1))
         return seqs
+
+    # --- review marks ------------------------------------------------------------------------
+
+    def _read_marks(self, page: list[EntryRow]) -> dict[int, MarkEvent]:
+        from auditviewer.core.reviewing.marks import current_marks
+
+        return current_marks(self._store, [row.seq for row in page], self._review_id)
+
+    def mark_at(self, row: int) -> MarkEvent | None:
+        """The review mark of the entry in a row (the active review's, else its latest)."""
+        entry = self.row_at(row)
+        if entry is None:
+            return None
+        return self._marks.get(row // PAGE_SIZE, {}).get(entry.seq)
+
+    @property
+    def review_id(self) -> int | None:
+        """The review whose marks the review column shows (None: each entry's latest)."""
+        return self._review_id
+
+    def set_review(self, review_id: int | None) -> None:
+        """Shows the marks of another review in the review column."""
+        self._review_id = review_id
+        self.refresh_marks()
+
+    def refresh_marks(self) -> None:
+        """Re-reads the marks of the pages held (after marking); the rows stay."""
+        for number, page in self._pages.items():
+            self._marks[number] = self._read_marks(page)
+        if self._count:
+            self.dataChanged.emit(self.index(0, REVIEW), self.index(self._count - 1, REVIEW))
 
     def cell_value(self, row: int, column: int) -> str:
         """The unescaped value of a cell, as stored (for copying)."""
         entry = self.row_at(row)
         if entry is None:
             return ""
+        if column == REVIEW:
+            return review_text(self.mark_at(row))
         return self._text(entry, column)
 
     def _text(self, entry: EntryRow, column: int) -> str:
@@ -323,13 +369,21 @@ class EntryTableModel(QAbstractTableModel):
         if entry is None:
             return None
         column = index.column()
+        if column == REVIEW:
+            return self._review_data(self.mark_at(index.row()), role)
         if column == FLAGS and role in (_DISPLAY, _ACCESSIBLE, FLAG_KEYS_ROLE):
             # Drawn as markers (FlagsDelegate); the names are for screen readers and copying.
             if role == FLAG_KEYS_ROLE:
                 return tuple(flag.key for flag in entry_flags(entry))
             return None if role == _DISPLAY else self._text(entry, column)
         if role in (_FONT, _FOREGROUND):
-            return self._unverified_style(role) if entry.quarantine_reason is not None else None
+            if entry.quarantine_reason is not None:
+                return self._unverified_style(role)
+            if role == _FONT and entry.seq == self.highlight_seq:
+                font = QGuiApplication.font()
+                font.setBold(True)
+                return font
+            return None
         if role == _ACCESSIBLE:
             return None
         if role == _DISPLAY:
@@ -343,6 +397,17 @@ class EntryTableModel(QAbstractTableModel):
                 icon = self._icons[kind] = _actor_icon(kind)
             return icon
         return self._tooltip(entry, column)
+
+    def _review_data(self, mark: MarkEvent | None, role: int) -> Any:
+        if role == _DISPLAY:
+            return visible(review_text(mark), CELL_LIMIT)
+        if role == _DECORATION:
+            return review_icon(mark)
+        if role == _TOOLTIP:
+            return review_tooltip(mark)
+        if role == _ACCESSIBLE:
+            return visible(review_description(mark), CELL_LIMIT)
+        return None
 
     def _unverified_style(self, role: int) -> Any:
         if role == _FONT:

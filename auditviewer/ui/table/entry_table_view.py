@@ -32,6 +32,7 @@ from auditviewer.ui.table.entry_table_model import (
     FLAGS,
     IP,
     PROJECT,
+    REVIEW,
     TIME,
     EntryTableModel,
 )
@@ -53,10 +54,11 @@ DEFAULT_WIDTHS = {
     ENTITY: 220,
     IP: 120,
     FLAGS: max(flags_width(4), 56),
+    REVIEW: 110,
 }
 # The columns left to right on a first start: the flags right after the time, where they are
 # seen without scrolling.
-DEFAULT_ORDER = (TIME, FLAGS, ACTION, ACTOR, PROJECT, ENTITY, IP)
+DEFAULT_ORDER = (TIME, FLAGS, REVIEW, ACTION, ACTOR, PROJECT, ENTITY, IP)
 
 
 # How much of the base colour is laid over rows that no longer match the query being edited.
@@ -136,6 +138,8 @@ class EntryTableView(QTableView):
         self.stale_veil = _StaleVeil(self.viewport())
         # The window's Edit ▸ Copy as JSON, shared with the context menu (see share_copy_action).
         self.copy_action: QAction | None = None
+        # The window's actions about one entry, at the end of the context menu.
+        self.extra_menu_actions: list[QAction] = []
 
     def share_copy_action(self, action: QAction) -> None:
         """Puts the window's Copy as JSON in the context menu and makes its Ctrl+C work here."""
@@ -320,6 +324,10 @@ class EntryTableView(QTableView):
         actor = menu.addAction("All Entries of This Actor")
         actor.setEnabled(entry is not None and bool(entry.actor_label or entry.actor_id))
         actor.triggered.connect(lambda: self.actor_requested.emit(row))
+        if self.extra_menu_actions:
+            menu.addSeparator()
+            for action in self.extra_menu_actions:
+                menu.addAction(action)
         return menu
 
     def _filter_value(self, row: int, column: int) -> str:

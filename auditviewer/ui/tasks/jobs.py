@@ -20,11 +20,14 @@ from auditviewer.ui.tasks.job import Job, JobContext, Kind
 from auditviewer.ui.tasks.task_progress import human_bytes
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from auditviewer.core.evidence.store_check import StoreCheckReport
     from auditviewer.core.packs.pack import PackReport
     from auditviewer.core.packs.signing import SigningKey
     from auditviewer.core.querying.coverage import CoverageReport
     from auditviewer.core.querying.filter import Filter
+    from auditviewer.core.reviewing.reviews import DispositionCounts, Review
     from auditviewer.core.store.connection import Store
     from auditviewer.core.store.custody_log import CustodyRecord
 
@@ -347,3 +350,142 @@ def coverage_job(store: Store, *, gap: int, now: Callable[[], int] | None = None
     return Job(
         "coverage", Kind.READ, "Reading what the archive covers…", work, subject=str(store.path)
     )
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+REVIEW_WRITE_JOB = "review"
+REVIEW_READ_JOB = "review-read"
+REVIEW_REPORT_JOB = "review-report"
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRequest:
+    """Marks asked for in the window: a disposition, a note or tags for some entries."""
+
+    review_id: int
+    seqs: tuple[int, ...]
+    disposition: str | None = None
+    note: str | None = None
+    tags: tuple[str, ...] | None = None
+    reviewer: str | None = None
+    # The table's filter: the review facets under it are counted again after marking.
+    facet_filter: Filter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkOutcome:
+    """After marking: the review's progress, and the disposition and tag facets (None when no
+    filter was given)."""
+
+    progress: DispositionCounts
+    facets: dict[str, list[Any]] | None
+
+
+def review_start_job(store: Store, start: Callable[[Store], Review]) -> Job:
+    """Starts a review (``start`` calls the core with the scope asked for); the result is the
+    new :class:`Review` and its progress."""
+
+    def work(context: JobContext) -> tuple[Review, DispositionCounts]:
+        from auditviewer.core.reviewing.reviews import review_progress
+
+        context.progress("Starting the review…")
+        review = start(store)
+        return review, review_progress(store, review.id)
+
+    return Job(REVIEW_WRITE_JOB, Kind.WRITE, "Starting the review…", work, subject=str(store.path))
+
+
+def mark_job(store: Store, request: MarkRequest) -> Job:
+    """Marks entries within a review in one transaction; the result is a :class:`MarkOutcome`.
+    A signed review, or an entry outside its scope, marks nothing."""
+
+    def work(context: JobContext) -> MarkOutcome:
+        from auditviewer.core.querying.aggregates import review_facets
+        from auditviewer.core.reviewing.marks import mark
+        from auditviewer.core.reviewing.reviews import review_progress
+
+        context.progress(f"Marking {counted(len(request.seqs), 'entry')}…")
+        mark(
+            store,
+            request.review_id,
+            request.seqs,
+            request.disposition,
+            note=request.note,
+            tags=request.tags,
+            reviewer=request.reviewer,
+        )
+        progress = review_progress(store, request.review_id)
+        if request.facet_filter is None:
+            return MarkOutcome(progress, None)
+        dispositions, tags = review_facets(store, request.facet_filter)
+        return MarkOutcome(progress, {"review": list(dispositions), "tag": list(tags)})
+
+    title = f"Marking {counted(len(request.seqs), 'entry')}…"
+    return Job(REVIEW_WRITE_JOB, Kind.WRITE, title, work, subject=str(store.path))
+
+
+def sign_job(store: Store, review_id: int, *, by: str, statement: str) -> Job:
+    """Signs a review off; the result is the signed (frozen) :class:`Review`."""
+
+    def work(context: JobContext) -> Review:
+        from auditviewer.core.reviewing.reviews import sign_review
+
+        context.progress("Signing the review off…")
+        return sign_review(store, review_id, by=by, statement=statement)
+
+    return Job(REVIEW_WRITE_JOB, Kind.WRITE, "Signing off…", work, subject=str(store.path))
+
+
+def review_read_job(store: Store, read: Callable[[Store], object]) -> Job:
+    """A read about the reviews (a review's progress, the next unreviewed entry): its result is
+    what ``read`` returns."""
+
+    def work(context: JobContext) -> object:
+        del context
+        return read(store)
+
+    return Job(REVIEW_READ_JOB, Kind.READ, "Reading the review…", work, subject=str(store.path))
+
+
+def report_job(store: Store, review_id: int, path: Path) -> Job:
+    """Writes a review's report to ``path``: PDF, JSON or CSV by its suffix, atomically. The
+    result is the path written."""
+
+    def work(context: JobContext) -> Path:
+        from auditviewer.core.reviewing.report import (
+            build_report,
+            report_format,
+            write_report_csv,
+            write_report_json,
+        )
+
+        context.progress("Reading the review's marks…")
+        kind = report_format(path)
+        report = build_report(store, review_id)
+        context.progress(f"Writing {visible(path.name, 60)}…")
+        if kind == "pdf":
+            from auditviewer.ui.reports.review_pdf import write_report_pdf
+
+            write_report_pdf(report, path)
+        elif kind == "csv":
+            write_report_csv(report, path)
+        else:
+            write_report_json(report, path)
+        return path
+
+    title = f"Writing {visible(path.name, 60)}…"
+    return Job(REVIEW_REPORT_JOB, Kind.READ, title, work, subject=str(path))
+
+
+VIEWS_JOB = "views"
+
+
+def view_write_job(store: Store, title: str, write: Callable[[Store], object]) -> Job:
+    """Saves or deletes a saved view (``write`` calls the core); a writer like the others."""
+
+    def work(context: JobContext) -> object:
+        context.progress(title)
+        return write(store)
+
+    return Job(VIEWS_JOB, Kind.WRITE, title, work, subject=str(store.path))

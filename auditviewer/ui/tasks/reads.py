@@ -88,6 +88,9 @@ def row_of_entry(store: Store, filter_: Filter, sort: Sort, seq: int) -> int | N
 
 # --- facets, histogram, picker counts ----------------------------------------------------------
 
+# The facets of review marks: dispositions and tags (counted from the marks, not the entries).
+REVIEW_FACETS = ("review", "tag")
+
 
 @dataclass
 class Aggregates:
@@ -117,7 +120,14 @@ def compute_aggregates(
     # entries even while an import or a sync adds more.
     snapshot = columns(store)
     for dimension in dimensions:
-        result.facets[dimension] = facet_counts(snapshot, result.filter, dimension, limit=limit)
+        if dimension not in REVIEW_FACETS:
+            result.facets[dimension] = facet_counts(snapshot, result.filter, dimension, limit=limit)
+    if any(dimension in REVIEW_FACETS for dimension in dimensions):
+        from auditviewer.core.querying.aggregates import review_facets
+
+        marks = review_facets(store, result.filter, limit=limit)
+        for dimension, counts in zip(REVIEW_FACETS, marks, strict=True):
+            result.facets[dimension] = list(counts)
     result.bins = [
         (item.start_utc, item.count)
         for item in histogram_bins(snapshot, result.filter, bucket=result.bucket)
