@@ -23,6 +23,19 @@ DEFAULT_STATEMENT = (
     "I reviewed every entry in this review's scope and gave each a disposition; "
     "the flagged and follow-up entries are listed in the report."
 )
+
+
+def default_statement(counts: DispositionCounts) -> str:
+    """The statement offered for signing: only what the counts show to be true."""
+    if not counts.unreviewed:
+        return DEFAULT_STATEMENT
+    return (
+        f"I reviewed {counts.reviewed:,} of the {counts.total:,} entries in this review's scope "
+        f"and gave each a disposition; the other {counts.unreviewed:,} were not reviewed. The "
+        "flagged and follow-up entries are listed in the report."
+    )
+
+
 FROZEN_WARNING = (
     "Once signed, the review is frozen: its marks, notes and tags can no longer be changed, "
     "in this window or anywhere else."
@@ -143,7 +156,7 @@ class SignOffDialog(QDialog):
         self.signer_edit.setAccessibleName("Signed by")
         form.addRow("Signed &by:", self.signer_edit)
         self.statement_edit = QPlainTextEdit(self)
-        self.statement_edit.setPlainText(DEFAULT_STATEMENT)
+        self.statement_edit.setPlainText(default_statement(counts))
         self.statement_edit.setAccessibleName("Statement")
         self.statement_edit.setTabChangesFocus(True)
         self.statement_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 5 + 12)

@@ -137,6 +137,10 @@ def test_sign_off_freezes_the_review_and_the_window_refuses_marks(
     assert isinstance(dialog, SignOffDialog)
     assert "Follow-up: 1" in dialog.counts_label.text()
     assert "frozen" in dialog.warning.text()
+    total = review_progress(window.store, controller.review.id).total
+    # Only what the counts show is offered for signing: not "every entry" with entries unreviewed.
+    assert dialog.statement.startswith(f"I reviewed 1 of the {total:,} entries")
+    assert "every entry" not in dialog.statement
     dialog.accept()
     wait_idle(qtbot, window)
     assert controller.review is not None
