@@ -9,7 +9,7 @@ from auditviewer.ui.plain_text import plain_label
 
 
 class ContextBanner(QFrame):
-    """Says "Showing the 10 entries before and after entry seq 42 in time — the filter is set
+    """Says "Showing 10 entries before and 3 entries after entry seq 42 in time — the filter is set
     aside", with "Back to the Filtered List"."""
 
     back_requested = Signal()
@@ -33,11 +33,14 @@ class ContextBanner(QFrame):
         layout.addWidget(self.back_button)
         self.hide()
 
-    def show_context(self, seq: int, around: int, shown: int) -> None:
-        """Shows the banner for the ``shown`` entries around entry ``seq``."""
+    def show_context(self, seq: int, before: int, after: int) -> None:
+        """Shows the banner for the ``before`` and ``after`` entries around entry ``seq``."""
+        from auditviewer.core.wording import counted
+
         self.label.setText(
-            f"Showing the {around} entries before and after entry seq {seq:,} in time "
-            f"({shown:,} in all), the filter set aside; the entry itself is selected and in bold."
+            f"Showing {counted(before, 'entry')} before and {counted(after, 'entry')} after "
+            f"entry seq {seq:,} in time, the filter set aside; the entry itself is selected and "
+            "in bold."
         )
         self.setAccessibleDescription(self.label.text())
         self.show()

@@ -606,7 +606,8 @@ class ReviewController(QObject):
         browser.set_filter(self._context_filter)
         browser.table.sortByColumn(TIME, Qt.SortOrder.AscendingOrder)
         self.select_entry(anchor)
-        self.context_banner.show_context(anchor, AROUND, len(context.rows))
+        before = context.anchor_index
+        self.context_banner.show_context(anchor, before, len(context.rows) - before - 1)
         self.update_actions()
 
     def _on_filter_changed(self, new: object, origin: object) -> None:

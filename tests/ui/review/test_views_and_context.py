@@ -124,6 +124,7 @@ def test_surrounding_entries_and_back_to_the_filtered_list(
 
     assert window.review.context_banner.isVisible()
     assert f"entry seq {anchor:,}" in window.review.context_banner.text
+    assert "Showing 2 entries before and 2 entries after" in window.review.context_banner.text
     rows = table_seqs(browser)
     assert len(rows) == 5
     assert rows[2] == anchor  # oldest first, the anchor in the middle
@@ -142,6 +143,17 @@ def test_surrounding_entries_and_back_to_the_filtered_list(
     assert browser.selected_seqs() == [anchor]
     assert browser.table.verticalScrollBar().value() == scroll
     assert browser.filter_bar.search.text() == "actor:jane@example.com"
+
+    # At the start of the log there is nothing before the entry, and the banner says so.
+    window.clear_filter()
+    qtbot.waitUntil(lambda: browser.model.rowCount() > 5)
+    browser.table.sortByColumn(TIME, Qt.SortOrder.AscendingOrder)
+    oldest = table_seqs(browser)[0]
+    assert window.review.select_entry(oldest)
+    window.review.context_action.trigger()
+    assert f"Showing 0 entries before and 2 entries after entry seq {oldest:,}" in (
+        window.review.context_banner.text
+    )
 
 
 def test_another_filter_over_the_surrounding_entries_closes_their_banner(
