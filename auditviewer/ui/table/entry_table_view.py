@@ -59,6 +59,8 @@ DEFAULT_WIDTHS = {
 # The columns left to right on a first start: the flags right after the time, where they are
 # seen without scrolling.
 DEFAULT_ORDER = (TIME, FLAGS, REVIEW, ACTION, ACTOR, PROJECT, ENTITY, IP)
+# The columns of the first release, whose saved layouts are brought over: all before REVIEW.
+FIRST_RELEASE_COLUMNS = REVIEW
 
 
 # How much of the base colour is laid over rows that no longer match the query being edited.
@@ -236,15 +238,39 @@ class EntryTableView(QTableView):
     def restore_columns(self, state: QByteArray, *, flags_last: bool = False) -> bool:
         """Brings back saved columns (order, widths, hidden ones, sort).
 
-        ``flags_last``: the state was saved when the flags column came last, off-screen; it is
-        moved next to the time column, the rest kept as the user left it.
+        ``flags_last``: the state was saved by the first release, when the flags column came
+        last, off-screen, and there was no review column; the flags are moved next to the time
+        column and the review column next to the flags, the rest kept as the user left it.
         """
         header = self.horizontalHeader()
-        if not header.restoreState(state):
-            return False
         if flags_last:
+            if not self._restore_first_release_columns(state):
+                return False
             header.moveSection(header.visualIndex(FLAGS), header.visualIndex(TIME) + 1)
             self.setColumnWidth(FLAGS, DEFAULT_WIDTHS[FLAGS])
+            header.moveSection(header.visualIndex(REVIEW), header.visualIndex(FLAGS) + 1)
+            self.setColumnWidth(REVIEW, DEFAULT_WIDTHS[REVIEW])
+            return True
+        return header.restoreState(state)
+
+    def _restore_first_release_columns(self, state: QByteArray) -> bool:
+        # Qt restores a state with fewer sections than the model's, but a state saved after
+        # that cannot be restored again. So the old state is read in a header of its own size
+        # and its order, widths, hidden columns and sort are applied here one by one.
+        from PySide6.QtGui import QStandardItemModel
+
+        old = QHeaderView(Qt.Orientation.Horizontal)
+        old.setModel(QStandardItemModel(0, FIRST_RELEASE_COLUMNS, old))
+        if not old.restoreState(state) or old.count() != FIRST_RELEASE_COLUMNS:
+            return False
+        header = self.horizontalHeader()
+        for position in range(old.count()):
+            logical = old.logicalIndex(position)
+            header.moveSection(header.visualIndex(logical), position)
+        for logical in range(old.count()):
+            header.resizeSection(logical, old.sectionSize(logical))
+            header.setSectionHidden(logical, old.isSectionHidden(logical))
+        header.setSortIndicator(old.sortIndicatorSection(), old.sortIndicatorOrder())
         return True
 
     # --- columns -----------------------------------------------------------------------------

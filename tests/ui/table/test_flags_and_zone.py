@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QStyleOptionViewItem
+from PySide6.QtGui import QColor, QImage, QPainter, QStandardItemModel
+from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
 
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
@@ -19,7 +19,14 @@ from auditviewer.core.store.file_import import import_file
 from auditviewer.ui.entry_browser import EntryBrowser
 from auditviewer.ui.settings import UiSettings
 from auditviewer.ui.table import entry_format
-from auditviewer.ui.table.entry_table_model import ACTION, FLAGS, IP, TIME, EntryTableModel
+from auditviewer.ui.table.entry_table_model import (
+    ACTION,
+    FLAGS,
+    IP,
+    REVIEW,
+    TIME,
+    EntryTableModel,
+)
 from auditviewer.ui.table.entry_table_view import EntryTableView
 from tests.conftest import make_entry, write_json
 from tests.ui.conftest import varied_entries, wait_for_aggregates
@@ -118,21 +125,20 @@ def test_flag_markers_are_painted_with_the_sentences_as_tooltip(
 def test_columns_saved_with_flags_last_keep_the_users_choices(
     qtbot: Any, flagged_store: Store, ui_settings: UiSettings, reference: ActionReference
 ) -> None:
-    # The columns as a window saved them while the flags came last: the user widened the
-    # action column and hid the IP address.
-    earlier = EntryTableView()
+    # The columns as the first release saved them: seven, the flags last and no review column;
+    # the user widened the action column and hid the IP address.
+    earlier = QTableView()
     qtbot.addWidget(earlier)
-    model = EntryTableModel(flagged_store, reference)
-    earlier.setModel(model)
-    earlier.apply_default_widths()
+    earlier.setModel(QStandardItemModel(0, REVIEW, earlier))
     earlier.setColumnWidth(ACTION, 333)
     earlier.horizontalHeader().setSectionHidden(IP, True)
     ui_settings.set_state("table_header", earlier.horizontalHeader().saveState())
-    model.close()
 
     browser = _browser(qtbot, flagged_store, ui_settings)
     header = browser.table.horizontalHeader()
     assert header.visualIndex(FLAGS) == header.visualIndex(TIME) + 1
+    assert header.visualIndex(REVIEW) == header.visualIndex(FLAGS) + 1
+    assert not header.isSectionHidden(REVIEW)
     assert header.sectionSize(ACTION) == 333
     assert header.isSectionHidden(IP)
     # A flags column the user then puts last stays there.
