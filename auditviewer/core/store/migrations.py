@@ -1,7 +1,7 @@
 """The store's schema, versioned by ``PRAGMA user_version`` and migrated step by step.
 
-Each step is a list of SQL statements (or a function) applied in one transaction;
-``user_version`` is the number of steps applied. A store whose version is newer than this
+Each step is a list of SQL statements (or a function); the steps a store lacks are applied
+together in one transaction, and ``user_version`` is the number of steps applied. A store whose version is newer than this
 program knows is refused rather than guessed at. Steps are never edited once released: a change
 to the schema is a new step.
 """
@@ -144,7 +144,8 @@ def check_identity(connection: sqlite3.Connection, location: str) -> None:
 
 
 def migrate(connection: sqlite3.Connection, location: str) -> None:
-    """Brings a store up to the current schema.
+    """Brings a store up to the current schema, all its pending steps in one transaction: a
+    step that fails leaves the store exactly as it was before the first.
 
     ``connection`` must be in autocommit mode (``isolation_level=None``); call
     :func:`check_identity` first.
@@ -155,13 +156,14 @@ def migrate(connection: sqlite3.Connection, location: str) -> None:
             f"{location}: the store has schema version {version}, newer than this program "
             f"understands ({SCHEMA_VERSION}); use a newer auditviewer"
         )
-    for step_number in range(version, SCHEMA_VERSION):
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read inside the write lock: another process may have migrated meanwhile.
-            if schema_version(connection) > step_number:
-                connection.execute("COMMIT")
-                continue
+    if version == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read inside the write lock: another process may have migrated meanwhile.
+        version = schema_version(connection)
+        created = version == 0
+        for step_number in range(version, SCHEMA_VERSION):
             step = MIGRATIONS[step_number]
             if callable(step):
                 step(connection)
@@ -172,15 +174,14 @@ def migrate(connection: sqlite3.Connection, location: str) -> None:
             connection.execute(f"PRAGMA user_version = {step_number + 1}")
             # A new store records its creation once, when its last step is done; an existing
             # store records each step it is brought through.
-            created = version == 0
             if has_custody_log(connection) and (not created or step_number + 1 == SCHEMA_VERSION):
                 record_custody(
                     connection,
                     MIGRATION,
                     {"from_version": 0 if created else step_number, "to_version": step_number + 1},
                 )
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise

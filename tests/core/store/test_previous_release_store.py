@@ -17,7 +17,10 @@ import pytest
 from auditviewer.core.evidence.store_check import check_store
 from auditviewer.core.exporting.export import export_csv, export_json
 from auditviewer.core.querying.language import parse_query
+from auditviewer.core.store import migrations
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.custody import read_custody
+from auditviewer.core.store.custody_log import MIGRATION
 from auditviewer.core.store.migrations import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -86,3 +89,33 @@ def test_a_read_only_copy_exports_the_same(release_copy: Path, tmp_path: Path) -
         assert store.read_only
         export_json(store, target)
     assert target.read_bytes() == (FIXTURES / "store-v2-401f068-export.json").read_bytes()
+
+
+def test_it_migrates_in_one_transaction_recorded_in_the_custody_log(release_copy: Path) -> None:
+    with Store.open(release_copy) as store:
+        records = read_custody(store)
+    with sqlite3.connect(release_copy) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [(r.what, r.detail) for r in records] == [
+        (MIGRATION, {"from_version": step, "to_version": step + 1})
+        for step in range(2, SCHEMA_VERSION)
+    ]
+    assert {r.entries_seq for r in records} == {295}
+
+
+def test_a_failing_last_step_leaves_the_release_store_byte_identical(
+    release_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = release_copy.read_bytes()
+
+    def broken(connection: sqlite3.Connection) -> None:
+        raise RuntimeError("disk gone")
+
+    # Every step before the last has run in the same transaction when the last one fails.
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:-1], broken))
+    with pytest.raises(RuntimeError, match="disk gone"):
+        Store.open(release_copy)
+    # The last connection's close folds anything committed back into the file.
+    sqlite3.connect(release_copy).close()
+    assert not Path(f"{release_copy}-wal").exists()
+    assert release_copy.read_bytes() == before
