@@ -39,7 +39,7 @@ def _create_temp(target: Path) -> tuple[Path, int]:
     raise FileExistsError(f"{target}: cannot find a free temporary name next to it")
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Makes a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
     if os.name == "nt":
         return
@@ -87,4 +87,4 @@ def atomic_write(path: Path | str) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)

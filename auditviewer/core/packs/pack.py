@@ -35,7 +35,7 @@ import orjson
 
 from auditviewer import __version__
 from auditviewer.core.errors import ExportFailed, StoreError
-from auditviewer.core.exporting.atomic import atomic_write
+from auditviewer.core.exporting.atomic import atomic_write, fsync_folder
 from auditviewer.core.exporting.export import ExportCancelled, export_json
 from auditviewer.core.exporting.redaction import Redactor
 from auditviewer.core.packs.signing import SigningKey
@@ -258,11 +258,11 @@ def _building(target: Path) -> Iterator[Path]:
         ) from None
     try:
         yield work
-        _fsync_folder(work)
+        fsync_folder(work)
         if target.exists():
             target.rmdir()  # empty, checked before
         os.replace(work, target)
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise ExportFailed(
@@ -271,16 +271,6 @@ def _building(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write(path: Path, data: bytes) -> None:

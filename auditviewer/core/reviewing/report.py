@@ -21,7 +21,6 @@ import orjson
 
 from auditviewer.core.entry_labels import actor_text, entity_text
 from auditviewer.core.errors import ExportFailed
-from auditviewer.core.evidence.review_chain import events_head
 from auditviewer.core.exporting.atomic import atomic_write
 from auditviewer.core.exporting.export import neutralize_cell
 from auditviewer.core.querying.columns import columns
@@ -32,6 +31,7 @@ from auditviewer.core.reviewing.marks import review_marks
 from auditviewer.core.reviewing.reviews import (
     DispositionCounts,
     Review,
+    chain_heads,
     count_dispositions,
     read_review,
 )
@@ -112,20 +112,7 @@ def build_report(store: Store, review_id: int) -> ReviewReport:
         signature = review.signature
         if signature is None:
             counts = count_dispositions(connection, snapshot, review)
-            count, last_seq = connection.execute(
-                "SELECT count(*), coalesce(max(seq), 0) FROM entries"
-            ).fetchone()
-            head = connection.execute(
-                "SELECT chain_sha256 FROM entry_texts ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            events, events_chain = events_head(connection)
-            hashes = (
-                int(count),
-                int(last_seq),
-                bytes(head[0]).hex() if head else None,
-                events,
-                events_chain.hex() if events else None,
-            )
+            hashes = chain_heads(connection)
         else:
             counts = signature.counts
             hashes = (

@@ -24,7 +24,12 @@ from auditviewer.core.querying.language import format_moment, parse_query
 from auditviewer.core.records import now_micros
 from auditviewer.core.reviewing.errors import ReviewError, ReviewNotFound, ReviewSigned
 from auditviewer.core.store.connection import Store
-from auditviewer.core.store.custody_log import REVIEW_SIGN_OFF, has_custody_log, record_custody
+from auditviewer.core.store.custody_log import (
+    REVIEW_SIGN_OFF,
+    entry_head,
+    has_custody_log,
+    record_custody,
+)
 from auditviewer.core.store.schema_reviews import DISPOSITIONS
 from auditviewer.core.timestamps import iso_utc
 
@@ -395,6 +400,15 @@ def refuse_if_signed(review: Review, location: object) -> None:
         )
 
 
+def chain_heads(connection: sqlite3.Connection) -> tuple[int, int, str | None, int, str | None]:
+    """What ties a review to the store now: the entries' count, last seq and chain head, and
+    the review events' count and chain head (hex; None when there are none)."""
+    count = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+    head = entry_head(connection)
+    events, events_chain = events_head(connection)
+    return count, head.seq, head.sha256, events, events_chain.hex() if events else None
+
+
 def sign_review(store: Store, review_id: int, *, by: str, statement: str) -> Review:
     """Signs the review with ``statement``: records the counts and the chain heads, and freezes
     it. Raises :class:`ReviewSigned` when it is signed already."""
@@ -405,13 +419,7 @@ def sign_review(store: Store, review_id: int, *, by: str, statement: str) -> Rev
         review = read_review(connection, store.path, review_id)
         refuse_if_signed(review, store.path)
         counts = count_dispositions(connection, snapshot, review)
-        entries = connection.execute(
-            "SELECT count(*), coalesce(max(seq), 0) FROM entries"
-        ).fetchone()
-        head = connection.execute(
-            "SELECT chain_sha256 FROM entry_texts ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        events, events_chain = events_head(connection)
+        heads = chain_heads(connection)
         connection.execute(
             "UPDATE reviews SET signed_utc = ?, signed_by = ?, statement = ?, counts = ?, "
             "scope_entries = ?, entries_count = ?, entries_last_seq = ?, entries_head = ?, "
@@ -422,11 +430,7 @@ def sign_review(store: Store, review_id: int, *, by: str, statement: str) -> Rev
                 statement,
                 orjson.dumps(counts.by_disposition()).decode(),
                 counts.total,
-                int(entries[0]),
-                int(entries[1]),
-                bytes(head[0]).hex() if head else None,
-                events,
-                events_chain.hex() if events else None,
+                *heads,
                 review_id,
             ),
         )
@@ -440,8 +444,8 @@ def sign_review(store: Store, review_id: int, *, by: str, statement: str) -> Rev
                     "name": signed.name,
                     "signed_by": by,
                     "counts": counts.by_disposition(),
-                    "events": events,
-                    "events_head": events_chain.hex() if events else None,
+                    "events": heads[3],
+                    "events_head": heads[4],
                 },
             )
         return signed

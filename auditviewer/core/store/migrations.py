@@ -1,9 +1,9 @@
 """The store's schema, versioned by ``PRAGMA user_version`` and migrated step by step.
 
 Each step is a list of SQL statements (or a function); the steps a store lacks are applied
-together in one transaction, and ``user_version`` is the number of steps applied. A store whose version is newer than this
-program knows is refused rather than guessed at. Steps are never edited once released: a change
-to the schema is a new step.
+together in one transaction, and ``user_version`` is the number of steps applied. A store whose
+version is newer than this program knows is refused rather than guessed at. Steps are never
+edited once released: a change to the schema is a new step.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QFont
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -25,12 +24,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from auditviewer.core.wording import counted
+from auditviewer.ui.dialogs.export_dialog import add_selection_choice
 from auditviewer.ui.dialogs.signing_key_dialog import KeySource, copy_text, key_place
 from auditviewer.ui.plain_text import plain_label, visible
 from auditviewer.ui.settings import UiSettings
@@ -103,15 +102,9 @@ class EvidencePackDialog(QDialog):
         intro = plain_label(INTRO)
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.selected_radio = QRadioButton(f"The selected entries ({selected:,})")
-        self.matching_radio = QRadioButton(f"All entries matching the filter ({matching:,})")
-        group = QButtonGroup(self)
-        group.addButton(self.selected_radio)
-        group.addButton(self.matching_radio)
-        self.selected_radio.setEnabled(selected > 0)
-        (self.selected_radio if selected > 1 else self.matching_radio).setChecked(True)
-        layout.addWidget(self.selected_radio)
-        layout.addWidget(self.matching_radio)
+        self.selected_radio, self.matching_radio = add_selection_choice(
+            self, layout, selected, matching
+        )
 
         form = QFormLayout()
         folder_row = QHBoxLayout()

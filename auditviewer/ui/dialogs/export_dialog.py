@@ -31,6 +31,23 @@ REDACTION_NOTE = (
 FORMAT_LABELS = (("json", "JSON — the source's own format, re-importable"), ("csv", "CSV"))
 
 
+def add_selection_choice(
+    dialog: QDialog, layout: QVBoxLayout, selected: int, matching: int
+) -> tuple[QRadioButton, QRadioButton]:
+    """The choice between the selected entries and all that match the filter, added to
+    ``layout``: the selection is chosen when more than one entry is selected."""
+    selected_radio = QRadioButton(f"The selected entries ({selected:,})", dialog)
+    matching_radio = QRadioButton(f"All entries matching the filter ({matching:,})", dialog)
+    group = QButtonGroup(dialog)
+    group.addButton(selected_radio)
+    group.addButton(matching_radio)
+    selected_radio.setEnabled(selected > 0)
+    (selected_radio if selected > 1 else matching_radio).setChecked(True)
+    layout.addWidget(selected_radio)
+    layout.addWidget(matching_radio)
+    return selected_radio, matching_radio
+
+
 class ExportDialog(QDialog):
     """The export choices; :meth:`request` gives them once accepted."""
 
@@ -40,15 +57,9 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export entries")
         layout = QVBoxLayout(self)
-        self.selected_radio = QRadioButton(f"The selected entries ({selected:,})")
-        self.matching_radio = QRadioButton(f"All entries matching the filter ({matching:,})")
-        group = QButtonGroup(self)
-        group.addButton(self.selected_radio)
-        group.addButton(self.matching_radio)
-        self.selected_radio.setEnabled(selected > 0)
-        (self.selected_radio if selected > 1 else self.matching_radio).setChecked(True)
-        layout.addWidget(self.selected_radio)
-        layout.addWidget(self.matching_radio)
+        self.selected_radio, self.matching_radio = add_selection_choice(
+            self, layout, selected, matching
+        )
 
         form = QFormLayout()
         self.format_combo = QComboBox()
