@@ -56,19 +56,67 @@ def wait_until_session_ends(session: int, seconds: float) -> None:
     assert session_members(session) == [], "a process outlived the one that started it"
 
 
-def wait_for_parser(process: subprocess.Popen[bytes], seconds: float = 20) -> None:
-    """Waits until ``process`` (a session leader) has started an import's parsing process."""
+def wait_for_parser(process: subprocess.Popen[bytes], seconds: float = 20) -> int:
+    """Waits until ``process`` (a session leader) has started an import's parsing process.
+
+    Returns the parsing process's id.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for member in session_members(process.pid):
             fields = stat_fields(member)
             if fields is None or int(fields[1]) != process.pid:
                 continue
-            if b"spawn_main" in Path(f"/proc/{member}/cmdline").read_bytes():
-                return
+            try:
+                command = Path(f"/proc/{member}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command:
+                return member
         assert process.poll() is None, "the import ended before its parsing process started"
         time.sleep(0.01)
     pytest.fail("the import did not start a parsing process")
+
+
+def read_position(pid: int, path: Path) -> int | None:
+    """How far process ``pid`` has read the open file ``path``; None when it has none such."""
+    target = str(path.resolve())
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") != target:
+                continue
+            info = Path(f"/proc/{pid}/fdinfo/{descriptor}").read_text()
+        except OSError:
+            continue
+        for line in info.splitlines():
+            if line.startswith("pos:"):
+                return int(line.split()[1])
+    return None
+
+
+def wait_for_parsing_progress(
+    process: subprocess.Popen[bytes], export: Path, fraction: float, seconds: float = 20
+) -> None:
+    """Waits until the parsing process has read ``fraction`` of ``export``, but not all of it.
+
+    A file read to its end may already be stored; a point inside it is one where the import
+    cannot have ended, however fast the machine.
+    """
+    parser = wait_for_parser(process, seconds)
+    size = export.stat().st_size
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        position = read_position(parser, export)
+        if position is not None and fraction * size <= position < size:
+            return
+        if (position is not None and position >= size) or process.poll() is not None:
+            break
+        time.sleep(0.002)
+    pytest.fail(f"the parsing process was not seen between {fraction:.0%} and the end of the file")
 
 
 def stored_counts(store: Path) -> tuple[int, int]:

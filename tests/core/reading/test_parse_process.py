@@ -17,6 +17,7 @@ from tests.support.processes import (
     stat_fields,
     stored_counts,
     wait_for_parser,
+    wait_for_parsing_progress,
     wait_until_session_ends,
     write_big_export,
 )
@@ -38,10 +39,14 @@ def _import_command(store: Path, export: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("delay", [0.0, 0.4, 1.2], ids=["starting", "early", "mid-parse"])
+@pytest.mark.parametrize("point", [None, 0.0, 0.5], ids=["starting", "first-read", "mid-parse"])
 def test_killed_import_leaves_no_process_holding_its_output(
-    big_export: Path, tmp_path: Path, delay: float
+    big_export: Path, tmp_path: Path, point: float | None
 ) -> None:
+    """``point``: the part of the file the parsing process has read when the import is killed.
+
+    None kills it as soon as the parsing process exists, before it has opened the file.
+    """
     store = tmp_path / "store.sqlite"
     importer = subprocess.Popen(
         _import_command(store, big_export),
@@ -50,8 +55,10 @@ def test_killed_import_leaves_no_process_holding_its_output(
         start_new_session=True,
     )
     try:
-        wait_for_parser(importer)
-        time.sleep(delay)
+        if point is None:
+            wait_for_parser(importer)
+        else:
+            wait_for_parsing_progress(importer, big_export, point)
         importer.kill()
         # Only EOF on both pipes ends this: no parsing process or resource tracker holds them.
         _, errors = importer.communicate(timeout=GRACE)
@@ -111,8 +118,11 @@ def test_parsing_process_ends_itself_when_its_parent_is_gone_without_the_kernels
         time.sleep(0.05)
 
 
-def _interrupt_import(store: Path, export: Path, delay: float) -> tuple[int, list[str]]:
-    """Ctrl+C ``delay`` seconds into a parsing process's life; the exit code and stderr lines."""
+def _interrupt_import(
+    store: Path, export: Path, delay: float = 0.0, read: float | None = None
+) -> tuple[int, list[str]]:
+    """Ctrl+C ``delay`` seconds into a parsing process's life, or once it has read the part
+    ``read`` of the file; the exit code and stderr lines."""
     importer = subprocess.Popen(
         _import_command(store, export),
         stdout=subprocess.PIPE,
@@ -120,8 +130,11 @@ def _interrupt_import(store: Path, export: Path, delay: float) -> tuple[int, lis
         start_new_session=True,
     )
     try:
-        wait_for_parser(importer)
-        time.sleep(delay)
+        if read is None:
+            wait_for_parser(importer)
+            time.sleep(delay)
+        else:
+            wait_for_parsing_progress(importer, export, read)
         os.killpg(importer.pid, signal.SIGINT)  # as Ctrl+C in a terminal: the whole group
         _, errors = importer.communicate(timeout=3 * GRACE)
     finally:
@@ -140,6 +153,9 @@ def test_ctrl_c_during_a_large_import_is_one_line_and_stores_nothing(
     store = tmp_path / "store.sqlite"
     message = f"auditviewer: interrupted; nothing of {big_export} was stored"
     # From the parsing process's first instant (Python starting, modules loading) to parsing.
-    for delay in (0.0, 0.03, 0.06, 0.1, 0.15, 0.5):
-        assert _interrupt_import(store, big_export, delay) == (130, [message]), delay
+    for delay in (0.0, 0.03, 0.06, 0.1):
+        assert _interrupt_import(store, big_export, delay=delay) == (130, [message]), delay
+        assert stored_counts(store) == (0, 0)
+    for read in (0.0, 0.5):
+        assert _interrupt_import(store, big_export, read=read) == (130, [message]), read
         assert stored_counts(store) == (0, 0)
