@@ -121,7 +121,7 @@ FACETS: Final[dict[str, Dimension]] = {
 }
 
 # Every sort column, in the order the CLI lists them. "time", "seq" and "flags" are not
-# dimensions: they are the entries' own columns.
+# dimensions: they are the entries' own columns; "review" is each entry's current mark.
 SORT_COLUMNS: Final[tuple[str, ...]] = (
     "time",
     "action",
@@ -133,5 +133,6 @@ SORT_COLUMNS: Final[tuple[str, ...]] = (
     "user_agent",
     "seq",
     "flags",
+    "review",
 )
 SORT_DIMENSIONS: Final[dict[str, Dimension]] = {d.sort: d for d in DIMENSIONS if d.sort}

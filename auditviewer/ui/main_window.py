@@ -736,8 +736,8 @@ class MainWindow(QMainWindow):
         browser = self.browser
         if browser is None:
             return
-        if browser.current_filter.has_review_terms:
-            browser.refresh()  # the rows a review term matches change with the marks
+        if browser.current_filter.has_review_terms or browser.model.sort_order.column == "review":
+            browser.refresh()  # the rows a review term matches, or their order, change with marks
             return
         browser.model.refresh_marks()
         if facets is not None:

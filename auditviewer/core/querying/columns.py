@@ -416,12 +416,29 @@ class Columns:
         return np.concatenate((ordered[:split][::-1], ordered[split:][::-1]))
 
     def order(self, sort: Sort) -> Positions:
-        """Every position in ``sort``'s order (cached per sort)."""
+        """Every position in ``sort``'s order (cached per sort, and per marks for the review
+        column: marks change without new entries)."""
+        if sort.column == "review":
+            version, seqs, ranks = self.cache.review_ranks()
+            key: object = (sort, version)
+            cached = self._recently(key, self._orders)
+            if cached is None:
+                cached = self._review_order(seqs, ranks, sort.descending)
+                self._remember(key, cached, self._orders, _RECENT_ORDERS)
+            return cached  # type: ignore[no-any-return]
         cached = self._recently(sort, self._orders)
         if cached is None:
             cached = self._compute_order(sort)
             self._remember(sort, cached, self._orders, _RECENT_ORDERS)
         return cached  # type: ignore[no-any-return]
+
+    def _review_order(self, seqs: IntArray, ranks: IntArray, descending: bool) -> Positions:
+        """Positions by current disposition (unreviewed, ok, flagged, follow-up), then time."""
+        key = np.zeros(self.size, dtype=np.int8)
+        # Entries are never removed: a marked seq up to the snapshot's last is in it.
+        kept = seqs <= self.last_seq
+        key[self.positions_of(seqs[kept])] = ranks[kept]
+        return self._split_order(key, 0, descending)
 
     def _compute_order(self, sort: Sort) -> Positions:
         descending = sort.descending
@@ -800,6 +817,13 @@ class ColumnCache:
             dtype=np.int64,
             count=size,
         )
+
+    def review_ranks(self) -> tuple[int, IntArray, IntArray]:
+        """The marks' version and each marked entry's disposition rank, read afresh."""
+        with self._store.snapshot() as connection:
+            version = review_terms.marks_version(connection)
+            seqs, ranks = review_terms.disposition_ranks(connection)
+        return version, seqs, ranks
 
     def review_hits(self, flt: Filter) -> list[tuple[IntArray, bool, bool]]:
         """The review terms of ``flt`` as the marks are now (see :mod:`.review_terms`)."""

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import orjson
 
 from auditviewer.core.querying.filter import Filter
+from auditviewer.core.store.schema_reviews import DISPOSITIONS
 
 IntArray = npt.NDArray[np.int64]
 UNREVIEWED: Final = "unreviewed"
@@ -62,6 +63,30 @@ def disposition_seqs(connection: sqlite3.Connection, dispositions: tuple[str, ..
         "SELECT seq FROM entry_marks WHERE disposition IN (SELECT value FROM json_each(?))",
         orjson.dumps(marked).decode(),
     )
+
+
+def marks_version(connection: sqlite3.Connection) -> int:
+    """A number that changes whenever a mark is stored: the latest review event's id (0 when
+    there is none, or the store keeps no marks)."""
+    if not has_marks_table(connection):
+        return 0
+    return int(connection.execute("SELECT coalesce(max(id), 0) FROM review_events").fetchone()[0])
+
+
+def disposition_ranks(connection: sqlite3.Connection) -> tuple[IntArray, IntArray]:
+    """The marked entries' seqs and the place of their current disposition in
+    :data:`DISPOSITIONS` (unreviewed 0, ok 1, flagged 2, follow-up 3); an entry left out is
+    unreviewed."""
+    if not has_marks_table(connection):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    rows = connection.execute(
+        "SELECT seq, disposition FROM entry_marks WHERE disposition != ?", (UNREVIEWED,)
+    ).fetchall()
+    place = {name: number for number, name in enumerate(DISPOSITIONS)}
+    seqs = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    ranks = np.fromiter((place[row[1]] for row in rows), dtype=np.int64, count=len(rows))
+    return seqs, ranks
 
 
 def reviewed_seqs(connection: sqlite3.Connection) -> IntArray:

@@ -71,8 +71,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("entity", "Entity", "entity"),
     Column("ip", "IP address", "ip"),
     Column("flags", "Flags", "flags"),
-    # Not sortable: the marks live beside the entries, which the core sorts.
-    Column("review", "Review", ""),
+    # Each entry's current mark: unreviewed, ok, flagged, follow-up.
+    Column("review", "Review", "review"),
 )
 COLUMN_INDEX = {column.key: number for number, column in enumerate(COLUMNS)}
 TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS, REVIEW = range(len(COLUMNS))

@@ -263,3 +263,30 @@ def test_write_report_writes_pdf_json_and_csv_in_the_background(
     assert controller.box is not None
     assert ".pdf" in controller.box.text()
     assert not (tmp_path / "report.txt").exists()
+
+
+def test_the_review_column_sorts_by_mark_and_follows_new_marks(
+    qtbot: Any, window: MainWindow
+) -> None:
+    controller = start(qtbot, window)
+    browser = window.browser
+    assert browser is not None
+    by_time = table_seqs(browser)
+    browser.table.horizontalHeader().setSortIndicator(REVIEW, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: browser.model.sort_order.column == "review")
+    # Nothing marked yet: time breaks every tie.
+    assert table_seqs(browser) == by_time
+
+    select_row(window, 6)
+    flagged = by_time[6]
+    press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: table_seqs(browser)[0] == flagged)
+    # The marked entry moved to the top and stays selected.
+    assert browser.selected_seqs() == [flagged]
+    assert table_seqs(browser)[1:] == [seq for seq in by_time if seq != flagged]
+
+    select_row(window, 3)
+    follow_up = table_seqs(browser)[3]
+    controller.mark_selected("follow-up")
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: table_seqs(browser)[:2] == [follow_up, flagged])
