@@ -67,7 +67,7 @@ STORE_FILTERS = "auditviewer stores (*.sqlite *.db);;All files (*)"
 # The jobs whose progress shows in the status bar with a Cancel button.
 FOREGROUND_JOBS = ("import", "export", "sync", VIEW_JOB, ARCHIVE_JOB)
 PANELS = (
-    ("controls", "Filter &Controls"),
+    ("controls", "Filter Co&ntrols"),
     ("timeline", "&Timeline"),
     ("facets", "&Facets"),
     ("side", "&Side Panel"),
@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.sample_action)
         self.back_action = self._action("&Back to Archive", self.back_to_archive)
         file_menu.addAction(self.back_action)
-        self.remove_views_action = self._action("Remo&ve Cached Views…", self.remove_cached_views)
+        self.remove_views_action = self._action("Re&move Cached Views…", self.remove_cached_views)
         file_menu.addAction(self.remove_views_action)
         file_menu.addSeparator()
         self.import_action = self._action("&Import into Archive…", self.choose_files, "Ctrl+I")
@@ -220,6 +220,8 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self.columns_menu = view_menu.addMenu("&Columns")
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        self.sort_menu = view_menu.addMenu("Sort &By")
+        self.sort_menu.aboutToShow.connect(self._fill_sort_menu)
         self.utc_action = QAction("Times in &UTC", self)
         self.utc_action.setCheckable(True)
         self.utc_action.setChecked(self.settings.utc_times)
@@ -274,6 +276,12 @@ class MainWindow(QMainWindow):
             return
         self.browser.table.fill_columns_menu(self.columns_menu)
 
+    def _fill_sort_menu(self) -> None:
+        self.sort_menu.clear()
+        if self.browser is None:
+            return
+        self.browser.table.fill_sort_menu(self.sort_menu)
+
     def _update_actions(self) -> None:
         has_store = self.store is not None
         # A read-only store can be browsed and exported, never added to.
@@ -295,6 +303,7 @@ class MainWindow(QMainWindow):
         for action in (self.copy_action, self.find_action, self.clear_filter_action):
             action.setEnabled(browsing)
         self.columns_menu.setEnabled(browsing)
+        self.sort_menu.setEnabled(browsing)
         self._update_evidence_actions()
         self.review.update_actions()
         self.views.update_actions()

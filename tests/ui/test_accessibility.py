@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLayout,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -597,3 +598,49 @@ def test_nothing_overlaps_or_is_cut_at_100_and_200_percent(tmp_path: Path, scale
 
 if __name__ == "__main__":
     sys.exit(check_layouts(Path(sys.argv[1]) if len(sys.argv) > 1 else None))
+
+
+def _mnemonic(text: str) -> str | None:
+    """The letter after a single ``&`` of a menu text (``&&`` is a literal ampersand)."""
+    stripped = text.replace("&&", "")
+    at = stripped.find("&")
+    return stripped[at + 1].casefold() if 0 <= at < len(stripped) - 1 else None
+
+
+def _menu_clashes(menu: Any, path: str) -> list[str]:
+    menu.aboutToShow.emit()  # menus filled when opened
+    seen: dict[str, str] = {}
+    clashes = []
+    for action in menu.actions():
+        if action.isSeparator() or not action.isVisible():
+            continue
+        letter = _mnemonic(action.text())
+        if letter is not None:
+            if letter in seen:
+                clashes.append(f"{path}: {seen[letter]!r} and {action.text()!r} share {letter!r}")
+            seen[letter] = action.text()
+        if action.menu() is not None:
+            clashes += _menu_clashes(action.menu(), f"{path} > {action.text()}")
+    return clashes
+
+
+def test_every_menu_item_has_a_letter_of_its_own(shown_window: MainWindow) -> None:
+    """Alt+V, S: a letter shared by two items of one menu only cycles between them."""
+    bar = shown_window.menuBar()
+    letters = [_mnemonic(action.text()) for action in bar.actions()]
+    assert None not in letters
+    assert len(set(letters)) == len(letters), letters
+    clashes = []
+    for action in bar.actions():
+        clashes += _menu_clashes(action.menu(), action.text())
+    assert clashes == [], "\n".join(clashes)
+
+
+def test_the_letter_check_finds_a_shared_letter(qtbot: Any) -> None:
+    menu = QMenu("&Test")
+    qtbot.addWidget(menu)
+    menu.addAction("&Save")
+    menu.addAction("&Sort")
+    menu.addAction("Save && &Quit")
+    assert _mnemonic("Save && &Quit") == "q"
+    assert _menu_clashes(menu, "Test") == ["Test: '&Save' and '&Sort' share 's'"]

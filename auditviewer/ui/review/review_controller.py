@@ -157,10 +157,10 @@ class ReviewController(QObject):
         self.previous_action = self._action(
             "Pre&vious Unreviewed", lambda: self.next_unreviewed(backwards=True), KEYS["previous"]
         )
-        self.sign_action = self._action("Sign &Off…", self.sign_off)
+        self.sign_action = self._action("S&ign Off…", self.sign_off)
         self.report_action = self._action("Write &Report…", self.write_report)
         self.keys_action = self._action("Review &Keys", self.show_keys)
-        self.reviewer_action = self._action("Reviewer &Name…", self.ask_reviewer)
+        self.reviewer_action = self._action("Reviewer N&ame…", self.ask_reviewer)
         self.context_action = self._action("Show S&urrounding Entries", self.show_surrounding)
         self.back_action = self._action("&Back to the Filtered List", self.back_to_list)
 

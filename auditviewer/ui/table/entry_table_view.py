@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QColor,
     QGuiApplication,
     QPainter,
@@ -288,6 +289,43 @@ class EntryTableView(QTableView):
         reset = QAction("Reset Columns", menu)
         reset.triggered.connect(self.reset_columns)
         menu.addAction(reset)
+
+    def fill_sort_menu(self, menu: QMenu) -> None:
+        """The keyboard's way to the header's sort: one choice per column, then the direction."""
+        header = self.horizontalHeader()
+        current = header.sortIndicatorSection()
+        order = header.sortIndicatorOrder()
+        columns = QActionGroup(menu)
+        for column, info in enumerate(COLUMNS):
+            action = QAction(info.title, columns)
+            action.setCheckable(True)
+            action.setChecked(column == current)
+            action.triggered.connect(lambda _=False, column=column: self.sort_by(column, None))
+            menu.addAction(action)
+        menu.addSeparator()
+        directions = QActionGroup(menu)
+        for title, direction in (
+            ("&Ascending", Qt.SortOrder.AscendingOrder),
+            ("&Descending", Qt.SortOrder.DescendingOrder),
+        ):
+            action = QAction(title, directions)
+            action.setCheckable(True)
+            action.setChecked(direction == order)
+            action.triggered.connect(
+                lambda _=False, direction=direction: self.sort_by(None, direction)
+            )
+            menu.addAction(action)
+
+    def sort_by(self, column: int | None, order: Qt.SortOrder | None) -> None:
+        """Sorts as a click on a header does; None keeps the current column or direction."""
+        header = self.horizontalHeader()
+        if column is None:
+            column = header.sortIndicatorSection()
+        if order is None:
+            order = header.sortIndicatorOrder()
+        if header.isSectionHidden(column):
+            self.set_column_visible(column, True)
+        self.sortByColumn(column, order)
 
     def set_column_visible(self, column: int, on: bool) -> None:
         """Shows or hides a column; the last visible column cannot be hidden."""

@@ -188,3 +188,54 @@ def test_export_selected_opens_the_export_dialog_with_the_selection_chosen(
     menu = browser.table.build_cell_menu(0, ACTION)
     next(a for a in menu.actions() if a.text() == "Export Selected…").trigger()
     assert seen == [(True, "The selected entries (2)")]
+
+
+def _menu_titled(window: MainWindow, *path: str) -> Any:
+    actions = window.menuBar().actions()
+    menu = None
+    for title in path:
+        (action,) = [a for a in actions if a.text().replace("&", "") == title]
+        menu = action.menu()
+        assert menu is not None, title
+        menu.aboutToShow.emit()  # as opening it does: the sort menu is filled then
+        actions = menu.actions()
+    return menu
+
+
+def _trigger(menu: Any, title: str) -> None:
+    (action,) = [a for a in menu.actions() if a.text().replace("&", "") == title]
+    assert action.isEnabled()
+    action.trigger()
+
+
+def test_view_sort_by_sorts_every_column_from_the_keyboard(qtbot: Any, window: MainWindow) -> None:
+    """The header sorts by mouse; View > Sort By offers the same to the keyboard."""
+    browser = window.browser
+    assert browser is not None
+    header = browser.table.horizontalHeader()
+    menu = _menu_titled(window, "View", "Sort By")
+    titles = [a.text() for a in menu.actions() if a.isCheckable()]
+    assert titles[:3] == ["Time", "Action", "Actor"]
+    assert titles[-2:] == ["&Ascending", "&Descending"]
+    checked = [a.text() for a in menu.actions() if a.isChecked()]
+    assert checked == ["Time", "&Descending"]
+
+    _trigger(menu, "Action")
+    qtbot.waitUntil(lambda: browser.model.sort_order.column == "action")
+    assert browser.model.sort_order.descending
+    assert header.sortIndicatorSection() == ACTION
+
+    menu = _menu_titled(window, "View", "Sort By")
+    _trigger(menu, "Ascending")
+    qtbot.waitUntil(lambda: not browser.model.sort_order.descending)
+    assert browser.model.sort_order.column == "action"
+    assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+
+    # A hidden column is shown when the rows are sorted by it.
+    browser.table.set_column_visible(TIME, False)
+    menu = _menu_titled(window, "View", "Sort By")
+    _trigger(menu, "Time")
+    qtbot.waitUntil(lambda: browser.model.sort_order.column == "time")
+    assert not header.isSectionHidden(TIME)
+    menu = _menu_titled(window, "View", "Sort By")
+    assert [a.text() for a in menu.actions() if a.isChecked()] == ["Time", "&Ascending"]
