@@ -22,11 +22,15 @@ def add_parser(subparsers: Any) -> None:
             "entries.json entry by entry. Names each altered, missing or extra file and each "
             "entry whose SHA-256 differs or that moved. Without --key or --fingerprint the "
             "signature is checked with the key included in the pack, whose fingerprint is "
-            "printed for you to compare with the sender's. Exits with 0 only when all holds. "
+            "printed for you to compare with the sender's. A .zip of the pack is checked as "
+            "it is: unpacked into a private temporary folder, where no member can reach "
+            "outside it, and removed afterwards. Exits with 0 only when all holds. "
             "Needs no store."
         ),
     )
-    parser.add_argument("folder", metavar="DIR", help="the pack's folder")
+    parser.add_argument(
+        "folder", metavar="PACK", help="the pack's folder, or the .zip holding it (--zip)"
+    )
     pin = parser.add_mutually_exclusive_group()
     pin.add_argument(
         "--key",
@@ -44,7 +48,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """0 when the pack holds, 1 with every problem listed."""
-    from auditviewer.core.packs.pack_check import check_pack
+    from auditviewer.core.packs.pack_zip import check_folder_or_zip
 
     expected_key = None
     if args.key is not None:
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             expected_key = args.key.read_bytes()
         except OSError as exc:
             return fail(f"{args.key}: cannot read the key ({exc.strerror or exc})")
-    report = check_pack(
+    report = check_folder_or_zip(
         args.folder, expected_key=expected_key, expected_fingerprint=args.fingerprint
     )
     if report.ok:

@@ -2,7 +2,8 @@
 
 The check names each file that is altered, missing or not part of a pack, and checks the
 signature of ``manifest.json`` with the included public key, or refuses a key other than the
-one expected (``expected_key`` / ``expected_fingerprint``). The signed manifest holds the
+one expected (``expected_key`` / ``expected_fingerprint``). A pack handed over as a .zip is
+unpacked and checked here by :mod:`.pack_zip`. The signed manifest holds the
 SHA-256 of ``entries.json``: when the file matches it, every entry is as signed; when it does
 not, the entries are compared one by one with the manifest's list to name each entry that was
 altered, moved (two entries swapped), removed or added.
@@ -105,11 +106,12 @@ def check_pack(
     expected_fingerprint: str | None = None,
     cancel: CancelToken | None = None,
 ) -> PackCheck:
-    """Checks the pack in ``folder``; raises :class:`PackUnreadable` when there is none."""
+    """Checks the pack in ``folder``; raises :class:`PackUnreadable` when there is none (a
+    .zip of a pack is checked by :func:`.pack_zip.check_pack_zip`)."""
     root = Path(folder).expanduser()
     if not root.is_dir():
         if root.suffix.lower() == ".zip" and root.is_file():
-            raise PackUnreadable(f"{root}: a .zip; unpack it and name the folder it holds")
+            raise PackUnreadable(f"{root}: a .zip, not a folder; check it as a zip")
         what = "a file, not a folder" if root.exists() else "no such folder"
         raise PackUnreadable(f"{root}: {what}; name the folder of an evidence pack")
     problems: list[str] = []

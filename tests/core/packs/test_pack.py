@@ -378,12 +378,9 @@ def test_the_entries_are_found_however_the_file_was_changed(pack: Path) -> None:
 
 
 def test_what_is_not_a_pack_folder_is_named(tmp_path: Path) -> None:
-    archive = tmp_path / "pack.zip"
-    archive.write_bytes(b"PK\x05\x06" + bytes(18))
     plain = tmp_path / "notes.txt"
     plain.write_text("x", encoding="utf-8")
     for path, said in (
-        (archive, "a .zip; unpack it and name the folder it holds"),
         (plain, "a file, not a folder"),
         (tmp_path / "gone", "no such folder"),
     ):
