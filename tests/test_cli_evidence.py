@@ -163,3 +163,53 @@ def test_a_read_only_store_says_the_export_and_check_were_not_logged(
         store_path.chmod(0o644)
     code, out, _ = _run(store_path, capsys, "log", "--json")
     assert [r["what"] for r in json.loads(out)] == ["schema migration", "import"]
+
+
+def test_a_pack_names_a_signed_review_with_its_record_and_refuses_any_other(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(store_path, capsys, "review", "start", "Q3", "--by", "Ann")
+    assert code == 0
+    review = out.strip()
+    # A review that does not exist, and one not yet signed, are refused; nothing is written.
+    for wanted, said in (
+        ("99", "there is no review 99"),
+        (review, f"review {review} ('Q3') is not signed; a pack names only a signed review"),
+    ):
+        folder = tmp_path / f"pack-{wanted}"
+        code, _, err = _run(
+            store_path, capsys, "export", "--evidence", str(folder), "--review", wanted
+        )
+        assert code == 1
+        assert said in err, err
+        assert not folder.exists()
+    code, _, err = _run(
+        store_path, capsys, "export", "--evidence", str(tmp_path / "x"), "--review", "x"
+    )
+    assert code == 2
+    assert "not a whole number" in err
+
+    assert _run(store_path, capsys, "review", "mark", review, "3", "--as", "flagged")[0] == 0
+    code, _, _ = _run(
+        store_path, capsys, "review", "sign", review, "--by", "Ann Lee", "--statement", "Done."
+    )
+    assert code == 0
+    folder = tmp_path / "pack"
+    code, out, _ = _run(store_path, capsys, "export", "--evidence", str(folder), "--review", review)
+    assert code == 0, out
+    assert f"Belongs to review {review} (Q3), signed by Ann Lee at " in out
+
+    recorded = json.loads((folder / "manifest.json").read_text())["review"]
+    shown = _run(store_path, capsys, "review", "show", review)[1]
+    assert recorded["id"] == int(review)
+    assert (recorded["name"], recorded["signed_by"], recorded["statement"]) == (
+        "Q3", "Ann Lee", "Done.",
+    )  # fmt: skip
+    assert recorded["counts"] == {"unreviewed": 59, "ok": 0, "flagged": 1, "follow-up": 0}
+    assert recorded["entries_count"] == 60
+    # The heads the review was signed with, as review show prints them.
+    assert f"Entries: 60, chain head {recorded['entries_chain_head']}" in shown
+    events_head = recorded["review_events_chain_head"]
+    assert f"Review events: 1, chain head {events_head}" in shown
+    assert re.fullmatch(r"[0-9a-f]{64}", events_head)
+    assert _run(store_path, capsys, "verify-pack", str(folder))[0] == 0

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from auditviewer.cli.common import ProgressLine, open_store, printable
-from auditviewer.cli.query_command import add_query_argument, add_view_argument, view_query
+from auditviewer.cli.query_command import (
+    add_query_argument,
+    add_view_argument,
+    positive,
+    view_query,
+)
 from auditviewer.core.errors import ExportFailed
 from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
 from auditviewer.core.exporting.redaction import Redactor
@@ -56,7 +61,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--review",
         metavar="ID",
-        help="with --evidence: the signed review the pack belongs to, written into the manifest",
+        type=positive,
+        help=(
+            "with --evidence: the signed review the pack belongs to; its record (scope, "
+            "signature, counts and the heads it was signed with) goes into the manifest"
+        ),
     )
     parser.add_argument(
         "--zip",
@@ -137,6 +146,7 @@ def _run_pack(args: argparse.Namespace) -> int:
     from auditviewer.core.packs.pack import write_evidence_pack
     from auditviewer.core.packs.signing import signing_key
     from auditviewer.core.paths import default_signing_key_path
+    from auditviewer.core.reviewing.reviews import get_review, pack_reference
 
     text = " ".join(args.query)
     flt = parse_query(text) if text.strip() else None
@@ -144,6 +154,9 @@ def _run_pack(args: argparse.Namespace) -> int:
     key = signing_key(default_signing_key_path())
     progress = ProgressLine(f"exporting to {folder.name}")
     with open_store(args) as store:
+        review = None
+        if args.review is not None:
+            review = pack_reference(get_review(store, args.review), store.path)
         try:
             report = write_evidence_pack(
                 store,
@@ -151,7 +164,7 @@ def _run_pack(args: argparse.Namespace) -> int:
                 key=key,
                 filter=flt,
                 reviewer=args.by,
-                review={"id": args.review} if args.review else None,
+                review=review,
                 redactor=Redactor() if args.redact else None,
                 make_zip=args.zip,
                 progress=progress,
@@ -171,6 +184,13 @@ def _run_pack(args: argparse.Namespace) -> int:
         f"Store chain head at export: seq {report.entry_chain_seq:,} sha256 "
         f"{report.entry_chain_head or '-'}"
     )
+    if review is not None:
+        print(
+            printable(
+                f"Belongs to review {review['id']} ({review['name']}), signed by "
+                f"{review['signed_by']} at {review['signed_utc']}"
+            )
+        )
     print(f"Check it: auditviewer verify-pack {printable(str(folder))}, or see its README.txt")
     if not report.logged:
         print(NOT_LOGGED)

@@ -13,7 +13,7 @@ from auditviewer.cli.common import open_store, printable, when
 from auditviewer.core.entry_labels import actor_text, entity_text
 from auditviewer.core.exporting.export import CSV_COLUMNS, csv_row, entry_flags, entry_record
 from auditviewer.core.querying.filter import SORT_COLUMNS, Filter, Sort
-from auditviewer.core.querying.language import parse_query
+from auditviewer.core.querying.language import MAX_NUMBER, parse_query
 from auditviewer.core.querying.window import EntryQuery, EntryRow, list_sources, reading
 from auditviewer.core.wording import counted
 
@@ -36,13 +36,15 @@ TABLE_COLUMNS: tuple[tuple[str, int | None], ...] = (
 
 
 def positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
+    """An argparse type: a whole number from 1 to the largest SQLite stores (2**63 - 1)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    if value > MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_NUMBER}: {value}")
     return value
 
 

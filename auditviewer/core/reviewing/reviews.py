@@ -400,6 +400,43 @@ def refuse_if_signed(review: Review, location: object) -> None:
         )
 
 
+def pack_reference(review: Review, location: object) -> dict[str, object]:
+    """What an evidence pack's manifest records of the signed review it belongs to, as plain
+    JSON values: the review, its scope, its signature and the heads it was signed with.
+
+    Raises :class:`ReviewError` for a review not yet signed: a pack may only claim a review
+    whose record can no longer change.
+    """
+    signature = review.signature
+    if signature is None:
+        raise ReviewError(
+            f"{location}: {review.label()} is not signed; a pack names only a signed review "
+            f"(auditviewer review sign {review.id} signs it)"
+        )
+    return {
+        "id": review.id,
+        "name": review.name,
+        "reviewer": review.reviewer,
+        "started_utc": iso_utc(review.started_utc),
+        "scope": {
+            "query": review.query,
+            "after_utc": iso_utc(review.after_utc) or None,
+            "before_utc": iso_utc(review.before_utc) or None,
+            "first_seq": review.first_seq,
+            "last_seq": review.last_seq,
+        },
+        "signed_by": signature.signed_by,
+        "signed_utc": iso_utc(signature.signed_utc),
+        "statement": signature.statement,
+        "counts": signature.counts.by_disposition(),
+        "entries_count": signature.entries_count,
+        "entries_last_seq": signature.entries_last_seq,
+        "entries_chain_head": signature.entries_head,
+        "review_events_count": signature.events_count,
+        "review_events_chain_head": signature.events_head,
+    }
+
+
 def chain_heads(connection: sqlite3.Connection) -> tuple[int, int, str | None, int, str | None]:
     """What ties a review to the store now: the entries' count, last seq and chain head, and
     the review events' count and chain head (hex; None when there are none)."""
