@@ -1000,6 +1000,7 @@ class MainWindow(QMainWindow):
             self._pack_selection,
             (browser.selection_count(), browser.match_count),
             self,
+            active_review=None if self.review.review is None else self.review.review.id,
         )
         self.evidence_dialog.show()
 

@@ -1,8 +1,9 @@
 """File > Export Evidence Pack…: a signed folder of entries a third party can check offline.
 
 The dialog asks what to put in (the selection or all matching the filter), where, whether to
-zip it, redact it, and the reviewer's name; writes the pack in the background with progress
-and cancel; then says where it is, the signing key's fingerprint and where the key is kept.
+zip it, redact it, the reviewer's name and the signed review it belongs to; writes the pack in
+the background with progress and cancel; then says where it is, the signing key's fingerprint
+and where the key is kept.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditviewer.core.querying.language import format_moment
 from auditviewer.core.wording import counted
 from auditviewer.ui.dialogs.export_dialog import add_selection_choice
 from auditviewer.ui.dialogs.signing_key_dialog import KeySource, copy_text, key_place
@@ -84,6 +87,8 @@ class EvidencePackDialog(QDialog):
         selection: Selection,
         counts: tuple[int, int],
         parent: QWidget | None = None,
+        *,
+        active_review: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Evidence Pack")
@@ -120,6 +125,10 @@ class EvidencePackDialog(QDialog):
         self.reviewer_edit.setAccessibleName("Reviewer name")
         self.reviewer_edit.setPlaceholderText("Your name, as the manifest should state it")
         form.addRow(plain_label("Reviewer"), self.reviewer_edit)
+        self.review_combo = QComboBox(self)
+        self.review_combo.setAccessibleName("Signed review the pack belongs to")
+        self._fill_reviews(active_review)
+        form.addRow(plain_label("Belongs to review"), self.review_combo)
         layout.addLayout(form)
         self.zip_check = QCheckBox("Also write a .zip of the folder", self)
         layout.addWidget(self.zip_check)
@@ -178,6 +187,26 @@ class EvidencePackDialog(QDialog):
         self._show_key_place()
         self._update_buttons()
 
+    def _fill_reviews(self, active: int | None) -> None:
+        """None, then every signed review (newest first), the active one chosen when signed."""
+        from auditviewer.core.reviewing.reviews import list_reviews
+
+        combo = self.review_combo
+        combo.addItem("None", None)
+        for review in reversed(list_reviews(self._store)):
+            signature = review.signature
+            if signature is None:
+                continue
+            signed = format_moment(signature.signed_utc)[:16].replace("T", " ") + " UTC"
+            text = f"{review.id}: {review.name} — signed by {signature.signed_by}, {signed}"
+            combo.addItem(visible(text, 120), review.id)
+            combo.setItemData(combo.count() - 1, visible(text, None), Qt.ItemDataRole.ToolTipRole)
+            if review.id == active:
+                combo.setCurrentIndex(combo.count() - 1)
+        combo.setEnabled(combo.count() > 1)
+        if combo.count() == 1:
+            combo.setToolTip("No review of this store is signed yet")
+
     @property
     def running(self) -> bool:
         """Whether the pack is being written."""
@@ -194,6 +223,7 @@ class EvidencePackDialog(QDialog):
             make_zip=self.zip_check.isChecked(),
             redact=self.redact_check.isChecked(),
             reviewer=self.reviewer_edit.text().strip(),
+            review_id=self.review_combo.currentData(),
         )
 
     def start(self) -> None:

@@ -246,6 +246,7 @@ class EvidenceRequest:
     make_zip: bool
     redact: bool
     reviewer: str
+    review_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,7 @@ def evidence_pack_job(
     def work(context: JobContext) -> PackOutcome:
         from auditviewer.core.exporting.redaction import Redactor
         from auditviewer.core.packs.pack import write_evidence_pack
+        from auditviewer.core.reviewing.reviews import get_review, pack_reference
 
         def report_progress(progress: Progress) -> None:
             done, total = progress.done, progress.total
@@ -279,6 +281,9 @@ def evidence_pack_job(
                 f"Writing the evidence pack: {done:,} of {counted(total, 'entry')}", done, total
             )
 
+        review = None
+        if request.review_id is not None:
+            review = pack_reference(get_review(store, request.review_id), store.path)
         key = load_key()
         where: dict[str, Any] = {"seqs": seqs} if seqs is not None else {"filter": filter_}
         try:
@@ -287,6 +292,7 @@ def evidence_pack_job(
                 request.folder,
                 key=key,
                 reviewer=request.reviewer or None,
+                review=review,
                 redactor=Redactor() if request.redact else None,
                 make_zip=request.make_zip,
                 progress=report_progress,

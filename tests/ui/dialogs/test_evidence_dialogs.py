@@ -447,3 +447,47 @@ def test_hostile_source_names_render_as_plain_text(
     for label in dialog.findChildren(QLabel):
         assert label.textFormat() == Qt.TextFormat.PlainText
     window.close()
+
+
+def test_the_pack_dialog_offers_only_signed_reviews_and_records_the_one_chosen(
+    qtbot: Any, key_window: MainWindow, tmp_path: Path
+) -> None:
+    from auditviewer.core.reviewing.marks import mark
+    from auditviewer.core.reviewing.reviews import sign_review, start_review
+
+    store = key_window.store
+    assert store is not None
+    open_review = start_review(store, "Still open", reviewer="Ann")
+    signed = start_review(store, HOSTILE_NAME, reviewer="Ann")
+    mark(store, signed.id, [2], "flagged")
+    sign_review(store, signed.id, by="Ann Lee", statement="Reviewed.")
+    key_window.review.open_review(signed.id)
+    qtbot.waitUntil(lambda: key_window.review.review is not None, timeout=10_000)
+    wait_idle(qtbot, key_window)
+
+    dialog = open_pack_dialog(qtbot, key_window, tmp_path / "pack")
+    combo = dialog.review_combo
+    items = [combo.itemText(n) for n in range(combo.count())]
+    assert items[0] == "None"
+    assert len(items) == 2  # the open review is not offered
+    assert items[1].startswith(f"{signed.id}: {HOSTILE_NAME} — signed by Ann Lee, ")
+    assert all(not item.startswith(f"{open_review.id}:") for item in items)
+    # The active review is signed: chosen already.
+    assert combo.currentData() == signed.id
+    grab(dialog, tmp_path / "evidence-review.png")
+    dialog.write_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    assert dialog.report is not None, dialog.status.text()
+    recorded = json.loads((tmp_path / "pack" / "manifest.json").read_text())["review"]
+    assert (recorded["id"], recorded["name"], recorded["signed_by"]) == (
+        signed.id, HOSTILE_NAME, "Ann Lee",
+    )  # fmt: skip
+    assert recorded["counts"]["flagged"] == 1
+
+    # None chosen: the manifest names no review.
+    dialog.close()
+    dialog = open_pack_dialog(qtbot, key_window, tmp_path / "pack-2")
+    dialog.review_combo.setCurrentIndex(0)
+    dialog.write_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    assert json.loads((tmp_path / "pack-2" / "manifest.json").read_text())["review"] is None
