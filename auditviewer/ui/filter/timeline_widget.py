@@ -1,4 +1,9 @@
-"""A histogram of entries over time; dragging across it picks a date range."""
+"""A histogram of entries over time; dragging across it, or the keyboard, picks a date range.
+
+From the keyboard (the timeline is a Tab stop): Left/Right move a cursor one bar, PageUp/
+PageDown a week of days (a day of hours), Home/End to the first/last bar; with Shift they stretch
+a range from where it began; Enter shows the range (as a drag does), Escape shows all dates.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from auditviewer.core.wording import counted
@@ -18,6 +32,8 @@ BUCKETS = {"day": DAY, "hour": HOUR}
 HOURLY_UP_TO = 4 * DAY
 CLICK_SLOP = 3  # pixels a press may move and still count as a click on one bar
 MARGIN = 4
+# Bars PageUp/PageDown move: a week of days, a day of hours.
+PAGE = {"day": 7, "hour": 24}
 
 
 def bucket_for_span(after: int | None, before: int | None) -> str:
@@ -40,8 +56,15 @@ class TimelineWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Timeline: entries per day; drag to pick a date range")
-        self.setToolTip("Drag to show a date range; double-click to show all dates")
+        self.setAccessibleName(
+            "Timeline: entries per day; drag, or arrows and Shift with Enter, to pick a date range"
+        )
+        self.setToolTip(
+            "Drag to show a date range; double-click to show all dates.\n"
+            "Keyboard: arrows move, Shift+arrows stretch a range, Enter shows it, Escape shows "
+            "all dates"
+        )
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setMinimumHeight(56)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -53,6 +76,9 @@ class TimelineWidget(QWidget):
         self._drag_from: float | None = None
         self._drag_to: float | None = None
         self._selection: tuple[int | None, int | None] = (None, None)
+        # The keyboard's bar (bucket start) and where its range began; None until it is used.
+        self._cursor: int | None = None
+        self._anchor: int | None = None
         self.updating = False
         # Why the counts could not be computed ("" while they are current or updating).
         self.unavailable = ""
@@ -89,9 +115,12 @@ class TimelineWidget(QWidget):
         else:
             self._start = self._end = 0
         self._peak = max((count for _, count in self._bins), default=0)
+        if self._cursor is not None:
+            self._cursor = self._clamp(self._bucket_start(self._cursor))
+            self._anchor = self._cursor if self._anchor is None else self._clamp(self._anchor)
         self.updating = False
         self.unavailable = ""
-        self.setAccessibleDescription("")
+        self.setAccessibleDescription(self.cursor_text())
         self.update()
 
     def set_updating(self, updating: bool) -> None:
@@ -109,11 +138,14 @@ class TimelineWidget(QWidget):
         self.update()
 
     def status_text(self) -> str:
-        """The line under the bars: the peak, "updating…" or why the counts are unavailable."""
+        """The line under the bars: the peak, "updating…" or why the counts are unavailable;
+        while the keyboard picks a range, that range and its count."""
         if self.unavailable:
             return f"Counts unavailable: {self.unavailable}"
         if self.updating:
             return "updating…"
+        if self.hasFocus() and self._cursor is not None:
+            return self.cursor_text()
         text = f"highest: {self._peak:,} per {self.bucket}"
         if self.untimed:
             text += f" · {self.untimed_text()}"
@@ -123,6 +155,29 @@ class TimelineWidget(QWidget):
         """Marks the filter's date range."""
         self._selection = (after, before)
         self.update()
+
+    def keyboard_range(self) -> tuple[int, int] | None:
+        """The range the keyboard has picked: after (inclusive), before (exclusive), UTC µs."""
+        if self._cursor is None:
+            return None
+        anchor = self._cursor if self._anchor is None else self._anchor
+        low, high = sorted((anchor, self._cursor))
+        return low, high + BUCKETS[self.bucket]
+
+    def cursor_text(self) -> str:
+        """The keyboard's range in words: its bars and how many entries they hold."""
+        picked = self.keyboard_range()
+        if picked is None or not self._bins:
+            return ""
+        after, before = picked
+        step = BUCKETS[self.bucket]
+        count = sum(c for start, c in self._bins if after <= start < before)
+        first = _label(after, self.bucket)
+        if before - after == step:
+            where = first
+        else:
+            where = f"{first} to {_label(before - step, self.bucket)}"
+        return f"{where}: {counted(count, 'entry')} · Enter shows them"
 
     @property
     def total(self) -> int:
@@ -170,6 +225,11 @@ class TimelineWidget(QWidget):
         step = BUCKETS[self.bucket]
         return micros - micros % step
 
+    def _clamp(self, bucket: int) -> int:
+        """``bucket`` kept on the axis: from its first bar to its last."""
+        last = self._end - BUCKETS[self.bucket]
+        return max(self._start, min(bucket, last))
+
     # --- painting ----------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -214,6 +274,18 @@ class TimelineWidget(QWidget):
             band.setAlpha(70)
             left, right = sorted((self._drag_from, self._drag_to))
             painter.fillRect(QRectF(left, plot.top(), right - left, plot.height()), band)
+        picked = self.keyboard_range() if self.hasFocus() else None
+        if picked is not None:
+            band = QColor(palette.color(QPalette.ColorRole.Highlight))
+            band.setAlpha(70)
+            left, right = self.x_of(picked[0]), max(self.x_of(picked[1]), self.x_of(picked[0]) + 2)
+            painter.fillRect(QRectF(left, plot.top(), right - left, plot.height()), band)
+            painter.setPen(QPen(text_color, 1))
+            painter.drawRect(QRectF(left, plot.top(), right - left, plot.height()))
+        if self.hasFocus():
+            frame = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
+            painter.setPen(frame)
+            painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
         painter.setPen(text_color)
         baseline = plot.bottom() + self.fontMetrics().ascent() + 1
         first = _label(self._start, self.bucket)
@@ -275,3 +347,51 @@ class TimelineWidget(QWidget):
         del event
         self._drag_from = self._drag_to = None
         self.range_cleared.emit()
+
+    # --- keyboard ----------------------------------------------------------------------------
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """The keyboard starts at the shown range's first bar, else at the newest bar."""
+        if self._bins and self._cursor is None:
+            after, _before = self._selection
+            start = after if after is not None else self._bins[-1][0]
+            self._cursor = self._anchor = self._clamp(self._bucket_start(start))
+        self.setAccessibleDescription(self.cursor_text())
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            picked = self.keyboard_range()
+            if picked is not None:
+                self.range_selected.emit(picked[0], min(picked[1], self._end))
+            return
+        if key == Qt.Key.Key_Escape:
+            self.range_cleared.emit()
+            return
+        if not self._bins or self._cursor is None:
+            super().keyPressEvent(event)
+            return
+        step = BUCKETS[self.bucket]
+        moves = {
+            Qt.Key.Key_Left: self._cursor - step,
+            Qt.Key.Key_Right: self._cursor + step,
+            Qt.Key.Key_PageUp: self._cursor - PAGE[self.bucket] * step,
+            Qt.Key.Key_PageDown: self._cursor + PAGE[self.bucket] * step,
+            Qt.Key.Key_Home: self._start,
+            Qt.Key.Key_End: self._end - step,
+        }
+        target = moves.get(Qt.Key(key))
+        if target is None:
+            super().keyPressEvent(event)
+            return
+        self._cursor = self._clamp(target)
+        if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._anchor = self._cursor
+        self.setAccessibleDescription(self.cursor_text())
+        self.update()

@@ -154,3 +154,59 @@ def test_counts_are_marked_updating_until_the_new_ones_arrive(
     assert not browser.timeline.updating
     assert browser.facets.busy_label.text() == ""
     assert {i.text(1) for i in browser.facets.items("actor")} == {"3"}
+
+
+def focus_timeline(qtbot: Any, browser: EntryBrowser) -> TimelineWidget:
+    timeline = browser.timeline
+    browser.window().activateWindow()
+    qtbot.waitUntil(browser.window().isActiveWindow)
+    timeline.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(timeline.hasFocus)
+    return timeline
+
+
+def test_the_keyboard_picks_a_date_range_on_the_timeline(qtbot: Any, browser: EntryBrowser) -> None:
+    timeline = focus_timeline(qtbot, browser)
+    assert timeline.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    bins = dict(timeline.bins)
+    newest = max(bins)
+    # The keyboard starts at the newest bar and says what it holds.
+    assert timeline.keyboard_range() == (newest, newest + DAY)
+    assert timeline.status_text().endswith(
+        f"entr{'y' if bins[newest] == 1 else 'ies'} · Enter shows them"
+    )
+
+    qtbot.keyClick(timeline, Qt.Key.Key_Home)
+    first = min(bins)
+    assert timeline.keyboard_range() == (first, first + DAY)
+    for _ in range(6):
+        qtbot.keyClick(timeline, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    week = (first, first + 7 * DAY)
+    assert timeline.keyboard_range() == week
+    held = sum(count for start, count in bins.items() if week[0] <= start < week[1])
+    assert f": {held} entries · Enter shows them" in timeline.status_text()
+    assert timeline.accessibleDescription() == timeline.status_text()
+
+    qtbot.keyClick(timeline, Qt.Key.Key_Return)
+    assert (browser.current_filter.after, browser.current_filter.before) == week
+    qtbot.waitUntil(lambda: browser.model.rowCount() == held)
+
+    # A plain arrow starts again from one bar; Escape shows all dates.
+    qtbot.keyClick(timeline, Qt.Key.Key_Left)
+    assert timeline.keyboard_range() is not None
+    start, end = timeline.keyboard_range() or (0, 0)
+    assert end - start == DAY
+    qtbot.keyClick(timeline, Qt.Key.Key_Escape)
+    assert (browser.current_filter.after, browser.current_filter.before) == (None, None)
+
+
+def test_the_keyboard_cannot_leave_the_axis(qtbot: Any, browser: EntryBrowser) -> None:
+    timeline = focus_timeline(qtbot, browser)
+    bins = dict(timeline.bins)
+    qtbot.keyClick(timeline, Qt.Key.Key_End)
+    for _ in range(3):
+        qtbot.keyClick(timeline, Qt.Key.Key_PageDown)
+    assert timeline.keyboard_range() == (max(bins), max(bins) + DAY)
+    qtbot.keyClick(timeline, Qt.Key.Key_Home)
+    qtbot.keyClick(timeline, Qt.Key.Key_PageUp)
+    assert timeline.keyboard_range() == (min(bins), min(bins) + DAY)
