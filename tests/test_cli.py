@@ -519,3 +519,27 @@ def test_viewer_with_a_missing_file_is_an_error(
 ) -> None:
     assert main([str(export_file), str(tmp_path / "gone.json")]) == 1
     assert_one_line_error(capsys.readouterr().err, "gone.json", "no such file")
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout here")
+def test_export_to_dev_stdout_sends_the_entries_down_the_pipe_and_the_summary_to_stderr(
+    store_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "auditviewer", "--store", str(store_path), "export", "-o",
+         "/dev/stdout"],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    entries = json.loads(done.stdout)
+    assert len(entries) == run_count(store_path)
+    assert done.stderr.decode().startswith(f"Exported {len(entries)} entries to /dev/stdout")
+    assert Path("/dev/stdout").is_symlink() or not Path("/dev/stdout").is_file()
+
+
+def run_count(store: Path) -> int:
+    done = subprocess.run(
+        [sys.executable, "-m", "auditviewer", "--store", str(store), "query", "--format", "count"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return int(done.stdout)

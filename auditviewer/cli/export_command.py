@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from auditviewer.cli.query_command import (
     view_query,
 )
 from auditviewer.core.errors import ExportFailed
+from auditviewer.core.exporting.atomic import is_stream
 from auditviewer.core.exporting.export import FORMATS, ExportTargetReadOnly, export_csv, export_json
 from auditviewer.core.exporting.redaction import Redactor
 from auditviewer.core.querying.language import parse_query
@@ -111,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         parse_query(text)  # a malformed query is refused before the store opens
     fmt = args.format or ("csv" if output.suffix.lower() == ".csv" else "json")
     write = export_csv if fmt == "csv" else export_json
+    # Entries sent down a stream (-o /dev/stdout, a pipe) leave the summary to stderr.
+    said = sys.stderr if is_stream(output) else sys.stdout
     progress = ProgressLine(f"exporting to {output.name}")
     with open_store(args) as store:
         text, _ = view_query(store, args)
@@ -134,10 +138,11 @@ def run(args: argparse.Namespace) -> int:
     redacted = ", redacted" if report.redacted else ""
     print(
         f"Exported {counted(report.entries, 'entry')} to {printable(str(report.path))} "
-        f"({report.format}{redacted}, {report.bytes_written:,} bytes, SHA-256 {report.sha256})"
+        f"({report.format}{redacted}, {report.bytes_written:,} bytes, SHA-256 {report.sha256})",
+        file=said,
     )
     if not report.logged:
-        print(NOT_LOGGED)
+        print(NOT_LOGGED, file=said)
     return 0
 
 

@@ -5,6 +5,11 @@ on one file system), is flushed and fsynced, and then renamed over the target wi
 :func:`os.replace`; the folder is fsynced so the rename itself survives a power cut. When the
 writer raises — an error, a cancellation, Ctrl+C — the temporary file is removed and the target
 is left exactly as it was.
+
+A symbolic link is written through: the file it points to is replaced, the link stays. A
+stream — a target that is not a regular file (a device, a named pipe, a socket), or a name for
+an open file such as ``/dev/stdout`` or ``/proc/self/fd/1`` — is written straight into (appending,
+as the shell's ``>`` already emptied it and ``>>`` asks to append); it is never renamed over.
 """
 
 from __future__ import annotations
@@ -59,9 +64,15 @@ def atomic_write(path: Path | str) -> Iterator[BinaryIO]:
     or not writable; in every failing case the target is untouched and no temporary file is
     left behind.
     """
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(target))
+    given = Path(path)
+    if given.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(given))
+    if is_stream(given):
+        with _stream(given) as out:
+            yield out
+        return
+    # Through links to what they name (a link's own folder may differ from its target's).
+    target = Path(os.path.realpath(given)) if given.is_symlink() else given
     try:
         keep_mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
@@ -88,3 +99,28 @@ def atomic_write(path: Path | str) -> Iterator[BinaryIO]:
             temp.unlink()
         raise
     fsync_folder(target.parent)
+
+
+def is_stream(path: Path | str) -> bool:
+    """Whether ``path`` is written as a stream, never replaced: it is not a regular file (a
+    device, a named pipe, a socket), or it names an open file (``/dev/stdout``, ``/dev/fd/N``,
+    ``/proc/self/fd/N``), whatever that file is."""
+    given = Path(path)
+    try:
+        status = given.stat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(status.st_mode):
+        return True
+    text = str(given.absolute())
+    return text.startswith(("/dev/", "/proc/")) or os.path.realpath(given).startswith("/proc/")
+
+
+@contextmanager
+def _stream(target: Path) -> Iterator[BinaryIO]:
+    """Writes straight into a stream (which cannot be replaced)."""
+    with open(target, "ab", buffering=BUFFER_BYTES) as handle:
+        yield handle
+        handle.flush()
+        with contextlib.suppress(OSError):  # devices and pipes mostly cannot be synced
+            os.fsync(handle.fileno())

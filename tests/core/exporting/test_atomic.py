@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from auditviewer.core.exporting.atomic import TEMP_SUFFIX, atomic_write
+from auditviewer.core.exporting.atomic import TEMP_SUFFIX, atomic_write, is_stream
 
 
 class Interrupted(Exception):
@@ -111,3 +113,62 @@ def test_folder_as_target_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError), atomic_write(tmp_path / "folder"):
         pass
     assert _names(tmp_path) == ["folder"]
+
+
+# --- links and streams ----------------------------------------------------------------------
+
+
+def test_a_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "export.json"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    with atomic_write(link) as out:
+        out.write(b"new")
+    assert link.is_symlink()
+    assert real.read_bytes() == b"new"
+    # The temporary file went beside the real file, and is gone.
+    assert sorted(p.name for p in real.parent.iterdir()) == ["export.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_written_into_never_replaced(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    with atomic_write(pipe) as out:
+        out.write(b"[1, 2]")
+    reader.join(timeout=10)
+    assert received == [b"[1, 2]"]
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert is_stream(pipe)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_device_is_an_error_and_stays_a_device() -> None:
+    with pytest.raises(OSError, match="No space left") as raised, atomic_write("/dev/full") as out:
+        out.write(b"x" * (2 << 20))
+    assert raised.value.errno == errno.ENOSPC
+    assert stat.S_ISCHR(Path("/dev/full").lstat().st_mode)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="no /proc here")
+def test_the_name_of_an_open_file_appends_to_it_as_a_shell_redirection_does(
+    tmp_path: Path,
+) -> None:
+    """``-o /dev/stdout`` with ``>> file``: the entries follow what the file held, in the very
+    file the shell opened (a rename would leave the shell writing to a deleted file)."""
+    target = tmp_path / "out.csv"
+    target.write_bytes(b"first\n")
+    inode = target.stat().st_ino
+    with open(target, "ab") as shell_side:
+        name = f"/proc/self/fd/{shell_side.fileno()}"
+        assert is_stream(name)
+        with atomic_write(name) as out:
+            out.write(b"second\n")
+    assert target.read_bytes() == b"first\nsecond\n"
+    assert target.stat().st_ino == inode
+    assert not is_stream(target)
