@@ -135,6 +135,11 @@ class Store:
             store_path.parent.mkdir(parents=True, exist_ok=True)
         elif store_path.is_dir():
             raise StoreError(f"{store_path}: is a folder, not a store file")
+        elif not store_path.is_file():
+            # A device or a named pipe: SQLite would fail on it, or leave a journal beside it.
+            raise StoreError(
+                f"{store_path}: is a device or a pipe, not a store file; a store is a file on disk"
+            )
         elif not create and store_path.stat().st_size == 0:
             raise StoreError(
                 f"{store_path}: the file is empty, not a store; import a file to create a "

@@ -362,3 +362,22 @@ def test_verify_on_a_read_only_store_says_what_it_could_not_check(
     assert main(["--store", str(filled_path), "verify", "--rebuild-indexes"]) == 1
     assert "the store is read-only" in capsys.readouterr().err
     assert _side_files(filled_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+@pytest.mark.parametrize("argv", [["import", "EXPORT"], ["query"]], ids=str)
+def test_a_device_or_a_pipe_is_refused_as_a_store_and_nothing_is_made_beside_it(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = tmp_path / "store.sqlite"
+    os.mkfifo(pipe)
+    export = write_json(tmp_path / "export.json", [make_entry(1)])
+    argv = [str(export) if a == "EXPORT" else a for a in argv]
+    assert main(["--store", str(pipe), *argv]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"auditviewer: {pipe}: is a device or a pipe, not a store file; a store is a file on disk"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.json", "store.sqlite"]
+    with pytest.raises(StoreError, match="is a device or a pipe"):
+        Store.open(pipe)
