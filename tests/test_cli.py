@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import io
 import json
 import os
@@ -543,3 +545,26 @@ def run_count(store: Path) -> int:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return int(done.stdout)
+
+
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="no /dev/stdin here")
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip"])
+def test_import_reads_an_export_piped_to_dev_stdin(
+    tmp_path: Path, export_file: Path, compressed: bool
+) -> None:
+    data = export_file.read_bytes()
+    piped = gzip.compress(data) if compressed else data
+    store = tmp_path / "piped.sqlite"
+    done = subprocess.run(
+        [sys.executable, "-m", "auditviewer", "--store", str(store), "import", "/dev/stdin"],
+        input=piped, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith("/dev/stdin\n")
+    assert f"sha256       {hashlib.sha256(piped).hexdigest()}" in done.stdout.decode()
+    # The same entries as importing the file by its name.
+    named = tmp_path / "named.sqlite"
+    assert main(["--store", str(named), "import", str(export_file)]) == 0
+    assert run_count(store) == run_count(named) == 22
+    with sqlite3.connect(store) as connection:
+        assert connection.execute("SELECT location FROM sources").fetchall() == [("/dev/stdin",)]

@@ -136,10 +136,11 @@ class _Input:
 
     def __init__(self, path: Path, source: str) -> None:
         self.source = source
-        self._raw: IO[bytes] = path.open("rb")
+        raw = path.open("rb")
+        self._raw: IO[bytes] = raw
         self._size = path.stat().st_size
-        head = self._raw.read(4)
-        self._raw.seek(0)
+        # Peeked, not read and sought back: a pipe (/dev/stdin) cannot seek.
+        head = raw.peek(4)[:4]
         self.compressed = head.startswith(GZIP_MAGIC)
         if not self.compressed and head.startswith(_UTF16_32_BOMS):
             self._raw.close()
