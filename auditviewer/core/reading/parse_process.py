@@ -69,7 +69,7 @@ def _batches_in_process(
     try:
         reader = ExportReader(path, source=source)
     except OSError as exc:
-        raise ImportRejected(source, f"cannot read the file ({exc.strerror})") from None
+        raise ImportRejected(source, f"cannot read the file ({exc.strerror or exc})") from None
     with reader:
         batch: list[PreparedEntry] = []
         for element in reader:

@@ -56,7 +56,9 @@ def import_file(
     try:
         size = file_path.stat().st_size
     except OSError as exc:
-        raise ImportRejected(str(file_path), f"cannot read the file ({exc.strerror})") from None
+        raise ImportRejected(
+            str(file_path), f"cannot read the file ({exc.strerror or exc})"
+        ) from None
     # A pipe (/dev/stdin) is named as given: resolving it would name a file descriptor.
     location = str(file_path.resolve() if file_path.is_file() else file_path.absolute())
     # The hash and size recorded are those of the bytes the entries were read from, taken while

@@ -67,7 +67,7 @@ def file_sha256(path: Path, cancel: CancelToken | None = None) -> str:
                 if cancel is not None and cancel.cancelled:
                     raise ImportCancelled(f"{path}: opening cancelled")
     except OSError as exc:
-        raise ImportRejected(str(path), f"cannot read the file ({exc.strerror})") from None
+        raise ImportRejected(str(path), f"cannot read the file ({exc.strerror or exc})") from None
     return digest.hexdigest()
 
 
