@@ -146,6 +146,24 @@ def history_text(event: Any) -> str:
     return "\n".join(lines)
 
 
+# The raw JSON shown is cut after this many characters (laying out a line of megabytes stalls
+# the window); the copy buttons copy all of it.
+RAW_LIMIT = 100_000
+
+
+def raw_shown(raw: str) -> str:
+    """The entry's formatted JSON as the Raw JSON box shows it: escaped, and cut with a note
+    when it is longer than :data:`RAW_LIMIT`."""
+    text = pretty_json(raw)
+    if len(text) <= RAW_LIMIT:
+        return visible_multiline(text)
+    return (
+        visible_multiline(text[:RAW_LIMIT])
+        + f"\n… cut here: {len(text):,} characters in all. Copy original JSON or Copy formatted "
+        "JSON copies every one."
+    )
+
+
 def pretty_json(raw: str) -> str:
     """The raw entry text indented for reading (the raw text itself when it is not JSON)."""
     try:
@@ -299,7 +317,7 @@ class DetailPanel(QScrollArea):
         self._show_flags(detail)
         self._show_changes(self._raw)
         self._show_history(getattr(detail, "seq", None))
-        self.raw_view.setPlainText(visible_multiline(pretty_json(self._raw)))
+        self.raw_view.setPlainText(raw_shown(self._raw))
         self._stack.setCurrentIndex(1)
 
     def set_history_reader(self, read: Callable[[int], list[Any]] | None) -> None:

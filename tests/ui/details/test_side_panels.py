@@ -13,8 +13,9 @@ from auditviewer.core.querying.window import get_entries
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
-from auditviewer.ui.details.detail_panel import DetailPanel, change_rows
+from auditviewer.ui.details.detail_panel import RAW_LIMIT, DetailPanel, change_rows, pretty_json
 from auditviewer.ui.details.reference_panel import ReferencePanel
+from auditviewer.ui.details.value_view import VALUE_LIMIT
 from auditviewer.ui.entry_browser import EntryBrowser
 from tests.conftest import make_entry, write_json
 
@@ -138,3 +139,25 @@ def test_reference_panel_marks_actions_it_does_not_know(
     assert panel.table.item(rows[0], 0).font().italic()
     panel.highlight_action("old.action")
     assert panel.highlighted_rows() == rows
+
+
+def test_a_huge_entry_is_shown_cut_and_copied_whole(
+    qtbot: Any, store: Store, tmp_path: Path, reference: ActionReference
+) -> None:
+    """A value of megabytes would stall the window while the Raw JSON box lays it out."""
+    entry = make_entry(7, user_agent="u" * 2_000_000)
+    import_file(store, write_json(tmp_path / "huge.json", [entry]))
+    detail = get_entries(store, [1])[0]
+    panel = DetailPanel(reference)
+    qtbot.addWidget(panel)
+    panel.show_entry(detail)
+
+    shown = panel.raw_view.toPlainText()
+    assert len(shown) < RAW_LIMIT + 200
+    assert shown.endswith(
+        f"… cut here: {len(pretty_json(detail.raw)):,} characters in all. Copy original JSON or "
+        "Copy formatted JSON copies every one."
+    )
+    assert len(panel.value("user_agent")) <= VALUE_LIMIT + 1
+    panel.copy_raw()
+    assert QGuiApplication.clipboard().text() == detail.raw
