@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
@@ -87,6 +91,11 @@ UNVERIFIED = " (unverified)"
 CHANGE_KEYS = (("old", "new"), ("before", "after"), ("from", "to"), ("previous", "current"))
 CELL_LIMIT = 300
 CHANGES_SHOWN = 8  # rows of changes shown before the table scrolls
+CHANGES_LIMIT = 1_000  # rows of changes listed at most
+MORE_CHANGES = (
+    f"more changes than the {CHANGES_LIMIT:,} listed; the Raw JSON below and Copy formatted "
+    "JSON hold every one"
+)
 
 
 def _value_text(value: Any) -> str:
@@ -95,27 +104,31 @@ def _value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def change_rows(changes: Any) -> list[tuple[str, str, str]]:
-    """``changes`` as (field, before, after) rows, whatever shape the source used."""
+def change_rows(changes: Any, limit: int | None = None) -> list[tuple[str, str, str]]:
+    """``changes`` as (field, before, after) rows, whatever shape the source used; at most
+    ``limit`` rows (the rest are never formatted)."""
+    return list(itertools.islice(_change_rows(changes), limit))
+
+
+def _change_rows(changes: Any) -> Iterator[tuple[str, str, str]]:
     if changes is None:
-        return []
-    rows: list[tuple[str, str, str]] = []
+        return
     if isinstance(changes, list):
         for position, item in enumerate(changes):
             if isinstance(item, dict) and "field" in item:
                 rest = {key: value for key, value in item.items() if key != "field"}
-                rows.extend(
+                yield from (
                     (_value_text(item["field"]), before, after)
-                    for _, before, after in change_rows({"": rest})
+                    for _, before, after in _change_rows({"": rest})
                 )
             else:
-                rows.append((f"[{position}]", "", _value_text(item)))
-        return rows
+                yield (f"[{position}]", "", _value_text(item))
+        return
     if not isinstance(changes, dict):
-        return [("", "", _value_text(changes))]
+        yield ("", "", _value_text(changes))
+        return
     for field, change in changes.items():
-        rows.append((str(field), *_before_after(change)))
-    return rows
+        yield (str(field), *_before_after(change))
 
 
 def _before_after(change: Any) -> tuple[str, str]:
@@ -164,8 +177,28 @@ def raw_shown(raw: str) -> str:
     )
 
 
+# Digits enough for a number beyond 64 bits, which orjson would read as a float (rounded).
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def parsed_entry(raw: str) -> Any:
+    """The raw entry text as JSON values, numbers exactly as written; None when it is not
+    JSON. orjson reads it fast; a text with very long numbers goes to the standard parser,
+    which keeps them whole."""
+    if _LONG_NUMBER.search(raw) is None:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def pretty_json(raw: str) -> str:
     """The raw entry text indented for reading (the raw text itself when it is not JSON)."""
+    if _LONG_NUMBER.search(raw) is None:
+        with contextlib.suppress(orjson.JSONDecodeError, TypeError):
+            return orjson.dumps(orjson.loads(raw), option=orjson.OPT_INDENT_2).decode()
     try:
         return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
     except ValueError:
@@ -429,12 +462,12 @@ class DetailPanel(QScrollArea):
         self.ensureWidgetVisible(target)
 
     def _show_changes(self, raw: str) -> None:
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = None
+        value = parsed_entry(raw)
         changes = value.get("changes") if isinstance(value, dict) else None
-        rows = change_rows(changes)
+        rows = change_rows(changes, CHANGES_LIMIT + 1)
+        if len(rows) > CHANGES_LIMIT:
+            # Thousands of rows would stall the window; the raw JSON holds every change.
+            rows[CHANGES_LIMIT:] = [("…", "", MORE_CHANGES)]
         self.changes.setRowCount(len(rows))
         for row, cells in enumerate(rows):
             for column, text in enumerate(cells):

@@ -13,7 +13,14 @@ from auditviewer.core.querying.window import get_entries
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store.connection import Store
 from auditviewer.core.store.file_import import import_file
-from auditviewer.ui.details.detail_panel import RAW_LIMIT, DetailPanel, change_rows, pretty_json
+from auditviewer.ui.details.detail_panel import (
+    CHANGES_LIMIT,
+    MORE_CHANGES,
+    RAW_LIMIT,
+    DetailPanel,
+    change_rows,
+    pretty_json,
+)
 from auditviewer.ui.details.reference_panel import ReferencePanel
 from auditviewer.ui.details.value_view import VALUE_LIMIT
 from auditviewer.ui.entry_browser import EntryBrowser
@@ -161,3 +168,33 @@ def test_a_huge_entry_is_shown_cut_and_copied_whole(
     assert len(panel.value("user_agent")) <= VALUE_LIMIT + 1
     panel.copy_raw()
     assert QGuiApplication.clipboard().text() == detail.raw
+
+
+def test_thousands_of_changes_are_listed_up_to_the_limit_and_said_to_go_on(
+    qtbot: Any, store: Store, tmp_path: Path, reference: ActionReference
+) -> None:
+    changes = {f"field{n}": {"old": n, "new": n + 1} for n in range(CHANGES_LIMIT + 50)}
+    import_file(store, write_json(tmp_path / "many.json", [make_entry(3, changes=changes)]))
+    panel = DetailPanel(reference)
+    qtbot.addWidget(panel)
+    panel.show_entry(get_entries(store, [1])[0])
+
+    assert panel.changes.rowCount() == CHANGES_LIMIT + 1
+    assert [panel.changes.item(0, c).text() for c in range(3)] == ["field0", "0", "1"]
+    last = [panel.changes.item(CHANGES_LIMIT, c).text() for c in range(3)]
+    assert last == ["…", "", MORE_CHANGES]
+    assert change_rows(changes, 3) == [
+        ("field0", "0", "1"),
+        ("field1", "1", "2"),
+        ("field2", "2", "3"),
+    ]
+
+
+def test_the_raw_json_shows_numbers_exactly_as_written() -> None:
+    raw = '{"id": 18446744073709551617, "n": -0.5, "big": 1.5e300, "t": "é\\u0000"}'
+    shown = json.loads(pretty_json(raw))
+    assert shown["id"] == 18446744073709551617
+    assert "18446744073709551617" in pretty_json(raw)
+    assert shown == json.loads(raw)
+    assert pretty_json("not json {") == "not json {"
+    assert pretty_json('{"a": NaN}') == '{\n  "a": NaN\n}'
