@@ -95,15 +95,9 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"\nOverlaps between sources: {len(report.overlaps) or 'none'}")
     for overlap in report.overlaps:
-        proof = (
-            f"continuity proven: #{overlap.later} re-delivered "
-            f"{counted(overlap.shared, 'entry')} already held"
-            if overlap.continuity_proven
-            else "no shared entries: continuity not proven"
-        )
         print(
             f"  #{overlap.earlier} and #{overlap.later}: {span(overlap.start_utc, overlap.end_utc)}"
-            f"; {proof}"
+            f"; {overlap.proof()}"
         )
     print(f"\nMonths with entries in the last 12: {report.months_covered} of 12")
     print("  " + "  ".join(f"{month}:{count:,}" for month, count in report.months))

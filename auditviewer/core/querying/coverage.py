@@ -2,9 +2,11 @@
 
 - per source (an imported file or a sync run): its time span and counts;
 - gaps: stretches longer than a threshold with no entry at all, with their dates;
-- overlaps between sources: where two sources' spans meet, and whether the later one
-  re-delivered entries the store already held (shared entries prove there is no hole between
-  them);
+- overlaps between sources: where two sources' spans meet, and how many entries of the
+  earlier one the later one re-delivered (shared entries prove there is no hole between them).
+  The store counts them per pair of sources (:mod:`..store.schema_shared`); for a source
+  imported before it did, only its total of re-delivered entries is known, and the overlap
+  says its count is not exact;
 - the months of the last twelve that hold entries (retention rules ask for twelve);
 - the retention horizon: the service keeps entries for one year, so the entries newer than the
   archive's newest exist only on the service, and the oldest of them disappears one year after
@@ -27,7 +29,9 @@ import numpy as np
 
 from auditviewer.core.records import now_micros
 from auditviewer.core.store.connection import Store
+from auditviewer.core.store.schema_shared import shared_counted_from
 from auditviewer.core.timestamps import iso_utc
+from auditviewer.core.wording import counted
 
 DAY: Final = 86_400 * 1_000_000
 DEFAULT_GAP: Final = DAY
@@ -76,11 +80,30 @@ class Overlap:
     end_utc: int
     earlier_entries_within: int
     shared: int
+    # Whether ``shared`` counts the earlier source's entries alone (False: every entry the
+    # later source re-delivered, from any source; it was imported before they were counted).
+    shared_exact: bool = True
 
     @property
     def continuity_proven(self) -> bool:
-        """Whether the later source re-delivered stored entries: nothing fell between them."""
-        return self.shared > 0 and self.earlier_entries_within > 0
+        """Whether the later source re-delivered the earlier one's entries: nothing fell
+        between them. Never claimed from an inexact count."""
+        return self.shared_exact and self.shared > 0 and self.earlier_entries_within > 0
+
+    def proof(self) -> str:
+        """What the shared entries say of the two sources' continuity, in words."""
+        if self.continuity_proven:
+            return (
+                f"continuity proven: #{self.later} re-delivered "
+                f"{counted(self.shared, 'entry')} of #{self.earlier}"
+            )
+        if self.shared and not self.shared_exact:
+            return (
+                f"continuity not proven: #{self.later} re-delivered "
+                f"{counted(self.shared, 'entry')} already held, from sources not recorded "
+                "(it was imported before the store counted them per source)"
+            )
+        return "no shared entries: continuity not proven"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +185,7 @@ class CoverageReport:
                     "to": iso_utc(o.end_utc),
                     "earlier_entries_within": o.earlier_entries_within,
                     "shared_entries": o.shared,
+                    "shared_entries_exact": o.shared_exact,
                     "continuity_proven": o.continuity_proven,
                 }
                 for o in self.overlaps
@@ -203,6 +227,14 @@ def coverage(
             "SELECT id, kind, location, finished_utc, first_created_utc, last_created_utc, "
             "parsed, duplicates FROM sources ORDER BY id"
         ).fetchall()
+        counted_from = shared_counted_from(connection)
+        shared_rows = (
+            connection.execute(
+                "SELECT source_id, earlier_source_id, entries FROM source_shared"
+            ).fetchall()
+            if counted_from is not None
+            else []
+        )
     total = len(pairs)
     has_time = ~np.isnan(pairs[:, 1])
     dated = np.sort(pairs[has_time, 1]).astype(np.int64)
@@ -213,7 +245,11 @@ def coverage(
     stored = {int(r[0]): (int(r[1]), r[2], r[3]) for r in by_source}
     sources = tuple(_source(row, stored) for row in rows)
     gaps = _gaps(dated, gap)
-    overlaps = _overlaps(sources, per_source)
+    shared = _SharedCounts(
+        {(int(later), int(earlier)): int(count) for later, earlier, count in shared_rows},
+        counted_from,
+    )
+    overlaps = _overlaps(sources, per_source, shared)
     next_sync = moment + (sync_interval if sync_interval is not None else _interval(sources))
     last = int(dated[-1]) if len(dated) else None
     return CoverageReport(
@@ -255,12 +291,28 @@ def _gaps(dated: np.ndarray[Any, np.dtype[np.int64]], threshold: int) -> tuple[G
     return tuple(Gap(int(dated[i]), int(dated[i + 1])) for i in where)
 
 
+@dataclass(frozen=True, slots=True)
+class _SharedCounts:
+    """The shared entries the store counted: (later, earlier) -> entries, from a source on."""
+
+    pairs: dict[tuple[int, int], int]
+    counted_from: int | None
+
+    def between(self, later: SourceCoverage, earlier: SourceCoverage) -> tuple[int, bool]:
+        """The entries of ``earlier`` that ``later`` re-delivered, and whether that is exact
+        (else it is all ``later`` re-delivered, from any source)."""
+        if self.counted_from is not None and later.id >= self.counted_from:
+            return self.pairs.get((later.id, earlier.id), 0), True
+        return later.duplicates, False
+
+
 def _overlaps(
     sources: tuple[SourceCoverage, ...],
     per_source: dict[int, np.ndarray[Any, np.dtype[np.int64]]],
+    shared: _SharedCounts,
 ) -> tuple[Overlap, ...]:
-    """Pairs of sources whose spans meet; the later one's duplicates are the shared entries
-    (it re-delivered that many entries the store held already)."""
+    """Pairs of sources whose spans meet, with the entries of the earlier one the later one
+    re-delivered (see :class:`_SharedCounts`)."""
     found = []
     spanned = [s for s in sources if s.first_utc is not None and s.last_utc is not None]
     for later_index, later in enumerate(spanned):
@@ -273,6 +325,7 @@ def _overlaps(
             end = min(earlier.last_utc, later.last_utc)
             if start > end:
                 continue
+            count, exact = shared.between(later, earlier)
             found.append(
                 Overlap(
                     earlier=earlier.id,
@@ -280,7 +333,8 @@ def _overlaps(
                     start_utc=start,
                     end_utc=end,
                     earlier_entries_within=_within(per_source.get(earlier.id), start, end),
-                    shared=later.duplicates,
+                    shared=count,
+                    shared_exact=exact,
                 )
             )
     return tuple(found)

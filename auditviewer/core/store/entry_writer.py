@@ -16,6 +16,7 @@ from auditviewer.core.records import QuarantinedEntry, now_micros
 from auditviewer.core.reference import ActionReference
 from auditviewer.core.store import text_index
 from auditviewer.core.store.column_blocks import ENTRY_COLUMNS, arrays_from_rows, write_block
+from auditviewer.core.store.schema_shared import has_shared_counts, record_shared
 from auditviewer.core.store.terms import TermDictionary
 from auditviewer.core.vocabulary import CONFLICT, NAIVE_TIME, QUARANTINED
 
@@ -87,6 +88,8 @@ class EntryWriter:
         # The full-text index is filled in the same transaction when it is complete so far;
         # when it lags behind, the index build catches up later.
         self._index_text = index_text and text_index.indexed_upto(connection) == self._last_seq
+        # Re-delivered entries are counted per earlier source where the schema keeps the counts.
+        self._count_shared = has_shared_counts(connection)
 
     @property
     def full(self) -> bool:
@@ -123,7 +126,8 @@ class EntryWriter:
             self._store(pending)
 
     def _store(self, pending: list[PreparedEntry]) -> None:
-        known = self._known_versions(pending)
+        known, origin = self._known_versions(pending)
+        shared: dict[int, int] = {}
         counts = self.counts
         to_store: list[PreparedEntry] = []
         conflicting: set[int] = set()
@@ -133,6 +137,9 @@ class EntryWriter:
             versions = known.setdefault(key, set())
             if item.content_sha256 in versions:
                 counts.duplicates += 1
+                earlier = origin.get((key, item.content_sha256))
+                if earlier is not None and earlier != self._source_id:
+                    shared[earlier] = shared.get(earlier, 0) + 1
                 continue
             if item.quarantine_reason is not None:
                 counts.quarantined += 1
@@ -151,6 +158,7 @@ class EntryWriter:
                 counts.naive_times += 1
             versions.add(item.content_sha256)
             to_store.append(item)
+        record_shared(self._connection, self._source_id, shared)
         # Exports run newest first; storing each batch oldest first keeps pages full and
         # sequence numbers close to time order.
         to_store.sort(key=_storage_order)
@@ -176,29 +184,41 @@ class EntryWriter:
                 [(key, self._source_id) for key in new_conflicts],
             )
 
-    def _known_versions(self, pending: list[PreparedEntry]) -> dict[str, set[bytes]]:
+    def _known_versions(
+        self, pending: list[PreparedEntry]
+    ) -> tuple[dict[str, set[bytes]], dict[tuple[str, bytes], int]]:
+        """The stored versions (content hashes) of the batch's entry keys, and the source each
+        stored version came from (read only where the shared counts are kept)."""
         known: dict[str, set[bytes]] = {}
+        origin: dict[tuple[str, bytes], int] = {}
         keys = list({item.entry_key for item in pending} - {""})
         anonymous = [item.content_sha256 for item in pending if not item.entry_key]
         cursor = self._connection
+        source = "e.source_id" if self._count_shared else "0"
+        joined = "JOIN entries AS e ON e.seq = t.seq" if self._count_shared else ""
         for start in range(0, len(keys), 10_000):
             chunk = keys[start : start + 10_000]
             marks = ",".join("?" * len(chunk))
-            for key, digest in cursor.execute(
-                f"SELECT entry_key, content_sha256 FROM entry_texts WHERE entry_key IN ({marks})",  # noqa: S608
+            for key, digest, source_id in cursor.execute(
+                f"SELECT t.entry_key, t.content_sha256, {source} FROM entry_texts AS t {joined} "  # noqa: S608
+                f"WHERE t.entry_key IN ({marks})",
                 chunk,
             ):
                 known.setdefault(key, set()).add(digest)
+                origin[(key, digest)] = source_id
         for start in range(0, len(anonymous), 10_000):
             chunk_hashes = anonymous[start : start + 10_000]
             marks = ",".join("?" * len(chunk_hashes))
-            for (digest,) in cursor.execute(
-                "SELECT content_sha256 FROM entry_texts "  # noqa: S608
-                f"WHERE entry_key = '' AND content_sha256 IN ({marks})",
+            for digest, source_id in cursor.execute(
+                f"SELECT t.content_sha256, {source} FROM entry_texts AS t {joined} "  # noqa: S608
+                f"WHERE t.entry_key = '' AND t.content_sha256 IN ({marks})",
                 chunk_hashes,
             ):
                 known.setdefault("", set()).add(digest)
-        return known
+                origin[("", digest)] = source_id
+        if not self._count_shared:
+            origin.clear()
+        return known, origin
 
     def _flags(self, item: PreparedEntry, conflict: bool) -> int:
         bits = 0

@@ -16,6 +16,7 @@ from auditviewer.core.errors import StoreError
 from auditviewer.core.store.custody_log import MIGRATION, has_custody_log, record_custody
 from auditviewer.core.store.schema_custody import add_custody_log
 from auditviewer.core.store.schema_reviews import STEP as REVIEWS_STEP
+from auditviewer.core.store.schema_shared import add_shared_counts
 from auditviewer.core.store.schema_v2 import upgrade_to_v2
 
 # Marks a SQLite file as an auditviewer store ("AVst").
@@ -122,7 +123,13 @@ _STEP_1: Final[tuple[str, ...]] = (
 
 # A step is SQL statements, or a function that does the step on the connection.
 Step = tuple[str, ...] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: Final[tuple[Step, ...]] = (_STEP_1, upgrade_to_v2, add_custody_log, REVIEWS_STEP)
+MIGRATIONS: Final[tuple[Step, ...]] = (
+    _STEP_1,
+    upgrade_to_v2,
+    add_custody_log,
+    REVIEWS_STEP,
+    add_shared_counts,
+)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 # The steps after this version only add tables beside the entries (the custody log, reviews,
 # saved views): a read-only store of this version or later is read as it is, without them.

@@ -65,14 +65,9 @@ def details_text(report: CoverageReport, *, utc: bool) -> str:
     lines.append("")
     lines.append("Overlaps between sources:")
     for overlap in report.overlaps:
-        proven = (
-            f"continuity proven by {counted(overlap.shared, 'shared entry')}"
-            if overlap.continuity_proven
-            else "no shared entries: continuity not proven"
-        )
         lines.append(
             f"  • sources {overlap.earlier} and {overlap.later}: "
-            f"{_date(overlap.start_utc, utc)} to {_date(overlap.end_utc, utc)}, {proven}"
+            f"{_date(overlap.start_utc, utc)} to {_date(overlap.end_utc, utc)}, {overlap.proof()}"
         )
     if not report.overlaps:
         lines.append("  none")

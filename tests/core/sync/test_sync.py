@@ -105,6 +105,26 @@ def test_sync_with_nothing_new_stores_nothing(
     assert entry_count(store) == ENTRIES
 
 
+def test_a_sync_run_counts_the_entries_it_re_delivered_from_the_run_before(
+    store: Store, emulator: AuditLogEmulator, config: SyncConfig
+) -> None:
+    from auditviewer.core.querying.coverage import coverage
+
+    sync(store, config, TOKEN)
+    emulator.add_entries(7)
+    report = sync(store, config, TOKEN)
+
+    with store.raw() as connection:
+        counted = connection.execute(
+            "SELECT source_id, earlier_source_id, entries FROM source_shared"
+        ).fetchall()
+    assert counted == [(2, 1, report.duplicates)]
+    assert report.duplicates > 0
+    (overlap,) = [o for o in coverage(store).overlaps if (o.earlier, o.later) == (1, 2)]
+    assert overlap.shared == report.duplicates
+    assert overlap.continuity_proven
+
+
 def test_overlap_reaches_past_the_known_head(
     store: Store, emulator: AuditLogEmulator, config: SyncConfig
 ) -> None:
