@@ -8,6 +8,7 @@ from typing import Any
 
 from auditviewer.cli.common import open_store, printable, when
 from auditviewer.core.querying.filter import SORT_COLUMNS, Sort
+from auditviewer.core.vocabulary import TABLE_COLUMNS
 
 NAME = "view"
 
@@ -43,7 +44,11 @@ def add_parser(subparsers: Any) -> None:
         "--columns",
         default="",
         metavar="A,B",
-        help="the visible columns, comma-separated (default: the viewer's own)",
+        help=(
+            "the visible columns, comma-separated, of "
+            + ", ".join(TABLE_COLUMNS)
+            + " (default: the viewer's own)"
+        ),
     )
     save.add_argument(
         "--local-time", action="store_true", help="show times in local time (default UTC)"

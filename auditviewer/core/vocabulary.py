@@ -136,3 +136,15 @@ SORT_COLUMNS: Final[tuple[str, ...]] = (
     "review",
 )
 SORT_DIMENSIONS: Final[dict[str, Dimension]] = {d.sort: d for d in DIMENSIONS if d.sort}
+
+# The entry table's columns by key, in their first order: what a saved view may show.
+TABLE_COLUMNS: Final[tuple[str, ...]] = (
+    "time",
+    "action",
+    "actor",
+    "project",
+    "entity",
+    "ip",
+    "flags",
+    "review",
+)

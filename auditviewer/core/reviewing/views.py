@@ -18,6 +18,7 @@ from auditviewer.core.records import now_micros
 from auditviewer.core.reviewing.errors import ReviewError, ViewNotFound
 from auditviewer.core.reviewing.reviews import has_reviews
 from auditviewer.core.store.connection import Store
+from auditviewer.core.vocabulary import TABLE_COLUMNS
 
 MAX_VIEW_NAME: Final = 100
 _COLUMNS: Final = "name, query, sort_column, sort_descending, columns, utc, saved_utc"
@@ -49,7 +50,8 @@ def _view(row: Sequence[object]) -> SavedView:
 
 def save_view(store: Store, view: SavedView) -> SavedView:
     """Saves ``view`` (replacing a view of the same name). Raises :class:`QueryError` for a
-    malformed query and :class:`ReviewError` for a missing or overlong name."""
+    malformed query and :class:`ReviewError` for a missing or overlong name or a column that
+    is not one of :data:`TABLE_COLUMNS` (case aside)."""
     name = " ".join(view.name.split())
     if not name or len(name) > MAX_VIEW_NAME:
         raise ReviewError(
@@ -57,8 +59,14 @@ def save_view(store: Store, view: SavedView) -> SavedView:
             "nothing was saved"
         )
     parse_query(view.query)
-    saved = SavedView(name, view.query.strip(), view.sort, tuple(view.columns), view.utc,
-                      now_micros())  # fmt: skip
+    columns = tuple(dict.fromkeys(column.strip().lower() for column in view.columns))
+    unknown = [column for column in columns if column not in TABLE_COLUMNS]
+    if unknown:
+        raise ReviewError(
+            f"{store.path}: there is no column {unknown[0]!r}; the columns are "
+            f"{', '.join(TABLE_COLUMNS)}; nothing was saved"
+        )
+    saved = SavedView(name, view.query.strip(), view.sort, columns, view.utc, now_micros())
     with store.write(undone="the view was not saved") as connection:
         connection.execute(
             f"INSERT OR REPLACE INTO saved_views ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608

@@ -74,6 +74,7 @@ COLUMNS: tuple[Column, ...] = (
     # Each entry's current mark: unreviewed, ok, flagged, follow-up.
     Column("review", "Review", "review"),
 )
+# The keys are the core's TABLE_COLUMNS (saved views name them), in the same order.
 COLUMN_INDEX = {column.key: number for number, column in enumerate(COLUMNS)}
 TIME, ACTION, ACTOR, PROJECT, ENTITY, IP, FLAGS, REVIEW = range(len(COLUMNS))
 

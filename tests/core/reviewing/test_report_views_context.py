@@ -145,6 +145,15 @@ def test_saved_views_are_kept_in_the_store(filled: Store) -> None:
         reopened.close()
 
 
+def test_a_view_names_only_the_tables_columns(filled: Store) -> None:
+    with pytest.raises(ReviewError, match="there is no column 'colour'; the columns are time, "):
+        save_view(filled, SavedView("odd", "", columns=("time", "colour")))
+    assert list_views(filled) == []
+    # Case and repetition aside, the names are the table's own.
+    saved = save_view(filled, SavedView("ok", "", columns=("Time", " review", "time")))
+    assert saved.columns == ("time", "review")
+
+
 def test_a_view_with_a_malformed_query_is_refused(filled: Store) -> None:
     with pytest.raises(Exception, match="unknown key"):
         save_view(filled, SavedView("bad", "nokey:x"))

@@ -198,3 +198,11 @@ def _qt_zone() -> set[str]:
     from PySide6.QtCore import QTimeZone
 
     return {bytes(QTimeZone.systemTimeZoneId().data()).decode()}
+
+
+def test_the_core_and_the_table_name_the_same_columns() -> None:
+    """Saved views name the columns by the core's keys; the table shows them in that order."""
+    from auditviewer.core.vocabulary import TABLE_COLUMNS
+    from auditviewer.ui.table.entry_table_model import COLUMNS
+
+    assert tuple(column.key for column in COLUMNS) == TABLE_COLUMNS
