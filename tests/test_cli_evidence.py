@@ -213,3 +213,18 @@ def test_a_pack_names_a_signed_review_with_its_record_and_refuses_any_other(
     assert f"Review events: 1, chain head {events_head}" in shown
     assert re.fullmatch(r"[0-9a-f]{64}", events_head)
     assert _run(store_path, capsys, "verify-pack", str(folder))[0] == 0
+
+
+def test_an_empty_pack_folder_name_is_refused(
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for name in ("", "  "):
+        code, _, err = _run(store_path, capsys, "export", "--evidence", name)
+        assert code == 1
+        assert "a folder name is needed after --evidence" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

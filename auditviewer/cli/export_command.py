@@ -153,6 +153,10 @@ def _run_pack(args: argparse.Namespace) -> int:
     from auditviewer.core.paths import default_signing_key_path
     from auditviewer.core.reviewing.reviews import get_review, pack_reference
 
+    if not args.evidence.strip():
+        raise ExportFailed(
+            "a folder name is needed after --evidence, for example --evidence q3-pack"
+        )
     text = " ".join(args.query)
     flt = parse_query(text) if text.strip() else None
     folder = Path(args.evidence)
