@@ -185,3 +185,18 @@ def test_a_pdf_report_needs_no_display(store_path: Path, tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_query_option_may_begin_with_a_negated_term(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    review = _out(capsys, store_path, "review", "start", "Not releases", "--query",
+                  "-action:release.update", "--by", "Ann").strip()  # fmt: skip
+    shown = _out(capsys, store_path, "review", "show", review)
+    assert "Scope: query '-action:release.update'" in shown
+    assert "0 of 20 reviewed" in shown
+    _out(capsys, store_path, "view", "save", "Others", "--query", "-action:release.update")
+    assert "Others: -action:release.update" in _out(capsys, store_path, "view", "list")
+    # An option after --query is still an option, and its value is missing.
+    assert run(store_path, "review", "start", "X", "--query", "--by", "Ann") == 2
+    assert "--query: expected one argument" in capsys.readouterr().err

@@ -217,6 +217,36 @@ def query_words_last(parser: argparse.ArgumentParser, argv: Sequence[str]) -> li
     return [*arguments[: at + 1], *options, *(["--", *words] if words else [])]
 
 
+def query_values_joined(argv: Sequence[str]) -> list[str]:
+    """``argv`` with a ``--query`` value that starts with ``-`` joined to it (``--query=-x``).
+
+    A query may begin with a negated term (``--query -action:release.update``), which argparse
+    would take for an option and leave ``--query`` without its value. Words after a ``--`` of
+    the user's are left alone.
+    """
+    arguments = list(argv)
+    joined: list[str] = []
+    index = 0
+    while index < len(arguments):
+        item = arguments[index]
+        if item == "--":
+            joined.extend(arguments[index:])
+            break
+        following = arguments[index + 1] if index + 1 < len(arguments) else None
+        if item == "--query" and following is not None and _negated_term(following):
+            joined.append(f"--query={following}")
+            index += 2
+            continue
+        joined.append(item)
+        index += 1
+    return joined
+
+
+def _negated_term(word: str) -> bool:
+    """Whether ``word`` reads as a negated query term (``-action:x``), not an option."""
+    return len(word) > 1 and word[0] == "-" and word[1] != "-"
+
+
 def _command_index(arguments: list[str]) -> int | None:
     """Where the command name is in ``arguments`` (after the main options), if anywhere."""
     index = 0
@@ -265,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_viewer(request)
         parser = build_parser()
         try:
-            args = parser.parse_args(query_words_last(parser, arguments))
+            args = parser.parse_args(query_words_last(parser, query_values_joined(arguments)))
         except SystemExit as exc:  # --help, --version and usage errors
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         if args.command is None:
