@@ -228,3 +228,22 @@ def test_an_empty_pack_folder_name_is_refused(
         assert code == 1
         assert "a folder name is needed after --evidence" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_pack_of_a_saved_view_holds_what_the_view_matches(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        _run(store_path, capsys, "view", "save", "Few", "--query", "seq:1 seq:2 seq:3 seq:4 seq:5")[
+            0
+        ]
+        == 0
+    )
+    code, out, err = _run(
+        store_path, capsys, "export", "--view", "Few", "--evidence", str(tmp_path / "pack")
+    )
+    assert code == 0, err
+    assert out.startswith("Evidence pack of 5 entries")
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    assert manifest["query"] == "seq:1 seq:2 seq:3 seq:4 seq:5"
+    assert manifest["count"] == 5

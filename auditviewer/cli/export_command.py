@@ -157,12 +157,14 @@ def _run_pack(args: argparse.Namespace) -> int:
         raise ExportFailed(
             "a folder name is needed after --evidence, for example --evidence q3-pack"
         )
-    text = " ".join(args.query)
-    flt = parse_query(text) if text.strip() else None
+    if not args.view:
+        parse_query(" ".join(args.query))  # a malformed query is refused before the store opens
     folder = Path(args.evidence)
     key = signing_key(default_signing_key_path())
     progress = ProgressLine(f"exporting to {folder.name}")
     with open_store(args) as store:
+        text, _ = view_query(store, args)
+        flt = parse_query(text) if text.strip() else None
         review = None
         if args.review is not None:
             review = pack_reference(get_review(store, args.review), store.path)
