@@ -14,7 +14,6 @@ from auditviewer.core.querying.filter import SORT_COLUMNS, Sort
 
 NAME = "review"
 MARKS = ("ok", "flagged", "follow-up", "unreviewed")
-REPORT_SUFFIXES = (".pdf", ".json", ".csv")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -235,6 +234,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from auditviewer.core.reviewing.report import (
+        REPORT_FORMATS,
         build_report,
         report_format,
         write_report_csv,
@@ -247,7 +247,8 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError:
         print(
             f"{PROGRAM} review report: {printable(str(output))}: the file name must end in "
-            f"{', '.join(REPORT_SUFFIXES)}, which chooses the report's format",
+            f"{', '.join(f'.{name}' for name in REPORT_FORMATS)}, which chooses the report's "
+            "format",
             file=sys.stderr,
         )
         return 2

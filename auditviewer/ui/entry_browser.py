@@ -355,7 +355,7 @@ class EntryBrowser(QWidget):
         list starts at the top (after new entries arrive, it keeps its scroll position).
         """
         seq, self._kept_seq = self._kept_seq, None
-        row = self._row_of(seq) if seq is not None else None
+        row = self.row_of(seq) if seq is not None else None
         # The scroll range follows the new row count only once the view has laid them out.
         self.table.doItemsLayout()
         if row is None:
@@ -379,7 +379,9 @@ class EntryBrowser(QWidget):
                 self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         self._update_status()
 
-    def _row_of(self, seq: int) -> int | None:
+    def row_of(self, seq: int) -> int | None:
+        """The table row of entry ``seq`` under the current filter and sort; None when the
+        filter hides it."""
         row = row_of_entry(self.store, self.model.filter, self.model.sort_order, seq)
         if row is None:
             return None

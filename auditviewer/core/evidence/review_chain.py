@@ -18,7 +18,9 @@ from typing import Final
 
 import orjson
 
-GENESIS_CHAIN: Final = bytes(32)
+from auditviewer.core.evidence.hash_chain import GENESIS_CHAIN
+from auditviewer.core.store.tables import has_table
+
 _FETCH_ROWS: Final = 5000
 
 EVENT_COLUMNS: Final = (
@@ -86,10 +88,7 @@ class ReviewChainReport:
 def has_review_tables(connection: sqlite3.Connection) -> bool:
     """Whether the store holds the review tables (a read-only store of an older schema may
     not)."""
-    row = connection.execute(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'review_events'"
-    ).fetchone()
-    return row is not None
+    return has_table(connection, "review_events")
 
 
 def verify_review_chain(connection: sqlite3.Connection) -> ReviewChainReport:

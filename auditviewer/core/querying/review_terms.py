@@ -19,6 +19,7 @@ import orjson
 
 from auditviewer.core.querying.filter import Filter
 from auditviewer.core.store.schema_reviews import DISPOSITIONS
+from auditviewer.core.store.tables import has_table
 
 IntArray = npt.NDArray[np.int64]
 UNREVIEWED: Final = "unreviewed"
@@ -26,10 +27,7 @@ UNREVIEWED: Final = "unreviewed"
 
 def has_marks_table(connection: sqlite3.Connection) -> bool:
     """Whether the store holds the marks (a read-only store of an older schema may not)."""
-    row = connection.execute(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'entry_marks'"
-    ).fetchone()
-    return row is not None
+    return has_table(connection, "entry_marks")
 
 
 def _seqs(connection: sqlite3.Connection, sql: str, *params: object) -> IntArray:

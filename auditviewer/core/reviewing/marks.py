@@ -21,6 +21,7 @@ import orjson
 from auditviewer.core.evidence.review_chain import event_hashes, event_text, events_head
 from auditviewer.core.querying.columns import BoolArray, Columns, columns
 from auditviewer.core.querying.filter import Sort
+from auditviewer.core.querying.review_terms import marks_version
 from auditviewer.core.records import now_micros
 from auditviewer.core.reviewing.errors import ReviewError
 from auditviewer.core.reviewing.reviews import (
@@ -209,14 +210,9 @@ def _kept_values(
     connection: sqlite3.Connection, review_id: int, seqs: list[int]
 ) -> dict[int, tuple[str, str, tuple[str, ...]]]:
     """(disposition, note, tags) of the entries' current marks within the review."""
-    rows = connection.execute(
-        "SELECT seq, disposition, note, tags FROM review_marks "
-        "WHERE review_id = ? AND seq IN (SELECT value FROM json_each(?))",
-        (review_id, orjson.dumps(seqs).decode()),
-    ).fetchall()
     return {
-        int(seq): (str(disposition), str(note), () if tags == "[]" else tuple(orjson.loads(tags)))
-        for seq, disposition, note, tags in rows
+        seq: (mark.disposition, mark.note, mark.tags)
+        for seq, mark in _review_marks(connection, review_id, seqs).items()
     }
 
 
@@ -336,7 +332,7 @@ def _open_entries(
     """Which entries of the snapshot are in the review's scope and unreviewed. Kept between
     calls and brought up to date with the events added since, so that stepping through a
     review reads only what changed."""
-    head = int(connection.execute("SELECT coalesce(max(id), 0) FROM review_events").fetchone()[0])
+    head = marks_version(connection)
     with _OPEN_LOCK:
         known = _OPEN.get(store, {}).get(review.id)
     if known is None or known.snapshot is not snapshot:

@@ -31,6 +31,7 @@ from auditviewer.core.store.custody_log import (
     record_custody,
 )
 from auditviewer.core.store.schema_reviews import DISPOSITIONS
+from auditviewer.core.store.tables import has_table
 from auditviewer.core.timestamps import iso_utc
 
 MAX_NAME: Final = 200
@@ -206,10 +207,7 @@ def _review(row: tuple[object, ...]) -> Review:
 
 def has_reviews(connection: sqlite3.Connection) -> bool:
     """Whether the store has the review tables (a read-only older store may not)."""
-    row = connection.execute(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'reviews'"
-    ).fetchone()
-    return row is not None
+    return has_table(connection, "reviews")
 
 
 def read_review(connection: sqlite3.Connection, location: object, review_id: int) -> Review:
@@ -236,10 +234,7 @@ def get_review(store: Store, review_id: int) -> Review:
 def list_reviews(store: Store) -> list[Review]:
     """Every review, oldest first."""
     with store.snapshot() as connection:
-        if not has_reviews(connection):
-            return []
-        rows = connection.execute(f"SELECT {_COLUMNS} FROM reviews ORDER BY id").fetchall()  # noqa: S608
-    return [_review(row) for row in rows]
+        return _all(connection)
 
 
 def _clean(value: str, what: str, location: object, limit: int = MAX_NAME) -> str:

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from auditviewer.core.records import now_micros
 from auditviewer.core.store.schema_custody import STORE_ID_KEY
+from auditviewer.core.store.tables import has_table
 
 GENESIS: Final = bytes(32)
 
@@ -103,10 +104,7 @@ def store_id(connection: sqlite3.Connection) -> str | None:
 
 def has_custody_log(connection: sqlite3.Connection) -> bool:
     """Whether the store's schema has the custody log yet."""
-    row = connection.execute(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'custody_log'"
-    ).fetchone()
-    return row is not None
+    return has_table(connection, "custody_log")
 
 
 def canonical_detail(detail: Mapping[str, Any]) -> str:

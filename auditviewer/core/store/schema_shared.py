@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Final
 
+from auditviewer.core.store.tables import has_table
+
 SHARED_FROM_KEY: Final = "shared_counted_from"
 
 TABLES: Final[tuple[str, ...]] = (
@@ -53,10 +55,7 @@ def add_shared_counts(connection: sqlite3.Connection) -> None:
 
 def has_shared_counts(connection: sqlite3.Connection) -> bool:
     """Whether the store's schema has the shared entry counts (an older read-only one may not)."""
-    row = connection.execute(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'source_shared'"
-    ).fetchone()
-    return row is not None
+    return has_table(connection, "source_shared")
 
 
 def shared_counted_from(connection: sqlite3.Connection) -> int | None:

@@ -27,7 +27,6 @@ FACET_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("review", "Review"),
     ("tag", "Review tags"),
 )
-REVIEW_DIMENSIONS = ("review", "tag")
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 DIMENSION_ROLE = Qt.ItemDataRole.UserRole + 2
 FACET_LIMIT = 50

@@ -547,18 +547,11 @@ class ReviewController(QObject):
     def select_entry(self, seq: int) -> bool:
         """Selects entry ``seq`` in the table and scrolls to it; False when the table's filter
         hides it."""
-        from auditviewer.ui.tasks.reads import row_of_entry
-
         browser = self.browser
         if browser is None or self.store is None:
             return False
-        row = row_of_entry(self.store, browser.model.filter, browser.model.sort_order, seq)
+        row = browser.row_of(seq)
         if row is None:
-            return False
-        if row >= browser.model.rowCount():
-            browser.model.exact_count()
-        entry = browser.model.row_at(row)
-        if entry is None or entry.seq != seq:
             return False
         index = browser.model.index(row, max(0, browser.table.currentIndex().column()))
         flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | (

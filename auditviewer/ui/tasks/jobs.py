@@ -20,8 +20,6 @@ from auditviewer.ui.tasks.job import Job, JobContext, Kind
 from auditviewer.ui.tasks.task_progress import human_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from auditviewer.core.evidence.store_check import StoreCheckReport
     from auditviewer.core.packs.pack import PackReport
     from auditviewer.core.packs.signing import SigningKey
