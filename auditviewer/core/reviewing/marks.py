@@ -133,11 +133,13 @@ def mark(
     note: str | None = None,
     tags: Iterable[str] | None = None,
     reviewer: str | None = None,
+    add_tag: str | None = None,
 ) -> int:
     """Marks the entries ``seqs`` within the review, in one transaction; returns how many.
 
     ``disposition``, ``note`` and ``tags`` left as None keep each entry's current value in the
-    review (so setting a note keeps the disposition). ``reviewer`` defaults to the review's.
+    review (so setting a note keeps the disposition); ``add_tag`` adds a tag to each entry's
+    own tags. ``reviewer`` defaults to the review's.
     Raises :class:`ReviewSigned` for a signed review and :class:`ReviewError` for an entry
     outside the review's scope; then nothing is marked.
     """
@@ -155,6 +157,7 @@ def mark(
             f"{store.path}: the note is longer than {MAX_NOTE:,} characters; nothing was marked"
         )
     tag_list = None if tags is None else clean_tags(tags, store.path)
+    added = clean_tags([add_tag], store.path) if add_tag is not None else []
     _check_in_scope(store, review_id, wanted)
     with store.write(undone="nothing was marked") as connection:
         review = read_review(connection, store.path, review_id)
@@ -170,10 +173,11 @@ def mark(
         # In seq order: the events' and the marks' indexes are then written in order.
         for offset, seq in enumerate(sorted(wanted), start=1):
             kept = current.get(seq, _UNMARKED)
+            own_tags = tuple(tag_list) if tag_list is not None else kept[2]
             values = (
                 chosen or kept[0],
                 note if note is not None else kept[1],
-                tag_list if tag_list is not None else kept[2],
+                clean_tags((*own_tags, *added), store.path) if added else own_tags,
             )
             event_id = last_id + offset
             text = event_text(event_id, review_id, seq, *values, who, user, when)

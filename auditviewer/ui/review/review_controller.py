@@ -443,23 +443,10 @@ class ReviewController(QObject):
         self._open(dialog)
 
     def _add_tag(self, tag: str) -> None:
-        from auditviewer.core.reviewing.marks import current_marks
-
         tag = tag.strip()
-        if not tag or self.store is None or self.review is None:
-            return
-        seqs = self._selected()
-        marks = current_marks(self.store, seqs, self.review.id)
-        kept = {tuple(marks[s].tags) if s in marks else () for s in seqs}
-        if len(kept) > 1:
-            # Entries with different tags: one event each keeps every entry's own tags.
-            for tags in kept:
-                chosen = [s for s in seqs if (tuple(marks[s].tags) if s in marks else ()) == tags]
-                request = MarkRequest(self.review.id, tuple(chosen), tags=(*tags, tag))
-                self._run_mark(request)
-            return
-        tags = next(iter(kept), ())
-        self._mark(tags=(*tags, tag), verb=f"with the tag {visible(tag, 60)}")
+        if tag:
+            # Each entry keeps its own tags: the core adds the tag to each, in one transaction.
+            self._mark(add_tag=tag, verb=f"with the tag {visible(tag, 60)}")
 
     def _selected_or_say(self) -> bool:
         if self.browser is not None and self.browser.selection_count():
@@ -473,6 +460,7 @@ class ReviewController(QObject):
         disposition: str | None = None,
         note: str | None = None,
         tags: tuple[str, ...] | None = None,
+        add_tag: str | None = None,
         verb: str,
     ) -> None:
         review = self._open_review_or_refuse()
@@ -490,6 +478,7 @@ class ReviewController(QObject):
                 tags,
                 self.reviewer or None,
                 self._facet_filter(),
+                add_tag,
             )
 
         if count <= CONFIRM_ABOVE:

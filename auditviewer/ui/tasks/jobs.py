@@ -375,6 +375,8 @@ class MarkRequest:
     reviewer: str | None = None
     # The table's filter: the review facets under it are counted again after marking.
     facet_filter: Filter | None = None
+    # A tag added to each entry's own tags.
+    add_tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +420,7 @@ def mark_job(store: Store, request: MarkRequest) -> Job:
             note=request.note,
             tags=request.tags,
             reviewer=request.reviewer,
+            add_tag=request.add_tag,
         )
         progress = review_progress(store, request.review_id)
         if request.facet_filter is None:

@@ -306,3 +306,14 @@ def test_reviews_and_marks_survive_closing_and_reopening(filled: Store) -> None:
         assert [m.note for m in review_marks(reopened, review.id)] == ["call them"] * 2
     finally:
         reopened.close()
+
+
+def test_an_added_tag_joins_each_entrys_own_tags(filled: Store) -> None:
+    review = start_review(filled, "Tags", reviewer="Ann Lee")
+    mark(filled, review.id, [1], "flagged", tags=["vendor"])
+    mark(filled, review.id, [2], tags=["Night"])
+    assert mark(filled, review.id, [1, 2, 3], add_tag="night") == 3
+    marks = current_marks(filled, [1, 2, 3], review.id)
+    assert (marks[1].disposition, marks[1].tags) == ("flagged", ("vendor", "night"))
+    assert marks[2].tags == ("Night",)  # the same tag, case aside, is not added twice
+    assert marks[3].tags == ("night",)

@@ -290,3 +290,30 @@ def test_the_review_column_sorts_by_mark_and_follows_new_marks(
     controller.mark_selected("follow-up")
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: table_seqs(browser)[:2] == [follow_up, flagged])
+
+
+def test_a_tag_added_to_entries_with_different_tags_reaches_every_one(
+    qtbot: Any, window: MainWindow
+) -> None:
+    controller = start(qtbot, window)
+    first = select_row(window, 0)
+    controller._mark(tags=("vendor",), verb="")
+    wait_idle(qtbot, window)
+    second = select_row(window, 1)
+    controller._mark(tags=("night",), verb="")
+    wait_idle(qtbot, window)
+    third = table_seqs(window.browser)[2]
+    window.browser.table.selectAll()
+
+    controller._add_tag("urgent")
+    box = controller.box
+    assert box is not None
+    assert box.text() == "Mark 10 entries with the tag urgent?"
+    box.button(QMessageBox.StandardButton.Yes).click()
+    wait_idle(qtbot, window)
+
+    assert controller.review is not None
+    marks = current_marks(window.store, [first, second, third], controller.review.id)
+    assert marks[first].tags == ("vendor", "urgent")
+    assert marks[second].tags == ("night", "urgent")
+    assert marks[third].tags == ("urgent",)
